@@ -1,0 +1,68 @@
+# wangge — the README's commands. Each target installs what it needs first.
+#   make demo    build the demo district and serve it on http://127.0.0.1:8000
+#   make test    run the whole test suite (SQLite; PostgreSQL when WANGGE_TEST_DATABASE_URL is set)
+#   make test-browser   real-browser tests in headless Chromium (needs /usr/bin/chromium)
+#   make lint    ruff, ruff format --check, mypy, import-linter, makemigrations --check, OpenAPI drift
+#   make bench   benchmarks (benchmarks/*.py)
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.8
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+
+.PHONY: setup demo serve test test-browser lint bench openapi messages clean
+
+setup: $(VENV)/.synced wangge/static/vendor/.copied wangge/locale/.compiled
+
+$(BIN)/uv:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: $(BIN)/uv pyproject.toml uv.lock
+	$(BIN)/uv sync --frozen --inexact --quiet
+	touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+wangge/static/vendor/.copied: node_modules/.package-lock.json scripts/vendor_static.sh
+	sh scripts/vendor_static.sh
+	touch $@
+
+wangge/locale/.compiled: $(VENV)/.synced $(wildcard wangge/locale/*/LC_MESSAGES/*.po)
+	$(BIN)/pybabel compile --use-fuzzy -d wangge/locale -D django --statistics 2>&1 | tail -n 2
+	touch $@
+
+demo: setup
+	$(BIN)/wangge demo
+
+serve: setup
+	$(BIN)/wangge serve
+
+test: setup
+	$(BIN)/pytest -q -m "not browser" $(PYTEST_ARGS)
+
+test-browser: setup
+	$(BIN)/pytest -q -m browser $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy wangge
+	$(BIN)/lint-imports
+	WANGGE_DATA_DIR=$$(mktemp -d) $(BIN)/wangge makemigrations --check --dry-run
+	$(BIN)/python scripts/openapi.py --check
+	$(BIN)/python scripts/check_messages.py
+
+bench: setup
+	$(BIN)/python benchmarks/run.py
+
+openapi: setup
+	$(BIN)/python scripts/openapi.py --write
+
+messages: setup
+	cd wangge && ../$(BIN)/django-admin makemessages -l zh_Hans -l en --no-obsolete --no-location --settings=wangge.settings_test --pythonpath=..
+	$(BIN)/pybabel compile --use-fuzzy -d wangge/locale -D django --statistics
+
+clean:
+	rm -rf $(VENV) node_modules wangge/static/vendor

@@ -1,0 +1,63 @@
+"""Shared test fixtures. The demo district (deterministic, built through the real services) is
+the common world: built once per test session; each test runs in a rolled-back transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from wangge.core.models import User
+from wangge.core.services import token_create
+from wangge.core.scope import Scope
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
+    from wangge.demo import builder
+
+    with django_db_blocker.unblock():
+        builder.build()
+
+
+@pytest.fixture
+def system() -> Scope:
+    return Scope.system("test")
+
+
+@pytest.fixture
+def user(db: Any) -> Callable[[str], User]:
+    def get(username: str) -> User:
+        return User.objects.get(username=username)
+
+    return get
+
+
+@pytest.fixture
+def client_as(db: Any) -> Callable[[str | None], Client]:
+    """A browser-like client logged in as a demo user (None = anonymous)."""
+
+    def make(username: str | None) -> Client:
+        client = Client()
+        if username:
+            client.force_login(User.objects.get(username=username))
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api_as(db: Any, system: Scope) -> Callable[[str | None], Client]:
+    """An API client sending `Authorization: Bearer …` for a demo user (None = no token)."""
+
+    def make(username: str | None) -> Client:
+        if username is None:
+            return Client()
+        _token, plain = token_create(
+            actor=system, user=User.objects.get(username=username), name="test"
+        )
+        return Client(headers={"Authorization": f"Bearer {plain}"})
+
+    return make

@@ -1,0 +1,19 @@
+"""The REST API: one NinjaAPI, with each module's router mounted under /api/v1/."""
+
+from ninja import NinjaAPI
+
+from wangge.core.api import api_auth, install_error_handlers
+from wangge.core.api_routes import router as core_router
+from wangge.regions.api import router as regions_router
+
+api = NinjaAPI(
+    title="wangge API",
+    version="1",
+    description="网格化基层治理平台 wangge — REST API. Errors: {code, message, details}.",
+    auth=api_auth(),
+    urls_namespace="api",
+    docs_url="/docs",
+)
+install_error_handlers(api)
+api.add_router("", core_router)
+api.add_router("", regions_router)

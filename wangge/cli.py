@@ -1,0 +1,40 @@
+"""`wangge`: one command for everything an operator does. It wraps the management commands.
+
+    wangge migrate            create or upgrade the database
+    wangge demo               build the demo district and serve it on 127.0.0.1:8000
+    wangge serve              serve with gunicorn (production)
+    wangge grids …            import / check / export / locate grids, department layers
+    wangge users …            users and grants
+    wangge audit verify       check the audit log's hash chain
+    wangge token create USER  print an API token
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wangge.settings")
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in {"-h", "--help"}:
+        print(__doc__)
+        if not args:
+            sys.exit(2)
+        return
+    if args[0] == "demo":
+        os.environ.setdefault("WANGGE_DEMO", "true")
+    from wangge.env import ConfigError
+
+    try:
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["wangge", *args])
+    except ConfigError as exc:
+        print(f"wangge: 配置错误 / configuration error: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

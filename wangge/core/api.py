@@ -1,0 +1,91 @@
+"""What every module's API uses: authentication, the one error shape, pagination, scope access."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer, SessionAuth
+
+from wangge.core.errors import WanggeError
+from wangge.core.scope import Scope, scope_for
+from wangge.core.services import token_authenticate
+
+log = logging.getLogger(__name__)
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    details: Any = None
+
+
+class BearerAuth(HttpBearer):
+    """`Authorization: Bearer wg_…` (tokens from `wangge token create USERNAME`)."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = token_authenticate(token)
+        if user is None:
+            return None
+        request.user = user
+        return user
+
+
+def api_auth() -> list[Any]:
+    return [BearerAuth(), SessionAuth(csrf=True)]
+
+
+def actor(request: HttpRequest) -> Scope:
+    return scope_for(request.auth)  # type: ignore[attr-defined]
+
+
+def error_response(
+    api: NinjaAPI, request: HttpRequest, status: int, code: str, message: str, details: Any = None
+) -> HttpResponse:
+    return api.create_response(
+        request, {"code": code, "message": message, "details": details}, status=status
+    )
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    """All errors leave the API as {"code", "message", "details"}; never a stack trace."""
+
+    @api.exception_handler(WanggeError)
+    def _domain(request: HttpRequest, exc: WanggeError) -> HttpResponse:
+        return error_response(api, request, exc.status, exc.code, exc.message, exc.details)
+
+    @api.exception_handler(Http404)
+    def _404(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return error_response(api, request, 404, "not_found", _("Not found."))
+
+    @api.exception_handler(AuthenticationError)
+    def _401(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return error_response(api, request, 401, "unauthenticated", _("Please log in."))
+
+    @api.exception_handler(ValidationError)
+    def _422(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        details = [
+            {"loc": [str(p) for p in e.get("loc", [])], "msg": str(e.get("msg", ""))}
+            for e in exc.errors
+        ]
+        return error_response(
+            api, request, 422, "invalid", _("The input is not valid."), details
+        )
+
+    @api.exception_handler(HttpError)
+    def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        return error_response(api, request, exc.status_code, "http_error", str(exc))
+
+    @api.exception_handler(Exception)
+    def _500(request: HttpRequest, exc: Exception) -> HttpResponse:
+        log.exception("unhandled API error on %s", request.path)
+        return error_response(
+            api, request, 500, "server_error", _("Internal error. It has been logged.")
+        )
+
+
+ERRORS: dict[int, type[Schema]] = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut}

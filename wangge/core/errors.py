@@ -1,0 +1,50 @@
+"""Domain errors. Adapters (views, API, CLI) turn them into 404 pages, JSON errors or exit codes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+
+class WanggeError(Exception):
+    """Base class: `code` is stable and machine-readable, `message` is for people (translated)."""
+
+    code = "error"
+    status = 400
+    default_message: Any = _("The request could not be completed.")
+
+    def __init__(self, message: Any = None, *, code: str | None = None, details: Any = None):
+        self.message = str(message if message is not None else self.default_message)
+        if code:
+            self.code = code
+        self.details = details
+        super().__init__(self.message)
+
+
+class NotFound(WanggeError):
+    """Missing and out of scope look the same, on purpose."""
+
+    code = "not_found"
+    status = 404
+    default_message = _("Not found.")
+
+
+class PermissionDenied(WanggeError):
+    """Only for actions on objects the actor can already see; unseen objects are NotFound."""
+
+    code = "permission_denied"
+    status = 403
+    default_message = _("You do not have permission to do this.")
+
+
+class ValidationFailed(WanggeError):
+    code = "invalid"
+    status = 400
+    default_message = _("The input is not valid.")
+
+
+class Conflict(WanggeError):
+    code = "conflict"
+    status = 409
+    default_message = _("The record was changed by someone else.")

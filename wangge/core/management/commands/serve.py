@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import CommandParser
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils.translation import gettext as _
+from gunicorn.app.base import BaseApplication
+
+from wangge.core.management.base import WanggeCommand
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    def __init__(self, options: dict[str, Any]):
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from wangge.wsgi import application
+
+        return application
+
+
+class Command(WanggeCommand):
+    help = "Serve wangge with gunicorn (a production WSGI server) and WhiteNoise static files."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--bind", default=os.environ.get("WANGGE_BIND", "127.0.0.1:8000"))
+        parser.add_argument(
+            "--workers", type=int, default=int(os.environ.get("WANGGE_WORKERS", "3"))
+        )
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("WANGGE_THREADS", "4")))
+        parser.add_argument("--no-collectstatic", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        executor = MigrationExecutor(connection)
+        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            self.stderr.write(self.style.ERROR(_("The database is not migrated: run `wangge migrate` first.")))
+            self.fail()
+        if not options["no_collectstatic"]:
+            call_command("collectstatic", interactive=False, verbosity=0)
+        connection.close()
+        self.stdout.write(_("Serving on http://%(bind)s/") % {"bind": options["bind"]})
+        _Gunicorn(
+            {
+                "bind": options["bind"],
+                "workers": options["workers"],
+                "threads": options["threads"],
+                "worker_class": "gthread",
+                "accesslog": "-",
+                "timeout": 60,
+                "graceful_timeout": 10,
+            }
+        ).run()

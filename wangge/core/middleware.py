@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.views.defaults import page_not_found
+
+from wangge.core.context import RequestContext, current
+from wangge.core.errors import NotFound
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client address; X-Forwarded-For is trusted only behind WANGGE_PROXY_COUNT proxies."""
+    proxies = settings.AXES_IPWARE_PROXY_COUNT
+    if proxies:
+        forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [p for p in forwarded if p]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
+class RequestContextMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = current.set(RequestContext(client_ip=client_ip(request), path=request.path))
+        try:
+            return self.get_response(request)
+        finally:
+            current.reset(token)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        # Selectors raise NotFound for missing and out-of-scope alike; pages show the same 404.
+        if isinstance(exception, NotFound):
+            return page_not_found(request, Http404())
+        return None

@@ -1,0 +1,52 @@
+"""Roles and what each may do. A permission is granted over the scope of the grant that holds it."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    DISTRICT_ADMIN = "district_admin", _("District administrator")
+    STREET_OFFICER = "street_officer", _("Street officer")
+    COMMUNITY_OFFICER = "community_officer", _("Community officer")
+    GRID_LEADER = "grid_leader", _("Grid leader")
+    GRID_WORKER = "grid_worker", _("Grid worker")
+    DEPARTMENT_OFFICER = "department_officer", _("Department officer")
+    AUDITOR = "auditor", _("Auditor")
+
+
+class Perm(models.TextChoices):
+    REGIONS_VIEW = "regions.view", _("View regions and grids")
+    REGIONS_MANAGE = "regions.manage", _("Import and change boundaries")
+    AUDIT_VIEW = "audit.view", _("Browse the audit log")
+    USERS_MANAGE = "users.manage", _("Manage users and grants")
+
+
+_FIELD_ROLES = {
+    Role.DISTRICT_ADMIN,
+    Role.STREET_OFFICER,
+    Role.COMMUNITY_OFFICER,
+    Role.GRID_LEADER,
+    Role.GRID_WORKER,
+    Role.DEPARTMENT_OFFICER,
+}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
+    role: frozenset(
+        perm
+        for perm, roles in {
+            Perm.REGIONS_VIEW: _FIELD_ROLES | {Role.AUDITOR},
+            Perm.REGIONS_MANAGE: {Role.DISTRICT_ADMIN},
+            # Separation of duties: the people whose actions are audited do not read the audit.
+            Perm.AUDIT_VIEW: {Role.AUDITOR},
+            Perm.USERS_MANAGE: {Role.DISTRICT_ADMIN},
+        }.items()
+        if role in roles
+    )
+    for role in Role
+}
+
+
+def role_has(role: str, perm: Perm) -> bool:
+    return perm in ROLE_PERMISSIONS.get(Role(role), frozenset())

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from wangge.env import ConfigError, env_bool, env_int, secret_key
+
+
+def test_env_bool_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("X_FLAG", "maybe")
+    with pytest.raises(ConfigError, match="X_FLAG"):
+        env_bool("X_FLAG", False)
+    monkeypatch.setenv("X_FLAG", "on")
+    assert env_bool("X_FLAG", False) is True
+
+
+def test_env_int_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("X_N", "ten")
+    with pytest.raises(ConfigError):
+        env_int("X_N", 1)
+    monkeypatch.setenv("X_N", "0")
+    with pytest.raises(ConfigError):
+        env_int("X_N", 1, minimum=1)
+
+
+def test_secret_key_generated_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WANGGE_SECRET_KEY", raising=False)
+    first = secret_key(tmp_path)
+    assert len(first) >= 32
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+    assert secret_key(tmp_path) == first
+
+
+def _settings_in_subprocess(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    code = "import wangge.settings as s; print(s.DEBUG, s.TIME_ZONE, s.LANGUAGE_CODE, s.USE_TZ)"
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env={"PATH": "/usr/bin:/bin", "WANGGE_DATA_DIR": str(tmp_path), **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_bad_database_url_fails_loudly(tmp_path: Path) -> None:
+    result = _settings_in_subprocess({"WANGGE_DATABASE_URL": "mysql://x@y/z"}, tmp_path)
+    assert result.returncode != 0
+    assert "WANGGE_DATABASE_URL" in result.stderr
+
+
+def test_defaults_are_production_safe(tmp_path: Path) -> None:
+    result = _settings_in_subprocess({}, tmp_path)
+    assert result.stdout.split() == ["False", "Asia/Shanghai", "zh-hans", "True"]
+    demo = _settings_in_subprocess({"WANGGE_DEMO": "true"}, tmp_path)
+    assert demo.stdout.split()[0] == "True"

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError, CommandParser
+from django.db import connection
+from django.utils.translation import gettext as _
+
+from wangge.core.management.base import WanggeCommand
+from wangge.demo import builder
+
+
+class Command(WanggeCommand):
+    help = "Build the demo district (江海区, 190 grids, one login per role) and serve it."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--build-only", action="store_true", help="build, do not serve")
+        parser.add_argument("--reset", action="store_true", help="throw the database away first")
+        parser.add_argument("--bind", default="127.0.0.1:8000")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["reset"]:
+            self._reset()
+        call_command("migrate", interactive=False, verbosity=0)
+        started = time.perf_counter()
+        if builder.is_built():
+            self.stdout.write(_("The demo district is already built (use --reset to rebuild)."))
+        else:
+            summary = builder.build()
+            self.stdout.write(
+                _("Demo district built in %(s).1f s: %(regions)s, %(layers)d department layers.")
+                % {
+                    "s": time.perf_counter() - started,
+                    "regions": summary["regions"],
+                    "layers": summary["layers"],
+                }
+            )
+        self.stdout.write(_("Demo logins (password: %(p)s):") % {"p": builder.demo_password()})
+        for user in builder.DEMO_USERS:
+            self.stdout.write(f"  {user.username:<16} {user.role.label}  {user.region}")
+        if not options["build_only"]:
+            connection.close()
+            call_command("serve", bind=options["bind"])
+
+    def _reset(self) -> None:
+        db = settings.DATABASES["default"]
+        connection.close()
+        if db["ENGINE"].endswith("sqlite3"):
+            from pathlib import Path
+
+            path = Path(str(db["NAME"]))
+            for suffix in ("", "-wal", "-shm"):
+                target = path.with_name(path.name + suffix)
+                if target.exists():
+                    target.unlink()
+        elif db["ENGINE"].endswith("postgresql"):
+            if not settings.DEMO:
+                raise CommandError(_("--reset on PostgreSQL only runs with WANGGE_DEMO=true."))
+            with connection.cursor() as cursor:
+                cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        self.stdout.write(_("Database reset."))

@@ -1,0 +1,278 @@
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext as _
+
+from wangge.core.geo import Crs
+from wangge.core.management.base import WanggeCommand
+from wangge.core.models import Department
+from wangge.regions import services
+from wangge.regions.locate import grid_index
+from wangge.regions.selectors import layer_list
+
+LON_NAMES = ("lon", "lng", "longitude", "经度", "x")
+LAT_NAMES = ("lat", "latitude", "纬度", "y")
+CHUNK = 100_000
+
+
+class Command(WanggeCommand):
+    help = "Grids: import, check, export, locate, department layers."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+
+        imp = sub.add_parser("import", help="import a GeoJSON layer, all or nothing")
+        imp.add_argument("file")
+        imp.add_argument("--layer", default="unified", help="unified, or a department layer code")
+        imp.add_argument("--dry-run", action="store_true")
+        imp.add_argument("--json", action="store_true")
+        imp.add_argument(
+            "--repair", action="store_true", help="apply make_valid and close rings; lists changes"
+        )
+        imp.add_argument("--valid-from", help="ISO date-time the new boundaries take effect")
+
+        chk = sub.add_parser("check", help="run the import checks on what is stored")
+        chk.add_argument("--json", action="store_true")
+
+        exp = sub.add_parser("export", help="write GeoJSON that imports back unchanged")
+        exp.add_argument("--layer", default="unified")
+        exp.add_argument("--out", help="file (default: standard output)")
+
+        loc = sub.add_parser("locate", help="which grid holds a point, or every row of a CSV")
+        loc.add_argument("lon", nargs="?", type=float)
+        loc.add_argument("lat", nargs="?", type=float)
+        loc.add_argument("--crs", choices=[c.value for c in Crs], default="wgs84")
+        loc.add_argument("--csv", help="input CSV with lon/lat (经度/纬度) columns")
+        loc.add_argument("--out", help="output CSV (with grid_code added)")
+        loc.add_argument("--json", action="store_true")
+
+        lay = sub.add_parser("layers", help="list department layers, or add one")
+        lay.add_argument("--add", metavar="CODE")
+        lay.add_argument("--name")
+        lay.add_argument("--department", help="department code, e.g. chengguan")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        getattr(self, "_" + options["action"])(options)
+
+    # -- import / check / export ----------------------------------------------------------------
+
+    def _import(self, options: dict[str, Any]) -> None:
+        path = Path(options["file"])
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise CommandError(_("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc.strerror}) from None
+        valid_from = None
+        if options["valid_from"]:
+            from django.utils.dateparse import parse_datetime
+            from django.utils.timezone import make_aware
+
+            valid_from = parse_datetime(options["valid_from"])
+            if valid_from is None:
+                raise CommandError(_("--valid-from must be an ISO date-time"))
+            if valid_from.tzinfo is None:
+                valid_from = make_aware(valid_from)
+        report = services.grids_import(
+            actor=self.system_actor(),
+            data=data,
+            layer=options["layer"],
+            dry_run=options["dry_run"],
+            repair=options["repair"],
+            source=path.name,
+            valid_from=valid_from,
+        )
+        self._report(report.as_dict(), options["json"])
+        if not report.ok:
+            self.fail()
+
+    def _check(self, options: dict[str, Any]) -> None:
+        report = services.grids_check()
+        self._report(report.as_dict(), options["json"])
+        if not report.ok:
+            self.fail()
+
+    def _report(self, data: dict[str, Any], as_json: bool) -> None:
+        if as_json:
+            self.print_json(data)
+            return
+        counts = "，".join(f"{k} {v}" for k, v in data["counts"].items())
+        for repair in data.get("repairs", []):
+            self.stdout.write(
+                _("Repaired feature %(feature)s (%(code)s): %(change)s")
+                % {"feature": repair["feature"], "code": repair["code"], "change": repair["change"]}
+            )
+        for p in data["problems"]:
+            where = f" @ {p['location'][0]},{p['location'][1]}" if p.get("location") else ""
+            self.stdout.write(
+                f"✗ [{p['kind']}] " + _("feature %(f)s") % {"f": p["feature"]}
+                + f" {p['code'] or ''}: {p['message']}{where}"
+            )
+        if data["ok"]:
+            msg = _("OK (dry run, nothing stored)") if data["dry_run"] else _("OK")
+            self.stdout.write(self.style.SUCCESS(f"{msg}: {counts}"))
+        else:
+            self.stdout.write(
+                self.style.ERROR(
+                    _("%(n)d problem(s); nothing was stored.") % {"n": len(data["problems"])}
+                )
+            )
+
+    def _export(self, options: dict[str, Any]) -> None:
+        doc = services.grids_export(layer=options["layer"])
+        text = json.dumps(doc, ensure_ascii=False)
+        if options["out"]:
+            Path(options["out"]).write_text(text, encoding="utf-8")
+            self.stderr.write(_("%(n)d features written to %(path)s") % {"n": len(doc["features"]), "path": options["out"]})
+        else:
+            self.stdout.write(text)
+
+    # -- locate ----------------------------------------------------------------------------------
+
+    def _locate(self, options: dict[str, Any]) -> None:
+        if options["csv"]:
+            self._locate_csv(options)
+            return
+        if options["lon"] is None or options["lat"] is None:
+            raise CommandError(_("Give LON LAT, or --csv IN --out OUT."))
+        index = grid_index()
+        code = index.codes_for(index.locate([options["lon"]], [options["lat"]], options["crs"]))[0]
+        result = {
+            "lon": options["lon"],
+            "lat": options["lat"],
+            "crs": options["crs"],
+            "grid_code": code,
+            "grid": index.names.get(code) if code else None,
+            "community_code": code[:12] if code else None,
+            "community": index.names.get(code[:12]) if code else None,
+            "street_code": code[:9] if code else None,
+            "street": index.names.get(code[:9]) if code else None,
+        }
+        if options["json"]:
+            self.print_json(result)
+        elif code:
+            self.stdout.write(
+                f"{code} {result['grid']}（{result['street']} {result['community']}）"
+            )
+        else:
+            self.stdout.write(_("The point lies outside every grid."))
+        if not code:
+            self.fail()
+
+    def _locate_csv(self, options: dict[str, Any]) -> None:
+        if not options["out"]:
+            raise CommandError(_("--csv needs --out"))
+        src = Path(options["csv"])
+        try:
+            raw = src.read_bytes()
+        except OSError as exc:
+            raise CommandError(_("Cannot read %(path)s: %(error)s") % {"path": src, "error": exc.strerror}) from None
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = raw.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise CommandError(_("The CSV is neither UTF-8 nor GB18030."))
+        reader = csv.reader(io.StringIO(text))
+        header = next(reader, None)
+        if not header:
+            raise CommandError(_("The CSV is empty."))
+        lowered = [h.strip().lower() for h in header]
+        lon_col = next((i for i, h in enumerate(lowered) if h in LON_NAMES), None)
+        lat_col = next((i for i, h in enumerate(lowered) if h in LAT_NAMES), None)
+        if lon_col is None or lat_col is None:
+            raise CommandError(
+                _("The CSV needs a longitude column (%(lon)s) and a latitude column (%(lat)s).")
+                % {"lon": "/".join(LON_NAMES), "lat": "/".join(LAT_NAMES)}
+            )
+        index = grid_index()
+        counts = {"rows": 0, "located": 0, "outside": 0, "invalid": 0}
+        outside_rows: list[int] = []
+        invalid_rows: list[int] = []
+        with Path(options["out"]).open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow([*header, "grid_code", "grid_name", "community_code", "street_code", "locate_status"])
+            row_number = 1
+            while True:
+                chunk = []
+                for row in reader:
+                    chunk.append(row)
+                    if len(chunk) >= CHUNK:
+                        break
+                if not chunk:
+                    break
+                lon = np.full(len(chunk), np.nan)
+                lat = np.full(len(chunk), np.nan)
+                for i, row in enumerate(chunk):
+                    try:
+                        lon[i] = float(row[lon_col])
+                        lat[i] = float(row[lat_col])
+                    except (ValueError, IndexError):
+                        pass
+                idx = index.locate(lon, lat, options["crs"])
+                codes = index.codes_for(idx)
+                for i, row in enumerate(chunk):
+                    row_number += 1
+                    counts["rows"] += 1
+                    code = codes[i]
+                    if np.isnan(lon[i]) or np.isnan(lat[i]):
+                        status = "invalid"
+                        invalid_rows.append(row_number)
+                    elif code is None:
+                        status = "outside"
+                        outside_rows.append(row_number)
+                    else:
+                        status = "ok"
+                    counts["located" if status == "ok" else status] += 1
+                    writer.writerow(
+                        [
+                            *row,
+                            code or "",
+                            index.names.get(code, "") if code else "",
+                            code[:12] if code else "",
+                            code[:9] if code else "",
+                            status,
+                        ]
+                    )
+        summary = {**counts, "outside_rows": outside_rows[:1000], "invalid_rows": invalid_rows[:1000]}
+        if options["json"]:
+            self.print_json(summary)
+        else:
+            self.stdout.write(
+                _("%(rows)d rows: %(located)d located, %(outside)d outside every grid, %(invalid)d without valid coordinates.")
+                % counts
+            )
+            if outside_rows:
+                self.stdout.write(_("Rows outside every grid: %(rows)s") % {"rows": ", ".join(map(str, outside_rows[:50]))})
+            if invalid_rows:
+                self.stdout.write(_("Rows without valid coordinates: %(rows)s") % {"rows": ", ".join(map(str, invalid_rows[:50]))})
+
+    # -- layers ----------------------------------------------------------------------------------
+
+    def _layers(self, options: dict[str, Any]) -> None:
+        if options["add"]:
+            department = None
+            if options["department"]:
+                department = Department.objects.filter(code=options["department"]).first()
+                if department is None:
+                    raise CommandError(_("Unknown department %(code)s") % {"code": options["department"]})
+            layer = services.layer_create(
+                actor=self.system_actor(),
+                slug=options["add"],
+                name=options["name"] or options["add"],
+                department=department,
+            )
+            self.stdout.write(_("Layer %(slug)s created.") % {"slug": layer.slug})
+            return
+        for layer in layer_list():
+            self.stdout.write(f"{layer.slug}\t{layer.name}")
+        sys.stdout.flush()

@@ -1,0 +1,172 @@
+"""The one network: district → street → community → grid, department layers and crosswalks.
+
+Geometry is stored as GeoJSON text and evaluated with shapely/GEOS in the application, so the
+same code runs on plain SQLite and plain PostgreSQL (no SpatiaLite/PostGIS to install on a
+district's server). Bounding-box columns let the map and the locate index filter cheaply.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from wangge.core.models import Department
+from wangge.core.scope import ScopedModel
+
+
+class Level(models.TextChoices):
+    DISTRICT = "district", _("District")
+    STREET = "street", _("Street")
+    COMMUNITY = "community", _("Village/community")
+    GRID = "grid", _("Grid")
+
+
+LEVEL_CODE_LENGTH = {Level.DISTRICT: 6, Level.STREET: 9, Level.COMMUNITY: 12, Level.GRID: 15}
+CODE_LENGTH_LEVEL = {length: level for level, length in LEVEL_CODE_LENGTH.items()}
+CHILD_LEVEL = {
+    Level.DISTRICT: Level.STREET,
+    Level.STREET: Level.COMMUNITY,
+    Level.COMMUNITY: Level.GRID,
+}
+
+
+class GridKind(models.TextChoices):
+    BASIC = "basic", _("Basic grid")
+    DEDICATED = "dedicated", _("Dedicated grid")
+
+
+class Region(ScopedModel):
+    """A node of the tree. The code is the identity; a restructure closes codes, never reuses."""
+
+    scope_code_field: ClassVar[str] = "code"
+
+    code = models.CharField(_("code"), max_length=15, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    level = models.CharField(_("level"), max_length=16, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    kind = models.CharField(_("grid kind"), max_length=16, choices=GridKind.choices, blank=True)
+    valid_from = models.DateTimeField(_("valid from"))
+    valid_to = models.DateTimeField(_("valid to"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(level="grid") & ~Q(kind="")) | (~Q(level="grid") & Q(kind="")),
+                name="region_kind_only_for_grids",
+            ),
+            models.CheckConstraint(
+                condition=Q(level="district") | Q(parent__isnull=False),
+                name="region_parent_required_below_district",
+            ),
+        ]
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class Boundary(models.Model):
+    """One version of a region's boundary. At most one current (valid_to is null) per region."""
+
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="boundaries")
+    geojson = models.TextField(_("boundary (GeoJSON)"))
+    area_m2 = models.FloatField(_("area (m²)"))
+    min_lon = models.FloatField()
+    min_lat = models.FloatField()
+    max_lon = models.FloatField()
+    max_lat = models.FloatField()
+    valid_from = models.DateTimeField(_("valid from"))
+    valid_to = models.DateTimeField(_("valid to"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["region_id", "valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region"], condition=Q(valid_to=None), name="boundary_one_current"
+            ),
+        ]
+        indexes = [models.Index(fields=["valid_to", "region"], name="boundary_current_idx")]
+        verbose_name = _("boundary")
+        verbose_name_plural = _("boundaries")
+
+
+class Layer(models.Model):
+    """A department's own legacy grid layer (党建, 城管 …), kept beside the unified grids."""
+
+    slug = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=64)
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="layers"
+    )
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name = _("department layer")
+        verbose_name_plural = _("department layers")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DepartmentGrid(ScopedModel):
+    """A grid of a department layer. `region_code` is the unified grid holding most of it."""
+
+    scope_code_field: ClassVar[str] = "region_code"
+
+    layer = models.ForeignKey(Layer, on_delete=models.PROTECT, related_name="grids")
+    code = models.CharField(_("code"), max_length=32)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    region_code = models.CharField(max_length=15, db_index=True, blank=True)
+    geojson = models.TextField()
+    area_m2 = models.FloatField()
+    min_lon = models.FloatField()
+    min_lat = models.FloatField()
+    max_lon = models.FloatField()
+    max_lat = models.FloatField()
+    valid_from = models.DateTimeField()
+    valid_to = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["layer_id", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["layer", "code"], condition=Q(valid_to=None), name="dept_grid_one_current"
+            ),
+        ]
+        verbose_name = _("department grid")
+        verbose_name_plural = _("department grids")
+
+    def __str__(self) -> str:
+        return f"{self.layer.name} {self.code}"
+
+
+class Crosswalk(models.Model):
+    """How much of a department grid lies in each unified grid (shares of its area)."""
+
+    department_grid = models.ForeignKey(
+        DepartmentGrid, on_delete=models.CASCADE, related_name="crosswalk"
+    )
+    grid = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="crosswalk")
+    area_m2 = models.FloatField()
+    share = models.FloatField(help_text="area in this grid / area of the department grid")
+
+    class Meta:
+        ordering = ["department_grid_id", "-share"]
+        constraints = [
+            models.UniqueConstraint(fields=["department_grid", "grid"], name="crosswalk_unique"),
+        ]
+
+
+class BoundaryRevision(models.Model):
+    """A counter bumped whenever current boundaries change; the locate index compares it."""
+
+    key = models.CharField(max_length=16, unique=True, default="grids")
+    revision = models.BigIntegerField(default=0)

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from wangge.core.errors import NotFound
+from wangge.core.roles import Perm
+from wangge.core.scope import scope_for
+from wangge.regions import selectors
+
+
+@login_required
+def tree(request: HttpRequest) -> HttpResponse:
+    """The region tree from the top of the user's scope down, with grid counts."""
+    scope = scope_for(request.user)
+    if not scope.has(Perm.REGIONS_VIEW):
+        raise NotFound()
+    roots = list(selectors.region_roots(actor=scope))
+    counts = selectors.grid_counts_by_prefix(actor=scope, prefixes=[r.code for r in roots]) if roots else {}
+    nodes = [{"region": r, "grids": counts.get(r.code, 1 if r.level == "grid" else 0)} for r in roots]
+    return render(request, "regions/tree.html", {"nodes": nodes})
+
+
+@login_required
+def children(request: HttpRequest, code: str) -> HttpResponse:
+    """htmx fragment: the children of one node, expanded in place."""
+    scope = scope_for(request.user)
+    region = selectors.region_get(actor=scope, code=code)
+    rows = selectors.region_children_with_counts(actor=scope, region=region)
+    return render(request, "regions/_children.html", {"rows": rows})
+
+
+@login_required
+def detail(request: HttpRequest, code: str) -> HttpResponse:
+    scope = scope_for(request.user)
+    region = selectors.region_get(actor=scope, code=code)
+    boundary = selectors.boundary_current(region)
+    is_grid = region.level == "grid"
+    context = {
+        "region": region,
+        "boundary": boundary,
+        "boundary_json": boundary.geojson if boundary else "null",
+        "ancestors": [
+            a for a in selectors.region_ancestors(region) if scope.covers(a.code, Perm.REGIONS_VIEW)
+        ],
+        "children": selectors.region_children_with_counts(actor=scope, region=region)
+        if not is_grid
+        else [],
+        "neighbours": selectors.neighbours(actor=scope, grid=region) if is_grid else [],
+        "crosswalk": selectors.crosswalk_for_grid(actor=scope, grid=region) if is_grid else [],
+        "history": selectors.boundary_history(region),
+        "tile_url": settings.TILE_URL,
+    }
+    return render(request, "regions/detail.html", context)
+
+
+@login_required
+def map_view(request: HttpRequest) -> HttpResponse:
+    scope = scope_for(request.user)
+    if not scope.has(Perm.REGIONS_VIEW):
+        raise NotFound()
+    return render(
+        request,
+        "regions/map.html",
+        {"tile_url": settings.TILE_URL, "tile_url_json": json.dumps(settings.TILE_URL)},
+    )
+
+
+@login_required
+def layers(request: HttpRequest) -> HttpResponse:
+    scope = scope_for(request.user)
+    if not scope.has(Perm.REGIONS_VIEW):
+        raise NotFound()
+    return render(request, "regions/layers.html", {"layers": selectors.layer_list()})
+
+
+@login_required
+def layer_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    scope = scope_for(request.user)
+    if not scope.has(Perm.REGIONS_VIEW):
+        raise NotFound()
+    layer = selectors.layer_get(slug)
+    threshold = settings.STRADDLE_THRESHOLD
+    rows = selectors.straddling_grids(actor=scope, layer=layer, threshold=threshold)
+    return render(
+        request,
+        "regions/layer.html",
+        {"layer": layer, "rows": rows, "threshold_pct": round(threshold * 100)},
+    )

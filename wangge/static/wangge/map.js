@@ -1,0 +1,43 @@
+/* Maps drawn from our own grid boundaries: no online tiles unless WANGGE_TILE_URL names an
+   intranet tile server. Used by the map page (data-source) and the grid page (data-boundary). */
+(function () {
+  "use strict";
+  var el = document.getElementById("map");
+  if (!el || !window.L) { return; }
+  var map = L.map(el, { zoomSnap: 0.25, attributionControl: false });
+  var tiles = el.dataset.tiles;
+  if (tiles) { L.tileLayer(tiles, { maxZoom: 19 }).addTo(map); }
+  var style = { color: "#b3261e", weight: 1.2, fillColor: "#f6d7a7", fillOpacity: 0.35 };
+  var highlight = { weight: 3, fillOpacity: 0.6 };
+
+  function fit(layer) {
+    var bounds = layer.getBounds();
+    if (bounds.isValid()) { map.fitBounds(bounds, { padding: [12, 12] }); }
+  }
+
+  if (el.dataset.boundary && el.dataset.boundary !== "null") {
+    var shape = L.geoJSON(JSON.parse(el.dataset.boundary), { style: style }).addTo(map);
+    fit(shape);
+    return;
+  }
+  if (!el.dataset.source) { return; }
+  var detail = el.dataset.detail;
+  fetch(el.dataset.source, { credentials: "same-origin", headers: { Accept: "application/json" } })
+    .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+    .then(function (data) {
+      var layer = L.geoJSON(data, {
+        style: function (f) {
+          return f.properties.kind === "dedicated" ? Object.assign({}, style, { fillColor: "#9ecae1" }) : style;
+        },
+        onEachFeature: function (f, l) {
+          l.bindTooltip(f.properties.name + " " + f.properties.code, { sticky: true });
+          l.on("mouseover", function () { l.setStyle(highlight); });
+          l.on("mouseout", function () { layer.resetStyle(l); });
+          l.on("click", function () { window.location.href = detail.replace("CODE", f.properties.code); });
+        }
+      }).addTo(map);
+      el.dataset.loaded = String(data.features.length);
+      fit(layer);
+    })
+    .catch(function (err) { el.dataset.error = String(err); el.textContent = "⚠ " + err; });
+})();
