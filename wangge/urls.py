@@ -6,6 +6,7 @@ from wangge.api import api
 urlpatterns = [
     path("", views.home, name="home"),
     path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("wangge.core.urls")),
     path("regions/", include("wangge.regions.urls")),
 ]

@@ -4,6 +4,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import translation
 from django.views.defaults import page_not_found
 
 from wangge.core.context import RequestContext, current
@@ -37,3 +38,24 @@ class RequestContextMiddleware:
         if isinstance(exception, NotFound):
             return page_not_found(request, Http404())
         return None
+
+
+class LanguageMiddleware:
+    """zh-Hans for everyone unless they chose English (language cookie, set by /i18n/setlang/).
+
+    Unlike Django's LocaleMiddleware this ignores Accept-Language: staff on government PCs
+    often have English-language browsers and still expect the Chinese UI.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+        self.allowed = {code for code, _name in settings.LANGUAGES}
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        language = chosen if chosen in self.allowed else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        return response

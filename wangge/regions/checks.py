@@ -271,7 +271,7 @@ def parse_geometry(
         return None, [
             Problem(
                 kind,
-                _("Invalid geometry: %(reason)s") % {"reason": _translate_reason(reason)},
+                _("Invalid geometry: %(reason)s") % {"reason": translate_reason(reason)},
                 index,
                 code,
                 location,
@@ -280,7 +280,7 @@ def parse_geometry(
     return to_multipolygon(geom), []
 
 
-def _translate_reason(reason: str) -> str:
+def translate_reason(reason: str) -> str:
     head = reason.split("[", 1)[0]
     names = {
         "Self-intersection": _("the boundary crosses itself"),

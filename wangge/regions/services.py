@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from shapely.geometry.base import BaseGeometry
 
 from wangge.core.audit import audit_record
@@ -67,9 +68,7 @@ def _same_geometry(a: BaseGeometry, b: BaseGeometry) -> bool:
 
 def stored_features() -> dict[str, Feature]:
     """Current regions with their current boundaries, as check features."""
-    boundaries = dict(
-        Boundary.objects.filter(valid_to=None).values_list("region__code", "geojson")
-    )
+    boundaries = dict(Boundary.objects.filter(valid_to=None).values_list("region__code", "geojson"))
     features = {}
     for region in (
         Region.objects.dangerously_unscoped().filter(valid_to=None).select_related("parent")
@@ -263,7 +262,11 @@ def _import_department(
         report.problems = [
             Problem(
                 "unknown_layer",
-                f"图层 {layer_slug} 不存在（已有：{known}）；请先用 wangge grids layers add 创建。",
+                _(
+                    "Layer %(layer)s does not exist (known: %(known)s); create it first with "
+                    "`wangge grids layers --add`."
+                )
+                % {"layer": layer_slug, "known": known},
             )
         ]
         return
@@ -301,9 +304,9 @@ def _import_department(
     when = valid_from or timezone.now()
     with transaction.atomic():
         for code in retired + [f.code for f in updated]:
-            DepartmentGrid.objects.dangerously_unscoped().filter(
-                pk=current[code].pk
-            ).update(valid_to=when)
+            DepartmentGrid.objects.dangerously_unscoped().filter(pk=current[code].pk).update(
+                valid_to=when
+            )
         for f in created + updated:
             assert f.geometry is not None
             minx, miny, maxx, maxy = f.geometry.bounds
@@ -334,7 +337,9 @@ def crosswalk_rebuild(*, layer: Layer) -> int:
     from wangge.regions.locate import _build, _current_revision
 
     index = _build(_current_revision())
-    dept_grids = list(DepartmentGrid.objects.dangerously_unscoped().filter(layer=layer, valid_to=None))
+    dept_grids = list(
+        DepartmentGrid.objects.dangerously_unscoped().filter(layer=layer, valid_to=None)
+    )
     Crosswalk.objects.filter(department_grid__layer=layer).delete()
     if not dept_grids or len(index.codes) == 0:
         return 0
@@ -376,7 +381,9 @@ def crosswalk_rebuild(*, layer: Layer) -> int:
 @transaction.atomic
 def layer_create(*, actor: Any, slug: str, name: str, department: Department | None) -> Layer:
     if Layer.objects.filter(slug=slug).exists():
-        raise ValidationFailed(code="duplicate_layer", message=f"图层 {slug} 已存在。")
+        raise ValidationFailed(
+            code="duplicate_layer", message=_("Layer %(layer)s exists already.") % {"layer": slug}
+        )
     layer = Layer.objects.create(slug=slug, name=name, department=department)
     audit_record(actor=actor, action="layer.create", object_type="layer", object_id=slug)
     return layer
@@ -389,12 +396,20 @@ def grids_check() -> ImportReport:
     problems = checks.check_codes(features, set(stored))
     for f in features:
         if f.geometry is None:
-            problems.append(Problem("missing_boundary", f"{f.code} 没有边界。", None, f.code))
+            problems.append(
+                Problem(
+                    "missing_boundary",
+                    _("%(code)s has no boundary.") % {"code": f.code},
+                    None,
+                    f.code,
+                )
+            )
         elif not f.geometry.is_valid:
             problems.append(
                 Problem(
                     "invalid_geometry",
-                    f"{f.code} 的边界无效：{shapely.is_valid_reason(f.geometry)}",
+                    _("Invalid geometry: %(reason)s")
+                    % {"reason": checks.translate_reason(shapely.is_valid_reason(f.geometry))},
                     None,
                     f.code,
                 )
@@ -468,7 +483,10 @@ def grant_region(
 ) -> Grant:
     """Give a role over an existing region (checks the region, then core's grant_create)."""
     if not Region.objects.dangerously_unscoped().filter(code=region_code, valid_to=None).exists():
-        raise ValidationFailed(code="unknown_region", message=f"区域 {region_code} 不存在。")
+        raise ValidationFailed(
+            code="unknown_region",
+            message=_("Region %(code)s does not exist.") % {"code": region_code},
+        )
     return grant_create(
         actor=actor, user=user, role=role, region_code=region_code, department=department
     )
