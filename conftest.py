@@ -10,8 +10,8 @@ import pytest
 from django.test import Client
 
 from wangge.core.models import User
-from wangge.core.services import token_create
 from wangge.core.scope import Scope
+from wangge.core.services import token_create
 
 
 @pytest.fixture(scope="session")

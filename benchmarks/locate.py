@@ -22,8 +22,8 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from wangge.demo import geometry  # noqa: E402
-from wangge.regions.locate import PolygonIndex  # noqa: E402
+from wangge.demo import geometry
+from wangge.regions.locate import PolygonIndex
 
 
 def demo_grids() -> list[Any]:
@@ -92,7 +92,12 @@ def run(name: str, polys: list[Any], n_points: int, seed: int) -> dict[str, Any]
         def bbox_contains() -> np.ndarray:
             out = np.full(n_points, -1)
             for j in range(len(arr)):
-                m = (x >= bounds[j, 0]) & (x <= bounds[j, 2]) & (y >= bounds[j, 1]) & (y <= bounds[j, 3])
+                m = (
+                    (x >= bounds[j, 0])
+                    & (x <= bounds[j, 2])
+                    & (y >= bounds[j, 1])
+                    & (y <= bounds[j, 3])
+                )
                 idx = np.nonzero(m)[0]
                 hit = idx[shapely.contains_xy(arr[j], x[idx], y[idx])]
                 out[hit[out[hit] < 0]] = j
@@ -137,10 +142,14 @@ def run(name: str, polys: list[Any], n_points: int, seed: int) -> dict[str, Any]
 
 def report(r: dict[str, Any]) -> None:
     m = 1e6
-    print(f"\n== {r['name']}: {r['grids']:,} grids, {r['points']:,} points "
-          f"({r['outside']:,} outside every grid)")
-    print(f"  index build: wangge {r['build_s']:.2f} s, geopandas sindex {r['sindex_s']:.2f} s "
-          "(both excluded from the rates below; built once per boundary change)")
+    print(
+        f"\n== {r['name']}: {r['grids']:,} grids, {r['points']:,} points "
+        f"({r['outside']:,} outside every grid)"
+    )
+    print(
+        f"  index build: wangge {r['build_s']:.2f} s, geopandas sindex {r['sindex_s']:.2f} s "
+        "(both excluded from the rates below; built once per boundary change)"
+    )
     print(f"  wangge locate            {r['wangge'] / m:8.2f} M points/s")
     print(f"  geopandas.sjoin          {r['sjoin'] / m:8.2f} M points/s")
     if r["bbox_contains"]:
@@ -154,8 +163,10 @@ def report(r: dict[str, Any]) -> None:
     print(f"  ratio wangge / limit          {r['wangge'] / r['limit']:8.3f}")
     once = r["points"] / (r["points"] / r["wangge"] + r["build_s"])
     with_sindex = r["points"] / (r["points"] / r["sjoin"] + r["sindex_s"])
-    print(f"  one-off run incl. index build: wangge {once / m:.2f} vs sjoin {with_sindex / m:.2f} "
-          "M points/s")
+    print(
+        f"  one-off run incl. index build: wangge {once / m:.2f} vs sjoin {with_sindex / m:.2f} "
+        "M points/s"
+    )
     same = "identical" if r["mismatches"] == 0 else f"{r['mismatches']} DIFFERENT"
     print(f"  results vs sjoin: {same}; vs naive sample: {r['naive_mismatches']} different")
 
@@ -165,8 +176,10 @@ def main() -> int:
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--large", type=int, default=100_000)
     args = parser.parse_args()
-    print(f"bulk locate benchmark — {os.cpu_count()} cores, shapely {shapely.__version__}, "
-          f"GEOS {shapely.geos_version_string}")
+    print(
+        f"bulk locate benchmark — {os.cpu_count()} cores, shapely {shapely.__version__}, "
+        f"GEOS {shapely.geos_version_string}"
+    )
     demo = demo_grids()
     results = [run("demo district (江海区)", demo, args.points, seed=1)]
     bounds = tuple(shapely.total_bounds(np.array(demo, dtype=object)))

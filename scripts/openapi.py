@@ -1,7 +1,7 @@
 """Write or check the committed OpenAPI document (docs/openapi.json) against the code.
 
-    python scripts/openapi.py --write   regenerate it
-    python scripts/openapi.py --check   fail when the code's API differs from the committed one
+python scripts/openapi.py --write   regenerate it
+python scripts/openapi.py --check   fail when the code's API differs from the committed one
 """
 
 from __future__ import annotations
@@ -37,7 +37,9 @@ def main() -> int:
         return 0
     committed = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""
     if committed != text:
-        print("docs/openapi.json is out of date: run `make openapi` and commit it.", file=sys.stderr)
+        print(
+            "docs/openapi.json is out of date: run `make openapi` and commit it.", file=sys.stderr
+        )
         return 1
     print("docs/openapi.json is up to date.")
     return 0

@@ -1,12 +1,12 @@
 """`wangge`: one command for everything an operator does. It wraps the management commands.
 
-    wangge migrate            create or upgrade the database
-    wangge demo               build the demo district and serve it on 127.0.0.1:8000
-    wangge serve              serve with gunicorn (production)
-    wangge grids …            import / check / export / locate grids, department layers
-    wangge users …            users and grants
-    wangge audit verify       check the audit log's hash chain
-    wangge token create USER  print an API token
+wangge migrate            create or upgrade the database
+wangge demo               build the demo district and serve it on 127.0.0.1:8000
+wangge serve              serve with gunicorn (production)
+wangge grids …            import / check / export / locate grids, department layers
+wangge users …            users and grants
+wangge audit verify       check the audit log's hash chain
+wangge token create USER  print an API token
 """
 
 from __future__ import annotations

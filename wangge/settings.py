@@ -1,4 +1,4 @@
-"""wangge settings. Every knob comes from a WANGGE_* environment variable; see docs/deployment.md."""
+"""wangge settings. Every knob is a WANGGE_* environment variable; see docs/deployment.md."""
 
 from __future__ import annotations
 

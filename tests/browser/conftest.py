@@ -51,7 +51,9 @@ def live_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 break
         except OSError:
             if server.poll() is not None:
-                raise RuntimeError(server.stderr.read().decode() if server.stderr else "serve died")
+                raise RuntimeError(
+                    server.stderr.read().decode() if server.stderr else "serve died"
+                ) from None
             time.sleep(0.3)
     yield f"http://127.0.0.1:{port}"
     server.terminate()

@@ -72,9 +72,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
             {"loc": [str(p) for p in e.get("loc", [])], "msg": str(e.get("msg", ""))}
             for e in exc.errors
         ]
-        return error_response(
-            api, request, 422, "invalid", _("The input is not valid."), details
-        )
+        return error_response(api, request, 422, "invalid", _("The input is not valid."), details)
 
     @api.exception_handler(HttpError)
     def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:

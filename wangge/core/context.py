@@ -12,4 +12,5 @@ class RequestContext:
     path: str = ""
 
 
-current: ContextVar[RequestContext] = ContextVar("wangge_request", default=RequestContext())
+_EMPTY = RequestContext()
+current: ContextVar[RequestContext] = ContextVar("wangge_request", default=_EMPTY)

@@ -43,7 +43,9 @@ class Grant(models.Model):
     `regions`; `regions.services.grant_create` checks that the region exists.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grants")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grants"
+    )
     role = models.CharField(_("role"), max_length=32, choices=Role.choices)
     region_code = models.CharField(_("region code"), max_length=15)
     department = models.ForeignKey(

@@ -94,13 +94,13 @@ def scope_for(user: User | Any) -> Scope:
         return Scope(user_id=None, username="anonymous", grants=())
     cached = getattr(user, "_wangge_scope", None)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     grants = tuple(
         ScopeGrant(role=Role(role), region_code=code, department=dept)
         for role, code, dept in user.grants.values_list("role", "region_code", "department__code")
     )
     scope = Scope(user_id=user.pk, username=user.get_username(), grants=grants)
-    user._wangge_scope = scope
+    setattr(user, "_wangge_scope", scope)  # noqa: B010 - a per-request cache on the user
     return scope
 
 
@@ -111,7 +111,7 @@ def as_scope(actor: Any) -> Scope:
     return actor if isinstance(actor, Scope) else scope_for(actor)
 
 
-class ScopedQuerySet(models.QuerySet):  # type: ignore[type-arg]
+class ScopedQuerySet(models.QuerySet):
     """A queryset that will not run until a scope has been applied to it."""
 
     _scope_applied: bool = False
@@ -119,7 +119,7 @@ class ScopedQuerySet(models.QuerySet):  # type: ignore[type-arg]
     def _clone(self) -> Self:
         clone = super()._clone()  # type: ignore[misc]
         clone._scope_applied = self._scope_applied
-        return clone  # type: ignore[no-any-return]
+        return clone
 
     def visible_to(self, actor: Any, perm: Perm) -> Self:
         scope = as_scope(actor)
@@ -138,7 +138,7 @@ class ScopedQuerySet(models.QuerySet):  # type: ignore[type-arg]
         """For the system only (migrations, importers, the worker, checks): no scope filter."""
         qs = self._chain()  # type: ignore[attr-defined]
         qs._scope_applied = True
-        return qs  # type: ignore[no-any-return]
+        return qs
 
     def _require_scope(self) -> None:
         if not self._scope_applied:
@@ -150,7 +150,7 @@ class ScopedQuerySet(models.QuerySet):  # type: ignore[type-arg]
     def _fetch_all(self) -> None:
         if self._result_cache is None:
             self._require_scope()
-        super()._fetch_all()  # type: ignore[misc]
+        super()._fetch_all()
 
     def count(self) -> int:
         self._require_scope()
@@ -194,7 +194,7 @@ class ScopedModel(models.Model):
 
 
 def access(qs: ScopedQuerySet, actor: Any, perm: Perm, **lookup: Any) -> Any:
-    """Fetch one row the actor may see, or raise NotFound — the same for missing and out of scope."""
+    """One row the actor may see, or NotFound — the same for missing and out of scope."""
     try:
         return qs.visible_to(actor, perm).get(**lookup)
     except (qs.model.DoesNotExist, ValueError, TypeError):

@@ -14,7 +14,7 @@ from wangge.core.errors import NotFound, ValidationFailed
 from wangge.core.models import ApiToken, Department, Grant, User
 from wangge.core.roles import Role
 
-TOKEN_PREFIX = "wg_"
+TOKEN_PREFIX = "wg_"  # noqa: S105 - a prefix, not a secret
 
 
 def _digest(token: str) -> str:
@@ -74,9 +74,7 @@ def token_authenticate(plain: str) -> User | None:
 
 
 @transaction.atomic
-def user_create(
-    *, actor: Any, username: str, password: str | None, display_name: str = ""
-) -> User:
+def user_create(*, actor: Any, username: str, password: str | None, display_name: str = "") -> User:
     if User.objects.filter(username=username).exists():
         raise ValidationFailed(code="duplicate_username", message=f"{username} exists")
     user = User(username=username, display_name=display_name)

@@ -75,21 +75,23 @@ def build() -> dict[str, Any]:
     """Build regions, department layers and demo users. Deterministic; raises on any problem."""
     summary: dict[str, Any] = {}
     unified = geometry.build_unified()
-    report = grids_import(
-        actor=ACTOR, data=json.dumps(unified).encode(), source="demo:jianghai"
-    )
+    report = grids_import(actor=ACTOR, data=json.dumps(unified).encode(), source="demo:jianghai")
     if not report.ok:
         raise RuntimeError(f"demo unified layer rejected: {report.as_dict()['problems'][:5]}")
     summary["regions"] = report.counts
     layers = geometry.build_department_layers()
     for slug, collection in layers.items():
         department = Department.objects.filter(code=slug).first()
-        layer_create(actor=ACTOR, slug=slug, name=LAYER_NAMES.get(slug, slug), department=department)
+        layer_create(
+            actor=ACTOR, slug=slug, name=LAYER_NAMES.get(slug, slug), department=department
+        )
         layer_report = grids_import(
             actor=ACTOR, data=json.dumps(collection).encode(), layer=slug, source=f"demo:{slug}"
         )
         if not layer_report.ok:
-            raise RuntimeError(f"demo layer {slug} rejected: {layer_report.as_dict()['problems'][:5]}")
+            raise RuntimeError(
+                f"demo layer {slug} rejected: {layer_report.as_dict()['problems'][:5]}"
+            )
     summary["layers"] = len(layers)
     _users()
     summary["users"] = [u.username for u in DEMO_USERS]

@@ -90,7 +90,7 @@ def _loc(geom: BaseGeometry | None) -> list[float] | None:
 
 
 def read_feature_collection(data: bytes) -> tuple[list[Any], list[Problem]]:
-    """Decode a GeoJSON FeatureCollection. Returns its raw features, or the problem that stops us."""
+    """Decode a GeoJSON FeatureCollection: its raw features, or the problem that stops us."""
     try:
         doc = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -101,9 +101,7 @@ def read_feature_collection(data: bytes) -> tuple[list[Any], list[Problem]]:
             )
         ]
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
-        return [], [
-            Problem("not_geojson", _("The file is not a GeoJSON FeatureCollection."))
-        ]
+        return [], [Problem("not_geojson", _("The file is not a GeoJSON FeatureCollection."))]
     features = doc.get("features")
     if not isinstance(features, list):
         return [], [Problem("not_geojson", _("The FeatureCollection has no list of features."))]
@@ -182,7 +180,10 @@ def _ring_problems(index: int, code: str | None, geometry: Any, repair: bool) ->
         in_lat = (y >= LAT_RANGE[0]) & (y <= LAT_RANGE[1])
         if not (in_lon.all() and in_lat.all()):
             swapped = (
-                (x >= LAT_RANGE[0]) & (x <= LAT_RANGE[1]) & (y >= LON_RANGE[0]) & (y <= LON_RANGE[1])
+                (x >= LAT_RANGE[0])
+                & (x <= LAT_RANGE[1])
+                & (y >= LON_RANGE[0])
+                & (y <= LON_RANGE[1])
             )
             if swapped.all():
                 problems.append(
@@ -224,7 +225,7 @@ def _ring_problems(index: int, code: str | None, geometry: Any, repair: bool) ->
 
 def to_multipolygon(geom: BaseGeometry) -> BaseGeometry:
     parts = [g for g in shapely.get_parts(geom) if g.geom_type in {"Polygon", "MultiPolygon"}]
-    polygons = []
+    polygons: list[Any] = []
     for part in parts:
         polygons.extend(shapely.get_parts(part) if part.geom_type == "MultiPolygon" else [part])
     return shapely.MultiPolygon(polygons)
@@ -265,8 +266,10 @@ def parse_geometry(
                 )
             )
             return fixed, []
-        kind = "self_intersection" if reason.startswith(("Self-intersection", "Ring Self")) else (
-            "invalid_geometry"
+        kind = (
+            "self_intersection"
+            if reason.startswith(("Self-intersection", "Ring Self"))
+            else ("invalid_geometry")
         )
         return None, [
             Problem(
@@ -293,7 +296,9 @@ def translate_reason(reason: str) -> str:
     return f"{names.get(head, head)} ({reason})"
 
 
-def parse_unified(raw_features: list[Any], *, repair: bool) -> tuple[list[Feature], list[Problem], list[Repair]]:
+def parse_unified(
+    raw_features: list[Any], *, repair: bool
+) -> tuple[list[Feature], list[Problem], list[Repair]]:
     features: list[Feature] = []
     problems: list[Problem] = []
     repairs: list[Repair] = []

@@ -55,8 +55,8 @@ class PolygonIndex:
         x1, y1 = float(bounds[:, 2].max()), float(bounds[:, 3].max())
         width, height = max(x1 - x0, 1e-9), max(y1 - y0, 1e-9)
         cells = min(max(n * CELLS_PER_GRID, MIN_CELLS), MAX_CELLS)
-        nx = max(1, int(round((cells * width / height) ** 0.5)))
-        ny = max(1, int(round(cells / nx)))
+        nx = max(1, round((cells * width / height) ** 0.5))
+        ny = max(1, round(cells / nx))
         # Pad by half a cell so points on the outer edge fall inside the raster.
         dx, dy = width / nx * (1 + 1e-9), height / ny * (1 + 1e-9)
 

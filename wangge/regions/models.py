@@ -97,6 +97,9 @@ class Boundary(models.Model):
         verbose_name = _("boundary")
         verbose_name_plural = _("boundaries")
 
+    def __str__(self) -> str:
+        return f"{self.region_id} {self.valid_from:%Y-%m-%d}"
+
 
 class Layer(models.Model):
     """A department's own legacy grid layer (党建, 城管 …), kept beside the unified grids."""
@@ -164,9 +167,15 @@ class Crosswalk(models.Model):
             models.UniqueConstraint(fields=["department_grid", "grid"], name="crosswalk_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.department_grid_id}→{self.grid_id} {self.share:.2%}"
+
 
 class BoundaryRevision(models.Model):
     """A counter bumped whenever current boundaries change; the locate index compares it."""
 
     key = models.CharField(max_length=16, unique=True, default="grids")
     revision = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.key}@{self.revision}"

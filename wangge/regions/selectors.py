@@ -70,7 +70,9 @@ def grid_counts_by_prefix(*, actor: Any, prefixes: list[str]) -> dict[str, int]:
         return {}
     codes = (
         Region.objects.visible_to(actor, Perm.REGIONS_VIEW)
-        .filter(level=Level.GRID, valid_to=None, code__gte=min(prefixes), code__lt=max(prefixes) + ":")
+        .filter(
+            level=Level.GRID, valid_to=None, code__gte=min(prefixes), code__lt=max(prefixes) + ":"
+        )
         .values_list("code", flat=True)
     )
     counts = dict.fromkeys(prefixes, 0)
@@ -111,9 +113,7 @@ def grid_boundaries(
     *, actor: Any, bbox: tuple[float, float, float, float] | None = None, level: str = "grid"
 ) -> QuerySet[Boundary]:
     """Current boundaries of visible regions of one level, optionally within a bounding box."""
-    regions = Region.objects.visible_to(actor, Perm.REGIONS_VIEW).filter(
-        level=level, valid_to=None
-    )
+    regions = Region.objects.visible_to(actor, Perm.REGIONS_VIEW).filter(level=level, valid_to=None)
     qs = Boundary.objects.filter(valid_to=None, region__in=regions).select_related("region")
     if bbox:
         min_lon, min_lat, max_lon, max_lat = bbox
@@ -188,7 +188,9 @@ def neighbours(*, actor: Any, grid: Region) -> list[Region]:
         if j != position and shapely.intersection(geoms[position], geoms[j]).length > 0
     ]
     return list(
-        Region.objects.visible_to(actor, Perm.REGIONS_VIEW).filter(code__in=touching).order_by("code")
+        Region.objects.visible_to(actor, Perm.REGIONS_VIEW)
+        .filter(code__in=touching)
+        .order_by("code")
     )
 
 

@@ -194,7 +194,7 @@ def _apply_unified(
                     changes[attr] = [str(getattr(region, attr)), str(value)]
                     setattr(region, attr, value)
             if changes:
-                region.save(update_fields=[k for k in changes])
+                region.save(update_fields=list(changes))
         current = Boundary.objects.filter(region=region, valid_to=None).first()
         new_boundary = current is None or not _same_geometry(
             shapely.from_geojson(current.geojson), f.geometry

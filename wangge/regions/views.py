@@ -20,8 +20,14 @@ def tree(request: HttpRequest) -> HttpResponse:
     if not scope.has(Perm.REGIONS_VIEW):
         raise NotFound()
     roots = list(selectors.region_roots(actor=scope))
-    counts = selectors.grid_counts_by_prefix(actor=scope, prefixes=[r.code for r in roots]) if roots else {}
-    nodes = [{"region": r, "grids": counts.get(r.code, 1 if r.level == "grid" else 0)} for r in roots]
+    counts = (
+        selectors.grid_counts_by_prefix(actor=scope, prefixes=[r.code for r in roots])
+        if roots
+        else {}
+    )
+    nodes = [
+        {"region": r, "grids": counts.get(r.code, 1 if r.level == "grid" else 0)} for r in roots
+    ]
     return render(request, "regions/tree.html", {"nodes": nodes})
 
 

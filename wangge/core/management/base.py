@@ -1,4 +1,4 @@
-"""What every `wangge` subcommand shares: Chinese output, JSON output, domain errors → exit codes."""
+"""What every `wangge` subcommand shares: Chinese output, JSON output, errors → exit codes."""
 
 from __future__ import annotations
 

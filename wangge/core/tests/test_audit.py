@@ -29,7 +29,7 @@ def test_entries_chain_by_hash_and_sequence(system: Any) -> None:
     assert second.seq == first.seq + 1
     assert second.prev_hash == first.hash
     assert entry_hash(second) == second.hash
-    assert AuditEntry.objects.order_by("seq").first().prev_hash == GENESIS
+    assert AuditEntry.objects.order_by("seq")[0].prev_hash == GENESIS
 
 
 def test_verify_passes_on_the_demo_log(system: Any) -> None:
@@ -54,9 +54,7 @@ def test_verify_detects_an_edited_entry(system: Any, capsys: Any) -> None:
     AuditEntry.objects.filter(pk=entry.pk).update(details={"n": 2})
 
     _checked, problems = audit_verify()
-    assert [(p.seq, p.reason) for p in problems] == [
-        (entry.seq, "content does not match its hash")
-    ]
+    assert [(p.seq, p.reason) for p in problems] == [(entry.seq, "content does not match its hash")]
     with pytest.raises(SystemExit) as exit_info:
         call_command("audit", "verify")
     assert exit_info.value.code == 1
@@ -91,16 +89,20 @@ def test_verify_detects_reordered_entries(system: Any) -> None:
 def test_client_address_comes_from_the_request(client_as: Any) -> None:
     client = client_as("demo-auditor")
     client.get("/audit/", REMOTE_ADDR="10.1.2.3")  # a read: no entry
-    from wangge.core.services import token_create
-    from wangge.core.models import User
     from wangge.core.context import RequestContext, current
+    from wangge.core.models import User
+    from wangge.core.services import token_create
 
     token = current.set(RequestContext(client_ip="10.9.8.7"))
     try:
-        _t, _plain = token_create(actor=User.objects.get(username="demo-auditor"), user=User.objects.get(username="demo-auditor"), name="x")
+        _t, _plain = token_create(
+            actor=User.objects.get(username="demo-auditor"),
+            user=User.objects.get(username="demo-auditor"),
+            name="x",
+        )
     finally:
         current.reset(token)
-    entry = AuditEntry.objects.order_by("-seq").first()
+    entry = AuditEntry.objects.order_by("-seq")[0]
     assert entry.action == "token.create"
     assert entry.client_ip == "10.9.8.7"
     assert entry.actor_name == "demo-auditor"

@@ -34,7 +34,9 @@ def test_secret_key_generated_once(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert secret_key(tmp_path) == first
 
 
-def _settings_in_subprocess(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def _settings_in_subprocess(
+    env: dict[str, str], tmp_path: Path
+) -> subprocess.CompletedProcess[str]:
     code = "import wangge.settings as s; print(s.DEBUG, s.TIME_ZONE, s.LANGUAGE_CODE, s.USE_TZ)"
     return subprocess.run(
         [sys.executable, "-c", code],

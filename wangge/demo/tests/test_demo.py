@@ -16,9 +16,7 @@ def test_demo_district_shape() -> None:
     assert sorted(streets) == sorted(["江南街道", "外海街道", "礼乐街道"])
     assert regions.filter(level="grid").count() == 190
     lile = regions.get(name="礼乐街道")
-    assert {"英南村", "南村"} <= set(
-        regions.filter(parent=lile).values_list("name", flat=True)
-    )
+    assert {"英南村", "南村"} <= set(regions.filter(parent=lile).values_list("name", flat=True))
 
 
 def test_six_demo_users_with_their_grants() -> None:
@@ -27,7 +25,8 @@ def test_six_demo_users_with_their_grants() -> None:
         grant = user.grants.get()
         assert (grant.role, grant.region_code) == (spec.role, spec.region)
     assert len(DEMO_USERS) == 6
-    assert User.objects.get(username="demo-dept").grants.get().department.code == "chengguan"
+    department = User.objects.get(username="demo-dept").grants.get().department
+    assert department is not None and department.code == "chengguan"
 
 
 def test_department_layers_exist_and_differ() -> None:

@@ -5,133 +5,253 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('core', '0001_initial'),
+        ("core", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BoundaryRevision',
+            name="BoundaryRevision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(default='grids', max_length=16, unique=True)),
-                ('revision', models.BigIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(default="grids", max_length=16, unique=True)),
+                ("revision", models.BigIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='Layer',
+            name="Layer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=32, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=64, verbose_name='name')),
-                ('department', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='layers', to='core.department')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=32, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=64, verbose_name="name")),
+                (
+                    "department",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="layers",
+                        to="core.department",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'department layer',
-                'verbose_name_plural': 'department layers',
-                'ordering': ['slug'],
+                "verbose_name": "department layer",
+                "verbose_name_plural": "department layers",
+                "ordering": ["slug"],
             },
         ),
         migrations.CreateModel(
-            name='DepartmentGrid',
+            name="DepartmentGrid",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=32, verbose_name='code')),
-                ('name', models.CharField(blank=True, max_length=100, verbose_name='name')),
-                ('region_code', models.CharField(blank=True, db_index=True, max_length=15)),
-                ('geojson', models.TextField()),
-                ('area_m2', models.FloatField()),
-                ('min_lon', models.FloatField()),
-                ('min_lat', models.FloatField()),
-                ('max_lon', models.FloatField()),
-                ('max_lat', models.FloatField()),
-                ('valid_from', models.DateTimeField()),
-                ('valid_to', models.DateTimeField(blank=True, null=True)),
-                ('layer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='grids', to='regions.layer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=32, verbose_name="code")),
+                ("name", models.CharField(blank=True, max_length=100, verbose_name="name")),
+                ("region_code", models.CharField(blank=True, db_index=True, max_length=15)),
+                ("geojson", models.TextField()),
+                ("area_m2", models.FloatField()),
+                ("min_lon", models.FloatField()),
+                ("min_lat", models.FloatField()),
+                ("max_lon", models.FloatField()),
+                ("max_lat", models.FloatField()),
+                ("valid_from", models.DateTimeField()),
+                ("valid_to", models.DateTimeField(blank=True, null=True)),
+                (
+                    "layer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="grids",
+                        to="regions.layer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'department grid',
-                'verbose_name_plural': 'department grids',
-                'ordering': ['layer_id', 'code'],
+                "verbose_name": "department grid",
+                "verbose_name_plural": "department grids",
+                "ordering": ["layer_id", "code"],
             },
         ),
         migrations.CreateModel(
-            name='Region',
+            name="Region",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=15, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('level', models.CharField(choices=[('district', 'District'), ('street', 'Street'), ('community', 'Village/community'), ('grid', 'Grid')], max_length=16, verbose_name='level')),
-                ('kind', models.CharField(blank=True, choices=[('basic', 'Basic grid'), ('dedicated', 'Dedicated grid')], max_length=16, verbose_name='grid kind')),
-                ('valid_from', models.DateTimeField(verbose_name='valid from')),
-                ('valid_to', models.DateTimeField(blank=True, null=True, verbose_name='valid to')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='regions.region')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=15, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("district", "District"),
+                            ("street", "Street"),
+                            ("community", "Village/community"),
+                            ("grid", "Grid"),
+                        ],
+                        max_length=16,
+                        verbose_name="level",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        blank=True,
+                        choices=[("basic", "Basic grid"), ("dedicated", "Dedicated grid")],
+                        max_length=16,
+                        verbose_name="grid kind",
+                    ),
+                ),
+                ("valid_from", models.DateTimeField(verbose_name="valid from")),
+                ("valid_to", models.DateTimeField(blank=True, null=True, verbose_name="valid to")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="regions.region",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'region',
-                'verbose_name_plural': 'regions',
-                'ordering': ['code'],
+                "verbose_name": "region",
+                "verbose_name_plural": "regions",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Crosswalk',
+            name="Crosswalk",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('area_m2', models.FloatField()),
-                ('share', models.FloatField(help_text='area in this grid / area of the department grid')),
-                ('department_grid', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='crosswalk', to='regions.departmentgrid')),
-                ('grid', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='crosswalk', to='regions.region')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("area_m2", models.FloatField()),
+                (
+                    "share",
+                    models.FloatField(help_text="area in this grid / area of the department grid"),
+                ),
+                (
+                    "department_grid",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="crosswalk",
+                        to="regions.departmentgrid",
+                    ),
+                ),
+                (
+                    "grid",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="crosswalk",
+                        to="regions.region",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['department_grid_id', '-share'],
+                "ordering": ["department_grid_id", "-share"],
             },
         ),
         migrations.CreateModel(
-            name='Boundary',
+            name="Boundary",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('geojson', models.TextField(verbose_name='boundary (GeoJSON)')),
-                ('area_m2', models.FloatField(verbose_name='area (m²)')),
-                ('min_lon', models.FloatField()),
-                ('min_lat', models.FloatField()),
-                ('max_lon', models.FloatField()),
-                ('max_lat', models.FloatField()),
-                ('valid_from', models.DateTimeField(verbose_name='valid from')),
-                ('valid_to', models.DateTimeField(blank=True, null=True, verbose_name='valid to')),
-                ('source', models.CharField(blank=True, max_length=200, verbose_name='source')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='boundaries', to='regions.region')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("geojson", models.TextField(verbose_name="boundary (GeoJSON)")),
+                ("area_m2", models.FloatField(verbose_name="area (m²)")),
+                ("min_lon", models.FloatField()),
+                ("min_lat", models.FloatField()),
+                ("max_lon", models.FloatField()),
+                ("max_lat", models.FloatField()),
+                ("valid_from", models.DateTimeField(verbose_name="valid from")),
+                ("valid_to", models.DateTimeField(blank=True, null=True, verbose_name="valid to")),
+                ("source", models.CharField(blank=True, max_length=200, verbose_name="source")),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="boundaries",
+                        to="regions.region",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'boundary',
-                'verbose_name_plural': 'boundaries',
-                'ordering': ['region_id', 'valid_from'],
+                "verbose_name": "boundary",
+                "verbose_name_plural": "boundaries",
+                "ordering": ["region_id", "valid_from"],
             },
         ),
         migrations.AddConstraint(
-            model_name='departmentgrid',
-            constraint=models.UniqueConstraint(condition=models.Q(('valid_to', None)), fields=('layer', 'code'), name='dept_grid_one_current'),
+            model_name="departmentgrid",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("valid_to", None)),
+                fields=("layer", "code"),
+                name="dept_grid_one_current",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='region',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('level', 'grid'), models.Q(('kind', ''), _negated=True)), models.Q(models.Q(('level', 'grid'), _negated=True), ('kind', '')), _connector='OR'), name='region_kind_only_for_grids'),
+            model_name="region",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("level", "grid"), models.Q(("kind", ""), _negated=True)),
+                    models.Q(models.Q(("level", "grid"), _negated=True), ("kind", "")),
+                    _connector="OR",
+                ),
+                name="region_kind_only_for_grids",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='region',
-            constraint=models.CheckConstraint(condition=models.Q(('level', 'district'), ('parent__isnull', False), _connector='OR'), name='region_parent_required_below_district'),
+            model_name="region",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("level", "district"), ("parent__isnull", False), _connector="OR"
+                ),
+                name="region_parent_required_below_district",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='crosswalk',
-            constraint=models.UniqueConstraint(fields=('department_grid', 'grid'), name='crosswalk_unique'),
+            model_name="crosswalk",
+            constraint=models.UniqueConstraint(
+                fields=("department_grid", "grid"), name="crosswalk_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='boundary',
-            index=models.Index(fields=['valid_to', 'region'], name='boundary_current_idx'),
+            model_name="boundary",
+            index=models.Index(fields=["valid_to", "region"], name="boundary_current_idx"),
         ),
         migrations.AddConstraint(
-            model_name='boundary',
-            constraint=models.UniqueConstraint(condition=models.Q(('valid_to', None)), fields=('region',), name='boundary_one_current'),
+            model_name="boundary",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("valid_to", None)),
+                fields=("region",),
+                name="boundary_one_current",
+            ),
         ),
     ]

@@ -16,7 +16,11 @@ def box(x0: float, y0: float, x1: float, y1: float) -> dict[str, Any]:
 
 
 def feature(code: str, name: str, geometry: Any, **props: Any) -> dict[str, Any]:
-    return {"type": "Feature", "properties": {"code": code, "name": name, **props}, "geometry": geometry}
+    return {
+        "type": "Feature",
+        "properties": {"code": code, "name": name, **props},
+        "geometry": geometry,
+    }
 
 
 def good_layer() -> dict[str, Any]:

@@ -51,8 +51,13 @@ def test_pages_in_scope_with_role(client_as: Any, url: str) -> None:
 
 @pytest.mark.parametrize(
     "url",
-    [f"/regions/{JIANGNAN_GRID}/", f"/regions/{JIANGNAN}/", f"/regions/{JIANGNAN}/children/",
-     f"/regions/{MISSING}/", "/regions/440704/"],
+    [
+        f"/regions/{JIANGNAN_GRID}/",
+        f"/regions/{JIANGNAN}/",
+        f"/regions/{JIANGNAN}/children/",
+        f"/regions/{MISSING}/",
+        "/regions/440704/",
+    ],
 )
 def test_pages_out_of_scope_are_404_like_missing(client_as: Any, url: str) -> None:
     response = client_as("demo-street").get(url)
@@ -141,9 +146,11 @@ def test_api_out_of_scope_is_404_like_missing(api_as: Any) -> None:
     out = client.get(f"/api/v1/regions/{JIANGNAN_GRID}")
     missing = client.get(f"/api/v1/regions/{MISSING}")
     assert out.status_code == missing.status_code == 404
-    assert out.json() == missing.json() == {
-        "code": "not_found", "message": out.json()["message"], "details": None
-    }
+    assert (
+        out.json()
+        == missing.json()
+        == {"code": "not_found", "message": out.json()["message"], "details": None}
+    )
     lon, lat = _grid_point(JIANGNAN_GRID)
     located = client.get(f"/api/v1/locate?lon={lon}&lat={lat}")
     assert located.status_code == 404 and JIANGNAN_GRID not in located.content.decode()
@@ -186,8 +193,11 @@ def test_api_locate_with_crs(api_as: Any) -> None:
     client = api_as("demo-street")
     glon, glat = wgs84_to_gcj02(lon, lat)
     blon, blat = gcj02_to_bd09(glon, glat)
-    for params in (f"lon={lon}&lat={lat}", f"lon={glon}&lat={glat}&crs=gcj02",
-                   f"lon={blon}&lat={blat}&crs=bd09"):
+    for params in (
+        f"lon={lon}&lat={lat}",
+        f"lon={glon}&lat={glat}&crs=gcj02",
+        f"lon={blon}&lat={blat}&crs=bd09",
+    ):
         body = client.get(f"/api/v1/locate?{params}").json()
         assert body["grid"]["code"] == LILE_GRID, params
         assert body["community"]["name"] == "英南村"

@@ -26,8 +26,14 @@ def test_good_layer_imports_all_levels(system: Any) -> None:
 
     assert report.ok, report.as_dict()
     assert report.counts == {
-        "features": 7, "community": 1, "district": 1, "grid": 4, "street": 1,
-        "created": 7, "updated": 0, "unchanged": 0,
+        "features": 7,
+        "community": 1,
+        "district": 1,
+        "grid": 4,
+        "street": 1,
+        "created": 7,
+        "updated": 0,
+        "unchanged": 0,
     }
     grid = Region.objects.dangerously_unscoped().get(code=GRID1)
     assert grid.parent.code == "440799001001" and grid.level == "grid" and grid.kind == "basic"
@@ -141,8 +147,11 @@ def test_each_problem_is_rejected_and_nothing_stored(
 
 @pytest.mark.parametrize(
     ("data", "kind"),
-    [(b"\xff\xfe not json", "unreadable_file"), (b'{"type": "Feature"}', "not_geojson"),
-     (b"[1, 2]", "not_geojson")],
+    [
+        (b"\xff\xfe not json", "unreadable_file"),
+        (b'{"type": "Feature"}', "not_geojson"),
+        (b"[1, 2]", "not_geojson"),
+    ],
 )
 def test_unreadable_or_not_geojson(system: Any, data: bytes, kind: str) -> None:
     report = grids_import(actor=system, data=data)
@@ -223,11 +232,16 @@ def test_grids_check_on_demo_is_ok(capsys: Any) -> None:
     call_command("grids", "check", "--json")
     out = json.loads(capsys.readouterr().out)
     assert out["ok"] is True, out["problems"][:3]
-    assert out["counts"] == {"community": out["counts"]["community"], "district": 1, "grid": 190, "street": 3}
+    assert out["counts"] == {
+        "community": out["counts"]["community"],
+        "district": 1,
+        "grid": 190,
+        "street": 3,
+    }
 
 
 def test_department_layer_import_crosswalk_and_straddle(system: Any) -> None:
-    from wangge.regions.models import Crosswalk, DepartmentGrid, Layer
+    from wangge.regions.models import Crosswalk, DepartmentGrid
     from wangge.regions.selectors import straddling_grids
     from wangge.regions.services import layer_create
 
@@ -246,7 +260,9 @@ def test_department_layer_import_crosswalk_and_straddle(system: Any) -> None:
     assert report.ok, report.as_dict()
     first = DepartmentGrid.objects.dangerously_unscoped().get(layer=layer, code="4407990010010001")
     assert first.region_code == GRID1
-    shares = {c.grid.code: round(c.share, 3) for c in Crosswalk.objects.filter(department_grid=first)}
+    shares = {
+        c.grid.code: round(c.share, 3) for c in Crosswalk.objects.filter(department_grid=first)
+    }
     assert shares == {GRID1: 1.0}
     straddlers = straddling_grids(actor=system, layer=layer, threshold=0.95)
     assert [s["code"] for s in straddlers] == ["4407990010010002"]

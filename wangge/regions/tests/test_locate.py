@@ -31,7 +31,10 @@ def test_polygon_index_matches_brute_force(n: int) -> None:
     rng = np.random.default_rng(n)
     seeds = shapely.multipoints(rng.uniform([0, 0], [1, 1], size=(max(n, 2), 2)))
     env = shapely.box(0, 0, 1, 1)
-    cells = [shapely.intersection(p, env) for p in shapely.get_parts(shapely.voronoi_polygons(seeds, extend_to=env))][:n]
+    cells = [
+        shapely.intersection(p, env)
+        for p in shapely.get_parts(shapely.voronoi_polygons(seeds, extend_to=env))
+    ][:n]
     x = rng.uniform(-0.1, 1.1, 3000)
     y = rng.uniform(-0.1, 1.1, 3000)
     # Include vertices and points exactly on shared edges.

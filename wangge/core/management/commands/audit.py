@@ -37,13 +37,18 @@ class Command(WanggeCommand):
                 if problems:
                     self.stdout.write(
                         self.style.ERROR(
-                            _("The audit log has been tampered with: %(n)d problem(s) in %(total)d entries.")
+                            _(
+                                "The audit log has been tampered with: "
+                                "%(n)d problem(s) in %(total)d entries."
+                            )
                             % {"n": len(problems), "total": checked}
                         )
                     )
                 else:
                     self.stdout.write(
-                        self.style.SUCCESS(_("The audit log is intact: %(n)d entries.") % {"n": checked})
+                        self.style.SUCCESS(
+                            _("The audit log is intact: %(n)d entries.") % {"n": checked}
+                        )
                     )
             if problems:
                 self.fail()

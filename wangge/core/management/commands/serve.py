@@ -13,7 +13,7 @@ from gunicorn.app.base import BaseApplication
 from wangge.core.management.base import WanggeCommand
 
 
-class _Gunicorn(BaseApplication):  # type: ignore[misc]
+class _Gunicorn(BaseApplication):
     def __init__(self, options: dict[str, Any]):
         self.options = options
         super().__init__()
@@ -36,13 +36,17 @@ class Command(WanggeCommand):
         parser.add_argument(
             "--workers", type=int, default=int(os.environ.get("WANGGE_WORKERS", "3"))
         )
-        parser.add_argument("--threads", type=int, default=int(os.environ.get("WANGGE_THREADS", "4")))
+        parser.add_argument(
+            "--threads", type=int, default=int(os.environ.get("WANGGE_THREADS", "4"))
+        )
         parser.add_argument("--no-collectstatic", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
         executor = MigrationExecutor(connection)
         if executor.migration_plan(executor.loader.graph.leaf_nodes()):
-            self.stderr.write(self.style.ERROR(_("The database is not migrated: run `wangge migrate` first.")))
+            self.stderr.write(
+                self.style.ERROR(_("The database is not migrated: run `wangge migrate` first."))
+            )
             self.fail()
         if not options["no_collectstatic"]:
             call_command("collectstatic", interactive=False, verbosity=0)

@@ -37,7 +37,9 @@ class Command(WanggeCommand):
                 qs = qs.filter(user__username=options["username"])
             for t in qs:
                 state = _("revoked") if t.revoked_at else _("active")
-                self.stdout.write(f"{t.prefix}…\t{t.user.username}\t{t.name}\t{state}\t{t.created_at:%Y-%m-%d}")
+                self.stdout.write(
+                    f"{t.prefix}…\t{t.user.username}\t{t.name}\t{state}\t{t.created_at:%Y-%m-%d}"
+                )
         else:
             token_revoke(actor=self.system_actor(), prefix=options["prefix"])
             self.stdout.write(_("Token %(p)s revoked.") % {"p": options["prefix"]})

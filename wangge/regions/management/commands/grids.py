@@ -69,7 +69,9 @@ class Command(WanggeCommand):
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise CommandError(_("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc.strerror}) from None
+            raise CommandError(
+                _("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc.strerror}
+            ) from None
         valid_from = None
         if options["valid_from"]:
             from django.utils.dateparse import parse_datetime
@@ -112,7 +114,8 @@ class Command(WanggeCommand):
         for p in data["problems"]:
             where = f" @ {p['location'][0]},{p['location'][1]}" if p.get("location") else ""
             self.stdout.write(
-                f"✗ [{p['kind']}] " + _("feature %(f)s") % {"f": p["feature"]}
+                f"✗ [{p['kind']}] "
+                + _("feature %(f)s") % {"f": p["feature"]}
                 + f" {p['code'] or ''}: {p['message']}{where}"
             )
         if data["ok"]:
@@ -130,7 +133,10 @@ class Command(WanggeCommand):
         text = json.dumps(doc, ensure_ascii=False)
         if options["out"]:
             Path(options["out"]).write_text(text, encoding="utf-8")
-            self.stderr.write(_("%(n)d features written to %(path)s") % {"n": len(doc["features"]), "path": options["out"]})
+            self.stderr.write(
+                _("%(n)d features written to %(path)s")
+                % {"n": len(doc["features"]), "path": options["out"]}
+            )
         else:
             self.stdout.write(text)
 
@@ -173,7 +179,9 @@ class Command(WanggeCommand):
         try:
             raw = src.read_bytes()
         except OSError as exc:
-            raise CommandError(_("Cannot read %(path)s: %(error)s") % {"path": src, "error": exc.strerror}) from None
+            raise CommandError(
+                _("Cannot read %(path)s: %(error)s") % {"path": src, "error": exc.strerror}
+            ) from None
         for encoding in ("utf-8-sig", "gb18030"):
             try:
                 text = raw.decode(encoding)
@@ -200,7 +208,16 @@ class Command(WanggeCommand):
         invalid_rows: list[int] = []
         with Path(options["out"]).open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
-            writer.writerow([*header, "grid_code", "grid_name", "community_code", "street_code", "locate_status"])
+            writer.writerow(
+                [
+                    *header,
+                    "grid_code",
+                    "grid_name",
+                    "community_code",
+                    "street_code",
+                    "locate_status",
+                ]
+            )
             row_number = 1
             while True:
                 chunk = []
@@ -243,18 +260,31 @@ class Command(WanggeCommand):
                             status,
                         ]
                     )
-        summary = {**counts, "outside_rows": outside_rows[:1000], "invalid_rows": invalid_rows[:1000]}
+        summary = {
+            **counts,
+            "outside_rows": outside_rows[:1000],
+            "invalid_rows": invalid_rows[:1000],
+        }
         if options["json"]:
             self.print_json(summary)
         else:
             self.stdout.write(
-                _("%(rows)d rows: %(located)d located, %(outside)d outside every grid, %(invalid)d without valid coordinates.")
+                _(
+                    "%(rows)d rows: %(located)d located, %(outside)d outside every grid, "
+                    "%(invalid)d without valid coordinates."
+                )
                 % counts
             )
             if outside_rows:
-                self.stdout.write(_("Rows outside every grid: %(rows)s") % {"rows": ", ".join(map(str, outside_rows[:50]))})
+                self.stdout.write(
+                    _("Rows outside every grid: %(rows)s")
+                    % {"rows": ", ".join(map(str, outside_rows[:50]))}
+                )
             if invalid_rows:
-                self.stdout.write(_("Rows without valid coordinates: %(rows)s") % {"rows": ", ".join(map(str, invalid_rows[:50]))})
+                self.stdout.write(
+                    _("Rows without valid coordinates: %(rows)s")
+                    % {"rows": ", ".join(map(str, invalid_rows[:50]))}
+                )
 
     # -- layers ----------------------------------------------------------------------------------
 
@@ -264,7 +294,9 @@ class Command(WanggeCommand):
             if options["department"]:
                 department = Department.objects.filter(code=options["department"]).first()
                 if department is None:
-                    raise CommandError(_("Unknown department %(code)s") % {"code": options["department"]})
+                    raise CommandError(
+                        _("Unknown department %(code)s") % {"code": options["department"]}
+                    )
             layer = services.layer_create(
                 actor=self.system_actor(),
                 slug=options["add"],

@@ -41,14 +41,17 @@ class Command(WanggeCommand):
             )
             self.stdout.write(_("User %(u)s created.") % {"u": user.username})
         elif options["action"] == "grant":
-            user = User.objects.filter(username=options["username"]).first()
-            if user is None:
+            found = User.objects.filter(username=options["username"]).first()
+            if found is None:
                 raise CommandError(_("No user %(u)s") % {"u": options["username"]})
+            user = found
             department = None
             if options["department"]:
                 department = Department.objects.filter(code=options["department"]).first()
                 if department is None:
-                    raise CommandError(_("Unknown department %(code)s") % {"code": options["department"]})
+                    raise CommandError(
+                        _("Unknown department %(code)s") % {"code": options["department"]}
+                    )
             grant_region(
                 actor=actor,
                 user=user,

@@ -13,9 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _scope(*grants: tuple[Role, str]) -> Scope:
-    return Scope(
-        user_id=1, username="t", grants=tuple(ScopeGrant(r, c, None) for r, c in grants)
-    )
+    return Scope(user_id=1, username="t", grants=tuple(ScopeGrant(r, c, None) for r, c in grants))
 
 
 def test_unscoped_queryset_refuses_to_run() -> None:
@@ -31,9 +29,7 @@ def test_unscoped_queryset_refuses_to_run() -> None:
 
 def test_prefix_scope_is_exact() -> None:
     street = _scope((Role.STREET_OFFICER, "440704003"))
-    codes = set(
-        Region.objects.visible_to(street, Perm.REGIONS_VIEW).values_list("code", flat=True)
-    )
+    codes = set(Region.objects.visible_to(street, Perm.REGIONS_VIEW).values_list("code", flat=True))
     assert "440704003" in codes
     assert all(code.startswith("440704003") for code in codes)
     assert "440704" not in codes  # the parent is not inside the scope
@@ -75,9 +71,12 @@ def test_roots_drop_nested_grants() -> None:
 
 
 def test_system_scope_sees_all() -> None:
-    assert Region.objects.visible_to(Scope.system(), Perm.REGIONS_VIEW).filter(
-        level="grid", valid_to=None
-    ).count() == 190
+    assert (
+        Region.objects.visible_to(Scope.system(), Perm.REGIONS_VIEW)
+        .filter(level="grid", valid_to=None)
+        .count()
+        == 190
+    )
 
 
 def test_user_scope_from_grants(user: Any) -> None:
