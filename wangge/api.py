@@ -5,6 +5,7 @@ from ninja import NinjaAPI
 from wangge.core.api import api_auth, install_error_handlers
 from wangge.core.api_routes import router as core_router
 from wangge.regions.api import router as regions_router
+from wangge.teams.api import router as teams_router
 
 api = NinjaAPI(
     title="wangge API",
@@ -17,3 +18,4 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("", core_router)
 api.add_router("", regions_router)
+api.add_router("", teams_router)

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "axes",
     "wangge.core",
     "wangge.regions",
+    "wangge.teams",
     "wangge.demo",
 ]
 
@@ -192,3 +193,13 @@ DEPARTMENT_CODE_MAX_LENGTH = env_int("WANGGE_DEPARTMENT_CODE_MAX_LENGTH", 32, mi
 # A department grid straddles when no single unified grid holds at least this share of it.
 STRADDLE_THRESHOLD = env_float("WANGGE_STRADDLE_THRESHOLD", 0.95, minimum=0.0)
 API_PAGE_SIZE_MAX = 500
+# Personal-data keys (outside the database). Default: $WANGGE_DATA_DIR/keys/personal-data.json.
+KEY_FILE = env_str("WANGGE_KEY_FILE", "")
+# Tabular imports (CSV/XLSX).
+IMPORT_MAX_BYTES = env_int("WANGGE_IMPORT_MAX_MB", 50, minimum=1) * 1024 * 1024
+IMPORT_MAX_ROWS = env_int("WANGGE_IMPORT_MAX_ROWS", 1_000_000, minimum=1)
+# Teams: how many grids one person may serve at once, and the size a party branch needs.
+TEAMS_MAX_GRIDS_PER_PERSON = env_int("WANGGE_TEAMS_MAX_GRIDS_PER_PERSON", 3, minimum=1)
+TEAMS_BRANCH_MIN_MEMBERS = env_int("WANGGE_TEAMS_BRANCH_MIN_MEMBERS", 3, minimum=1)
+# The public supervision phone printed on grid notice cards (滨州 regulation).
+SUPERVISION_PHONE = env_str("WANGGE_SUPERVISION_PHONE", "12345")

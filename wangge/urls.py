@@ -9,4 +9,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("wangge.core.urls")),
     path("regions/", include("wangge.regions.urls")),
+    path("teams/", include("wangge.teams.urls")),
 ]

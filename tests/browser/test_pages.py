@@ -59,3 +59,23 @@ def test_phone_layout(browser: Any, live_demo: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "phone-grid.png"), full_page=True)
     context.close()
+
+
+def test_team_page_reveal_and_notice_card(page: Any, live_demo: str) -> None:
+    login(page, live_demo, "demo-community")
+    page.goto(f"{live_demo}/teams/grid/440704003001001/")
+    masked = page.locator("td:has(details.reveal)").first.inner_text()
+    assert "****" in masked
+    page.locator("details.reveal summary").first.click()
+    page.locator("details.reveal[open] input[name=reason]").fill("核实联系方式")
+    page.locator("details.reveal[open] button[type=submit]").click()
+    page.wait_for_selector("p.revealed")
+    revealed = page.locator("p.revealed strong").inner_text()
+    assert revealed.isdigit() and len(revealed) == 11
+    page.goto(f"{live_demo}/teams/grid/440704003001001/card/")
+    assert page.locator("h1").inner_text().endswith("网格")
+    assert "12345" in page.locator("footer").inner_text()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "notice-card.png"), full_page=True)
+    response = page.goto(f"{live_demo}/teams/grid/440704001001001/")
+    assert response.status == 404

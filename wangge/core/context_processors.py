@@ -15,4 +15,5 @@ def wangge(request: HttpRequest) -> dict[str, Any]:
         "wangge_demo": settings.DEMO,
         "can_view_audit": scope.has(Perm.AUDIT_VIEW),
         "can_view_regions": scope.has(Perm.REGIONS_VIEW),
+        "can_view_teams": scope.has(Perm.TEAMS_VIEW),
     }

@@ -21,6 +21,9 @@ class Perm(models.TextChoices):
     REGIONS_MANAGE = "regions.manage", _("Import and change boundaries")
     AUDIT_VIEW = "audit.view", _("Browse the audit log")
     USERS_MANAGE = "users.manage", _("Manage users and grants")
+    TEAMS_VIEW = "teams.view", _("View grid teams and party organisations")
+    TEAMS_EDIT = "teams.edit", _("Edit grid teams and party organisations")
+    PERSONAL_REVEAL = "personal.reveal", _("See full personal data (with a reason)")
 
 
 _FIELD_ROLES = {
@@ -41,6 +44,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             # Separation of duties: the people whose actions are audited do not read the audit.
             Perm.AUDIT_VIEW: {Role.AUDITOR},
             Perm.USERS_MANAGE: {Role.DISTRICT_ADMIN},
+            Perm.TEAMS_VIEW: _FIELD_ROLES,
+            Perm.TEAMS_EDIT: {Role.DISTRICT_ADMIN, Role.STREET_OFFICER, Role.COMMUNITY_OFFICER},
+            Perm.PERSONAL_REVEAL: {
+                Role.DISTRICT_ADMIN,
+                Role.STREET_OFFICER,
+                Role.COMMUNITY_OFFICER,
+                Role.GRID_LEADER,
+            },
         }.items()
         if role in roles
     )

@@ -95,6 +95,9 @@ def build() -> dict[str, Any]:
     summary["layers"] = len(layers)
     _users()
     summary["users"] = [u.username for u in DEMO_USERS]
+    from wangge.demo import teams
+
+    summary["teams"] = teams.build(ACTOR).as_dict() | {"errors": []}
     return summary
 
 

@@ -20,6 +20,11 @@ class Command(WanggeCommand):
         parser.add_argument("--build-only", action="store_true", help="build, do not serve")
         parser.add_argument("--reset", action="store_true", help="throw the database away first")
         parser.add_argument("--bind", default="127.0.0.1:8000")
+        parser.add_argument(
+            "--with-problems",
+            action="store_true",
+            help="add a few deliberate coverage problems (for trying out the checks)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["reset"]:
@@ -38,6 +43,11 @@ class Command(WanggeCommand):
                     "layers": summary["layers"],
                 }
             )
+        if options["with_problems"]:
+            from wangge.demo import teams
+
+            for problem in teams.add_problems(builder.ACTOR):
+                self.stdout.write(_("Deliberate problem: %(p)s") % {"p": problem})
         self.stdout.write(_("Demo logins (password: %(p)s):") % {"p": builder.demo_password()})
         for user in builder.DEMO_USERS:
             self.stdout.write(f"  {user.username:<16} {user.role.label}  {user.region}")

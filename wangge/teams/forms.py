@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from wangge.core.models import Department
+from wangge.teams.models import Gender, PoliticalStatus, TeamRole
+
+
+class AssignmentForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=TeamRole.choices)
+    name = forms.CharField(label=_("Name"), max_length=50)
+    gender = forms.ChoiceField(
+        label=_("Gender"), choices=[("", "—"), *Gender.choices], required=False
+    )
+    id_number = forms.CharField(label=_("ID number"), max_length=30)
+    phone = forms.CharField(label=_("Mobile phone"), max_length=20, required=False)
+    political_status = forms.ChoiceField(
+        label=_("Political status"), choices=[("", "—"), *PoliticalStatus.choices], required=False
+    )
+    employer = forms.CharField(label=_("Employer"), max_length=100, required=False)
+    department = forms.ModelChoiceField(
+        label=_("Department (specialists)"),
+        queryset=Department.objects.all(),
+        required=False,
+        to_field_name="code",
+    )
+    valid_from = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class EndForm(forms.Form):
+    valid_to = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class RevealForm(forms.Form):
+    field = forms.ChoiceField(
+        choices=[("phone", _("Mobile phone")), ("id_number", _("ID number"))],
+        widget=forms.HiddenInput,
+    )
+    reason = forms.CharField(label=_("Reason"), min_length=4, max_length=500)
+
+
+class RosterUploadForm(forms.Form):
+    file = forms.FileField(label=_("Roster workbook (.xlsx) or CSV"))
+    dry_run = forms.BooleanField(
+        label=_("Dry run (check only, store nothing)"), required=False, initial=True
+    )
+    partial = forms.BooleanField(
+        label=_("Store the good rows even if some rows are rejected"), required=False
+    )

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from wangge.teams.models import Assignment, PartyMember, PartyOrganisation
+from wangge.teams.selectors import coverage
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_coverage_has_the_jianghai_figures(capsys: Any) -> None:
+    call_command("teams", "check", "--json")
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is True, report["problems"][:3]
+    assert report["teams"] == 190
+    assert report["workers"] == {
+        "leader": 190,
+        "full_time": 225,
+        "specialist": 171,
+        "part_time": 1411,
+    }
+    assert report["party_organisations"] == 190
+    assert sum(s["grids"] for s in report["by_street"].values()) == 190
+    assert report["by_community"]["440704003001"]["name"] == "英南村"
+
+
+def test_each_problem_is_found(system: Any) -> None:
+    leader = Assignment.objects.dangerously_unscoped().get(
+        grid_code="440704003001003", role="leader", valid_to=None
+    )
+    Assignment.objects.dangerously_unscoped().filter(pk=leader.pk).update(
+        valid_to=dt.date(2026, 1, 1)
+    )
+    PartyOrganisation.objects.dangerously_unscoped().filter(grid_code="440704003001004").delete()
+    org = PartyOrganisation.objects.dangerously_unscoped().get(grid_code="440704003001005")
+    other = (
+        Assignment.objects.dangerously_unscoped()
+        .filter(grid_code="440704003001005", role="part_time", valid_to=None)
+        .first()
+    )
+    PartyOrganisation.objects.dangerously_unscoped().filter(pk=org.pk).update(
+        kind="branch", secretary=other.staff
+    )
+    PartyMember.objects.dangerously_unscoped().filter(grid_code="440704003001005").exclude(
+        pk__in=PartyMember.objects.dangerously_unscoped()
+        .filter(grid_code="440704003001005")
+        .values("pk")[:2]
+    ).update(formal=False)
+
+    kinds = {(p.kind, p.grid) for p in coverage(actor=system).problems}
+
+    assert ("no_leader", "440704003001003") in kinds
+    assert ("no_party_organisation", "440704003001004") in kinds
+    assert ("leader_not_secretary", "440704003001005") in kinds
+    assert ("branch_too_small", "440704003001005") in kinds
+
+
+def test_command_exits_non_zero_on_problems(system: Any) -> None:
+    PartyOrganisation.objects.dangerously_unscoped().filter(grid_code="440704003001004").delete()
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("teams", "check")
+    assert exit_info.value.code == 1
