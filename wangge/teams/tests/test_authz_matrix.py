@@ -258,3 +258,24 @@ def test_nobody_sees_no_teams(db: Any) -> None:
     client.force_login(user)
     assert client.get("/teams/").status_code == 404
     assert client.get(f"/teams/grid/{MINE}/").status_code == 404
+
+
+def test_notice_card_full_phones_are_a_logged_reveal(client_as: Any) -> None:
+    staff = (
+        Assignment.objects.dangerously_unscoped()
+        .get(grid_code=MINE, role="leader", valid_to=None)
+        .staff
+    )
+    masked = client_as("demo-community").get(f"/teams/grid/{MINE}/card/").content.decode()
+    assert staff.phone not in masked
+    full = client_as("demo-community").get(f"/teams/grid/{MINE}/card/?full=1").content.decode()
+    assert staff.phone in full
+    entry = AuditEntry.objects.filter(action="personal.reveal").order_by("-seq")[0]
+    assert (entry.object_type, entry.object_id, entry.actor_name) == (
+        "team",
+        MINE,
+        "demo-community",
+    )
+    # A department officer may see the card but not the full phones.
+    dept = client_as("demo-dept").get(f"/teams/grid/{MINE}/card/?full=1").content.decode()
+    assert staff.phone not in dept
