@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "wangge.core",
     "wangge.regions",
     "wangge.teams",
+    "wangge.ledger",
     "wangge.demo",
 ]
 
@@ -195,9 +196,28 @@ STRADDLE_THRESHOLD = env_float("WANGGE_STRADDLE_THRESHOLD", 0.95, minimum=0.0)
 API_PAGE_SIZE_MAX = 500
 # Personal-data keys (outside the database). Default: $WANGGE_DATA_DIR/keys/personal-data.json.
 KEY_FILE = env_str("WANGGE_KEY_FILE", "")
+# aes (AES-256-GCM + HMAC-SHA256) or sm (SM4-GCM + HMAC-SM3); applies to newly made keys.
+CRYPTO_PROFILE = env_str("WANGGE_CRYPTO_PROFILE", "aes")
+if CRYPTO_PROFILE not in {"aes", "sm"}:
+    raise ConfigError(f"WANGGE_CRYPTO_PROFILE={CRYPTO_PROFILE!r}: use aes or sm")
 # Tabular imports (CSV/XLSX).
 IMPORT_MAX_BYTES = env_int("WANGGE_IMPORT_MAX_MB", 50, minimum=1) * 1024 * 1024
 IMPORT_MAX_ROWS = env_int("WANGGE_IMPORT_MAX_ROWS", 1_000_000, minimum=1)
+# Roles that may see special-group (特殊人群) tags.
+LEDGER_SENSITIVE_ROLES = env_list(
+    "WANGGE_SENSITIVE_ROLES", ["district_admin", "community_officer"]
+)
+_ROLES = {
+    "district_admin",
+    "street_officer",
+    "community_officer",
+    "grid_leader",
+    "grid_worker",
+    "department_officer",
+    "auditor",
+}
+if not set(LEDGER_SENSITIVE_ROLES) <= _ROLES:
+    raise ConfigError(f"WANGGE_SENSITIVE_ROLES: unknown roles {set(LEDGER_SENSITIVE_ROLES) - _ROLES}")
 # Teams: how many grids one person may serve at once, and the size a party branch needs.
 TEAMS_MAX_GRIDS_PER_PERSON = env_int("WANGGE_TEAMS_MAX_GRIDS_PER_PERSON", 3, minimum=1)
 TEAMS_BRANCH_MIN_MEMBERS = env_int("WANGGE_TEAMS_BRANCH_MIN_MEMBERS", 3, minimum=1)

@@ -24,6 +24,11 @@ class Perm(models.TextChoices):
     TEAMS_VIEW = "teams.view", _("View grid teams and party organisations")
     TEAMS_EDIT = "teams.edit", _("Edit grid teams and party organisations")
     PERSONAL_REVEAL = "personal.reveal", _("See full personal data (with a reason)")
+    LEDGER_VIEW = "ledger.view", _("View the ledger (people, organisations, addresses)")
+    LEDGER_EDIT = "ledger.edit", _("Edit and import the ledger")
+    LEDGER_SENSITIVE = "ledger.sensitive", _("See special-group tags")
+    LEDGER_OVERRIDE = "ledger.override", _("Accept a code that fails its check (with a reason)")
+    THINGS_VIEW = "things.view", _("View components and facilities")
 
 
 _FIELD_ROLES = {
@@ -34,6 +39,15 @@ _FIELD_ROLES = {
     Role.GRID_WORKER,
     Role.DEPARTMENT_OFFICER,
 }
+
+def _sensitive_roles() -> set[Role]:
+    """Roles that may see special-group tags: WANGGE_SENSITIVE_ROLES (comma list), by default
+    the district centre and community officers (who run the 特殊人群 work)."""
+    from django.conf import settings
+
+    names = getattr(settings, "LEDGER_SENSITIVE_ROLES", ["district_admin", "community_officer"])
+    return {Role(name) for name in names}
+
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     role: frozenset(
@@ -52,6 +66,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
                 Role.COMMUNITY_OFFICER,
                 Role.GRID_LEADER,
             },
+            Perm.LEDGER_VIEW: _FIELD_ROLES - {Role.DEPARTMENT_OFFICER},
+            Perm.LEDGER_EDIT: _FIELD_ROLES - {Role.DEPARTMENT_OFFICER},
+            Perm.LEDGER_SENSITIVE: _sensitive_roles(),
+            Perm.LEDGER_OVERRIDE: {
+                Role.DISTRICT_ADMIN,
+                Role.STREET_OFFICER,
+                Role.COMMUNITY_OFFICER,
+            },
+            Perm.THINGS_VIEW: _FIELD_ROLES,
         }.items()
         if role in roles
     )
