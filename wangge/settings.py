@@ -204,9 +204,7 @@ if CRYPTO_PROFILE not in {"aes", "sm"}:
 IMPORT_MAX_BYTES = env_int("WANGGE_IMPORT_MAX_MB", 50, minimum=1) * 1024 * 1024
 IMPORT_MAX_ROWS = env_int("WANGGE_IMPORT_MAX_ROWS", 1_000_000, minimum=1)
 # Roles that may see special-group (特殊人群) tags.
-LEDGER_SENSITIVE_ROLES = env_list(
-    "WANGGE_SENSITIVE_ROLES", ["district_admin", "community_officer"]
-)
+LEDGER_SENSITIVE_ROLES = env_list("WANGGE_SENSITIVE_ROLES", ["district_admin", "community_officer"])
 _ROLES = {
     "district_admin",
     "street_officer",
@@ -217,7 +215,9 @@ _ROLES = {
     "auditor",
 }
 if not set(LEDGER_SENSITIVE_ROLES) <= _ROLES:
-    raise ConfigError(f"WANGGE_SENSITIVE_ROLES: unknown roles {set(LEDGER_SENSITIVE_ROLES) - _ROLES}")
+    raise ConfigError(
+        f"WANGGE_SENSITIVE_ROLES: unknown roles {set(LEDGER_SENSITIVE_ROLES) - _ROLES}"
+    )
 # Teams: how many grids one person may serve at once, and the size a party branch needs.
 TEAMS_MAX_GRIDS_PER_PERSON = env_int("WANGGE_TEAMS_MAX_GRIDS_PER_PERSON", 3, minimum=1)
 TEAMS_BRANCH_MIN_MEMBERS = env_int("WANGGE_TEAMS_BRANCH_MIN_MEMBERS", 3, minimum=1)

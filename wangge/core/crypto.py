@@ -90,6 +90,7 @@ class KeyRing:
     keys: dict[str, DataKey]
     mac_key: bytes
     mac_algorithm: str = "HMAC-SHA256"
+    _keyed_sha256: Any = field(default=None, repr=False, compare=False)
 
     def encrypt(self, plaintext: str, *, context: str) -> str:
         key = self.keys[self.active]
@@ -117,7 +118,14 @@ class KeyRing:
             mac = crypto_hmac.HMAC(self.mac_key, hashes.SM3())
             mac.update(message)
             return mac.finalize().hex()
-        return hmac.new(self.mac_key, message, hashlib.sha256).hexdigest()
+        keyed = self._keyed_sha256
+        if keyed is None:
+            keyed = hmac.new(self.mac_key, digestmod=hashlib.sha256)
+            object.__setattr__(self, "_keyed_sha256", keyed)
+        # Copying a keyed HMAC skips the key schedule: the import hot path makes millions.
+        mac = keyed.copy()
+        mac.update(message)
+        return mac.hexdigest()
 
 
 def key_file_path() -> Path:

@@ -40,6 +40,7 @@ _FIELD_ROLES = {
     Role.DEPARTMENT_OFFICER,
 }
 
+
 def _sensitive_roles() -> set[Role]:
     """Roles that may see special-group tags: WANGGE_SENSITIVE_ROLES (comma list), by default
     the district centre and community officers (who run the 特殊人群 work)."""

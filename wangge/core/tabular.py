@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -111,12 +112,13 @@ def _blank(cells: list[Any]) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
-def _check_size(data: bytes) -> None:
+def _check_size(data: bytes, *, size: int | None = None) -> None:
     limit = settings.IMPORT_MAX_BYTES
-    if len(data) > limit:
+    size = len(data) if size is None else size
+    if size > limit:
         raise ValidationFailed(
             _("The file is %(size).1f MB; at most %(limit)d MB can be imported at once.")
-            % {"size": len(data) / 1048576, "limit": limit // 1048576},
+            % {"size": size / 1048576, "limit": limit // 1048576},
             code="file_too_large",
         )
 
@@ -148,6 +150,51 @@ def read_csv(data: bytes) -> Table:
         for number, row in enumerate(reader, start=2):
             if not _blank(row):
                 yield number, row
+
+    return Table(headers=[h.strip() for h in header], rows=rows())
+
+
+def read_csv_path(path: str | Path) -> Table:
+    """Stream a CSV file from disk (constant memory): the encoding is decided on its start."""
+    path = Path(path)
+    size = path.stat().st_size
+    if size > settings.IMPORT_MAX_BYTES:
+        _check_size(b"", size=size)
+    with path.open("rb") as probe:
+        head = probe.read(1 << 16)
+    if head.startswith(b"\xef\xbb\xbf"):
+        encoding = "utf-8-sig"
+    else:
+        try:
+            head.decode("utf-8")
+            encoding = "utf-8"
+        except UnicodeDecodeError as exc:
+            # A multi-byte character cut at the end of the probe is still UTF-8.
+            encoding = "utf-8" if exc.start >= len(head) - 3 else "gb18030"
+    handle = path.open(encoding=encoding, newline="")
+    reader = csv.reader(handle)
+    try:
+        header = next(reader, None)
+    except UnicodeDecodeError:
+        handle.close()
+        raise ValidationFailed(
+            _("The file is neither UTF-8 nor GB18030 text."), code="bad_encoding"
+        ) from None
+    if header is None:
+        handle.close()
+        raise ValidationFailed(_("The file is empty."), code="empty_file")
+
+    def rows() -> Iterator[tuple[int, list[Any]]]:
+        try:
+            for number, row in enumerate(reader, start=2):
+                if not _blank(row):
+                    yield number, row
+        except UnicodeDecodeError:
+            raise ValidationFailed(
+                _("The file is neither UTF-8 nor GB18030 text."), code="bad_encoding"
+            ) from None
+        finally:
+            handle.close()
 
     return Table(headers=[h.strip() for h in header], rows=rows())
 
@@ -197,6 +244,22 @@ def read_xlsx(data: bytes, *, sheet: str | None = None) -> Table:
 
 class Formula(str):
     """A cell holding a formula: never evaluated, always an error."""
+
+
+def read_table_path(path: str | Path, *, sheet: str | None = None) -> Table:
+    """A table from a file on disk; CSV is streamed, XLSX read in openpyxl's read-only mode."""
+    path = Path(path)
+    with path.open("rb") as probe:
+        magic = probe.read(2)
+    if path.suffix.lower() == ".xlsx" or magic == b"PK":
+        _check_size(b"", size=path.stat().st_size)
+        return read_xlsx(path.read_bytes(), sheet=sheet)
+    if path.suffix.lower() in {".csv", ".txt", ""}:
+        return read_csv_path(path)
+    raise ValidationFailed(
+        _("Only .xlsx and .csv files can be imported, not %(name)s.") % {"name": path.name},
+        code="bad_file_type",
+    )
 
 
 def read_table(data: bytes, filename: str, *, sheet: str | None = None) -> Table:
@@ -263,14 +326,46 @@ def cell_text(value: Any) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class RowPlan:
+    """Which columns a file has, worked out once per file instead of once per row."""
+
+    present: tuple[tuple[Column, int], ...]
+    missing_required: tuple[Column, ...]
+    absent: dict[str, None]
+
+    @classmethod
+    def make(cls, columns: list[Column], mapping: dict[str, int]) -> RowPlan:
+        return cls(
+            present=tuple((c, mapping[c.key]) for c in columns if c.key in mapping),
+            missing_required=tuple(c for c in columns if c.required and c.key not in mapping),
+            absent=dict.fromkeys(c.key for c in columns if c.key not in mapping),
+        )
+
+
 def parse_row(
-    number: int, cells: list[Any], columns: list[Column], mapping: dict[str, int]
+    number: int,
+    cells: list[Any],
+    columns: list[Column],
+    mapping: dict[str, int],
+    plan: RowPlan | None = None,
 ) -> tuple[dict[str, Any], list[RowError]]:
-    values: dict[str, Any] = {}
-    errors: list[RowError] = []
-    for col in columns:
-        position = mapping.get(col.key)
-        raw = cells[position] if position is not None and position < len(cells) else None
+    plan = plan or RowPlan.make(columns, mapping)
+    values: dict[str, Any] = dict(plan.absent)
+    errors: list[RowError] = [
+        RowError(number, c.header, "required", _("This column must be filled in."))
+        for c in plan.missing_required
+    ]
+    size = len(cells)
+    for col, position in plan.present:
+        raw = cells[position] if position < size else None
+        if raw is None or raw == "":
+            if col.required:
+                errors.append(
+                    RowError(number, col.header, "required", _("This column must be filled in."))
+                )
+            values[col.key] = None
+            continue
         if isinstance(raw, Formula):
             errors.append(
                 RowError(
@@ -282,7 +377,7 @@ def parse_row(
                 )
             )
             continue
-        text = cell_text(raw)
+        text = raw.strip() if type(raw) is str and raw[:1] != "'" else cell_text(raw)
         if not text:
             if col.required:
                 errors.append(
@@ -308,6 +403,7 @@ class ParsedRow:
 def iter_parsed(table: Table, columns: list[Column]) -> Iterator[ParsedRow]:
     """Parse every non-blank row, enforcing the row limit."""
     mapping = match_headers(table.headers, columns)
+    plan = RowPlan.make(columns, mapping)
     limit = settings.IMPORT_MAX_ROWS
     for count, (number, cells) in enumerate(table.rows, start=1):
         if count > limit:
@@ -316,7 +412,7 @@ def iter_parsed(table: Table, columns: list[Column]) -> Iterator[ParsedRow]:
                 % {"limit": limit},
                 code="too_many_rows",
             )
-        values, errors = parse_row(number, cells, columns, mapping)
+        values, errors = parse_row(number, cells, columns, mapping, plan)
         yield ParsedRow(number, cells, values, errors)
 
 

@@ -5,6 +5,7 @@ or raises InvalidCode with a stable code and a Chinese-ready message."""
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -29,12 +30,18 @@ class InvalidCode(ValueError):
         return str(self._message)
 
 
+_SPACES = re.compile(r"[\s\-]+")
+
+
 def _clean(value: str) -> str:
-    return re.sub(r"[\s\-]+", "", unicodedata.normalize("NFKC", value or "")).upper()
+    if value.isascii():
+        # The common case: skip Unicode normalisation (only full-width input needs it).
+        return _SPACES.sub("", value).upper() if not value.isalnum() else value.upper()
+    return _SPACES.sub("", unicodedata.normalize("NFKC", value or "")).upper()
 
 
 def id_check_char(first17: str) -> str:
-    return ID_CHECK[sum(int(c) * w for c, w in zip(first17, ID_WEIGHTS, strict=True)) % 11]
+    return ID_CHECK[sum(map(operator.mul, map(int, first17), ID_WEIGHTS)) % 11]
 
 
 @dataclass(frozen=True)
@@ -80,8 +87,13 @@ def normalise_id_number(value: str) -> str:
     return parse_id_number(value).value
 
 
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+
+
 def parse_mobile(value: str) -> str:
     """An 11-digit mainland mobile number, with an optional +86/86 prefix removed."""
+    if len(value) == 11 and _MOBILE.fullmatch(value):
+        return value
     digits = re.sub(r"[^0-9+]", "", unicodedata.normalize("NFKC", value or ""))
     if digits.startswith("+86"):
         digits = digits[3:]

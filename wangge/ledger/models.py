@@ -140,7 +140,8 @@ class Person(ScopedModel):
     ethnicity = models.CharField(_("ethnicity"), max_length=20, blank=True)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     id_number = EncryptedField(_("ID number"), blank=True)
-    id_index = models.CharField(max_length=64, blank=True)
+    # NULL (not "") when there is no ID number: a plain unique index then serves every lookup.
+    id_index = models.CharField(max_length=64, null=True, blank=True, unique=True)
     id_checked = models.BooleanField(
         _("ID number passes its check"),
         default=True,
@@ -174,11 +175,6 @@ class Person(ScopedModel):
 
     class Meta:
         ordering = ["grid_code", "id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["id_index"], condition=~Q(id_index=""), name="person_unique_id_number"
-            ),
-        ]
         indexes = [models.Index(fields=["grid_code", "id"], name="person_grid_idx")]
         verbose_name = _("person")
         verbose_name_plural = _("people")
