@@ -104,10 +104,12 @@ def run_wangge(
     out = subprocess.run(
         [BIN / "wangge", "ledger", "import", "people", str(csv_path), "--json"],
         env=env,
-        check=True,
+        check=False,
         capture_output=True,
         text=True,
     )
+    if out.returncode != 0 and not out.stdout.strip():
+        raise SystemExit(f"wangge ledger import failed: {out.stderr[-2000:]}")
     elapsed = time.perf_counter() - started
     peak_kib = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before)
     return elapsed, json.loads(out.stdout), peak_kib / 1024

@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("wangge.core.urls")),
     path("regions/", include("wangge.regions.urls")),
     path("teams/", include("wangge.teams.urls")),
+    path("ledger/", include("wangge.ledger.urls")),
 ]

@@ -16,4 +16,5 @@ def wangge(request: HttpRequest) -> dict[str, Any]:
         "can_view_audit": scope.has(Perm.AUDIT_VIEW),
         "can_view_regions": scope.has(Perm.REGIONS_VIEW),
         "can_view_teams": scope.has(Perm.TEAMS_VIEW),
+        "can_view_ledger": scope.has(Perm.LEDGER_VIEW) or scope.has(Perm.THINGS_VIEW),
     }

@@ -71,7 +71,7 @@ def is_built() -> bool:
     return Region.objects.dangerously_unscoped().filter(code=DISTRICT).exists()
 
 
-def build() -> dict[str, Any]:
+def build(*, people: int = 3000) -> dict[str, Any]:
     """Build regions, department layers and demo users. Deterministic; raises on any problem."""
     summary: dict[str, Any] = {}
     unified = geometry.build_unified()
@@ -98,6 +98,9 @@ def build() -> dict[str, Any]:
     from wangge.demo import teams
 
     summary["teams"] = teams.build(ACTOR).as_dict() | {"errors": []}
+    from wangge.demo import ledger
+
+    summary["ledger"] = ledger.build(ACTOR, people=people)
     return summary
 
 

@@ -17,7 +17,7 @@ from wangge.ledger.models import (
     ThingState,
 )
 
-CARE_LABELS = {
+CARE_LABELS: dict[str, str] = {
     CareTag.ELDERLY_ALONE: "独居老人",
     CareTag.PREGNANT: "孕妇",
     CareTag.CHRONIC: "长期病患",
@@ -27,7 +27,7 @@ CARE_LABELS = {
     CareTag.CHILD: "留守困境儿童",
     CareTag.ENTITLED: "优抚对象",
 }
-SPECIAL_LABELS = {
+SPECIAL_LABELS: dict[str, str] = {
     SpecialTag.RELEASED: "刑满释放",
     SpecialTag.CORRECTION: "社区矫正",
     SpecialTag.MENTAL: "严重精神障碍患者",
@@ -35,7 +35,7 @@ SPECIAL_LABELS = {
     SpecialTag.HIV_RISK: "艾滋病危险人员",
     SpecialTag.YOUTH: "重点青少年",
 }
-POPULATION_LABELS = {
+POPULATION_LABELS: dict[str, str] = {
     PopulationType.REGISTERED: "户籍人口",
     PopulationType.FLOATING: "流动人口",
     PopulationType.UNSETTLED: "未落常口",
@@ -43,20 +43,20 @@ POPULATION_LABELS = {
     PopulationType.LODGING: "寄住人口",
     PopulationType.OTHER: "其他",
 }
-KIND_LABELS = {
+KIND_LABELS: dict[str, str] = {
     OrganisationKind.ENTERPRISE: "企业",
     OrganisationKind.INDIVIDUAL: "个体工商户",
     OrganisationKind.SOCIAL: "社会组织",
     OrganisationKind.PUBLIC: "事业单位",
     OrganisationKind.PARTY: "党组织",
 }
-USE_LABELS = {
+USE_LABELS: dict[str, str] = {
     RoomUse.OWN: "自住",
     RoomUse.RENTED: "出租",
     RoomUse.VACANT: "空置",
     RoomUse.BUSINESS: "经营",
 }
-STATE_LABELS = {
+STATE_LABELS: dict[str, str] = {
     ThingState.GOOD: "完好",
     ThingState.DAMAGED: "破损",
     ThingState.LOST: "丢失",

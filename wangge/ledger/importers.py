@@ -179,6 +179,10 @@ class Importer:
                 details=details,
             )
         self.result.overridden = len(self.overridden_rows)
+        # Cell errors are found before placement errors: report both in the file's row order.
+        self.result.errors.sort(key=lambda e: e.row)
+        for rejected in self.result.rejected_rows:
+            rejected.rows.sort(key=lambda r: r.number)
         return self.result
 
     def prepared_batches(self, table: Table) -> Iterator[list[ParsedRow]]:

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets
-from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
@@ -13,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from wangge.core.crypto import keyring
+from wangge.core import exports
 from wangge.core.errors import NotFound, PermissionDenied, ValidationFailed
 from wangge.core.personal import reveal
 from wangge.core.roles import Perm
@@ -243,42 +241,6 @@ def staff_detail(request: HttpRequest, staff_id: int) -> HttpResponse:
     )
 
 
-def _exports_dir() -> Path:
-    path = Path(settings.DATA_DIR) / "exports"
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
-
-
-ERROR_FILE_HOURS = 24
-
-
-def _store_error_file(data: bytes) -> str:
-    """Keep an error file for its uploader, encrypted: it holds the rejected rows' personal data.
-    Files older than a day are removed whenever a new one is written."""
-    import base64
-    import time
-
-    directory = _exports_dir()
-    for old in directory.glob("*.enc"):
-        if time.time() - old.stat().st_mtime > ERROR_FILE_HOURS * 3600:
-            old.unlink(missing_ok=True)
-    token = secrets.token_urlsafe(16)
-    sealed = keyring().encrypt(base64.b64encode(data).decode(), context=f"export:{token}")
-    (directory / f"{token}.enc").write_text(sealed)
-    return token
-
-
-def _load_error_file(token: str) -> bytes | None:
-    import base64
-
-    if not token or not token.replace("-", "").replace("_", "").isalnum():
-        return None
-    path = _exports_dir() / f"{token}.enc"
-    if not path.exists():
-        return None
-    return base64.b64decode(keyring().decrypt(path.read_text(), context=f"export:{token}"))
-
-
 @login_required
 def roster_page(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
@@ -305,7 +267,7 @@ def roster_page(request: HttpRequest) -> HttpResponse:
                 form.add_error("file", exc.message)
             else:
                 if result.rejected_rows:
-                    request.session["roster_errors"] = _store_error_file(result.error_file())
+                    request.session["roster_errors"] = exports.store(result.error_file())
     return render(
         request,
         "teams/roster.html",
@@ -322,7 +284,7 @@ def roster_page(request: HttpRequest) -> HttpResponse:
 @login_required
 def roster_errors(request: HttpRequest) -> HttpResponse:
     """The last error file of this session's import (only its uploader can fetch it)."""
-    data = _load_error_file(request.session.get("roster_errors", ""))
+    data = exports.load(request.session.get("roster_errors", ""))
     if data is None:
         raise NotFound()
     response = HttpResponse(

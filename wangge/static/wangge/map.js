@@ -38,6 +38,20 @@
       }).addTo(map);
       el.dataset.loaded = String(data.features.length);
       fit(layer);
+      if (el.dataset.points) {
+        fetch(el.dataset.points, { credentials: "same-origin", headers: { Accept: "application/json" } })
+          .then(function (r) { return r.json(); })
+          .then(function (pts) {
+            L.geoJSON(pts, {
+              pointToLayer: function (f, latlng) {
+                var building = f.properties.layer === "building";
+                return L.circleMarker(latlng, { radius: building ? 4 : 5, color: building ? "#1f4e79" : "#2e7d32", weight: 1, fillOpacity: 0.8 });
+              },
+              onEachFeature: function (f, l) { l.bindTooltip(f.properties.name + " " + f.properties.code); }
+            }).addTo(map);
+            el.dataset.points_loaded = String(pts.features.length);
+          });
+      }
     })
     .catch(function (err) { el.dataset.error = String(err); el.textContent = "⚠ " + err; });
 })();

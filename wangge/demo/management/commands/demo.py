@@ -21,6 +21,9 @@ class Command(WanggeCommand):
         parser.add_argument("--reset", action="store_true", help="throw the database away first")
         parser.add_argument("--bind", default="127.0.0.1:8000")
         parser.add_argument(
+            "--people", type=int, default=3000, help="people in the demo ledger (default 3000)"
+        )
+        parser.add_argument(
             "--with-problems",
             action="store_true",
             help="add a few deliberate coverage problems (for trying out the checks)",
@@ -34,13 +37,17 @@ class Command(WanggeCommand):
         if builder.is_built():
             self.stdout.write(_("The demo district is already built (use --reset to rebuild)."))
         else:
-            summary = builder.build()
+            summary = builder.build(people=options["people"])
             self.stdout.write(
-                _("Demo district built in %(s).1f s: %(regions)s, %(layers)d department layers.")
+                _(
+                    "Demo district built in %(s).1f s: %(regions)s, %(layers)d department layers, "
+                    "ledger %(ledger)s."
+                )
                 % {
                     "s": time.perf_counter() - started,
                     "regions": summary["regions"],
                     "layers": summary["layers"],
+                    "ledger": summary["ledger"],
                 }
             )
         if options["with_problems"]:

@@ -1,0 +1,42 @@
+"""Short-lived files for one user (import error files): encrypted at rest, since they hold the
+rejected rows' personal data, and removed after a day."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import time
+from pathlib import Path
+
+from django.conf import settings
+
+from wangge.core.crypto import keyring
+
+KEEP_HOURS = 24
+
+
+def _directory() -> Path:
+    path = Path(settings.DATA_DIR) / "exports"
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def store(data: bytes) -> str:
+    """Keep `data`; returns a token to fetch it with (put it in the uploader's session)."""
+    directory = _directory()
+    for old in directory.glob("*.enc"):
+        if time.time() - old.stat().st_mtime > KEEP_HOURS * 3600:
+            old.unlink(missing_ok=True)
+    token = secrets.token_urlsafe(16)
+    sealed = keyring().encrypt(base64.b64encode(data).decode(), context=f"export:{token}")
+    (directory / f"{token}.enc").write_text(sealed)
+    return token
+
+
+def load(token: str) -> bytes | None:
+    if not token or not token.replace("-", "").replace("_", "").isalnum():
+        return None
+    path = _directory() / f"{token}.enc"
+    if not path.exists():
+        return None
+    return base64.b64decode(keyring().decrypt(path.read_text(), context=f"export:{token}"))
