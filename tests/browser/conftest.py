@@ -39,7 +39,7 @@ def live_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     subprocess.run([BIN / "wangge", "demo", "--build-only"], env=env, check=True, timeout=300)
     port = _free_port()
     server = subprocess.Popen(
-        [BIN / "wangge", "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+        [BIN / "wangge", "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--with-worker"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

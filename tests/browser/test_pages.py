@@ -79,3 +79,34 @@ def test_team_page_reveal_and_notice_card(page: Any, live_demo: str) -> None:
     page.screenshot(path=str(SHOTS / "notice-card.png"), full_page=True)
     response = page.goto(f"{live_demo}/teams/grid/440704001001001/")
     assert response.status == 404
+
+
+def test_ledger_person_reveal_and_background_import(
+    page: Any, live_demo: str, tmp_path: Path
+) -> None:
+    login(page, live_demo, "demo-community")
+    page.goto(f"{live_demo}/ledger/people/")
+    page.locator("table a").first.click()
+    page.wait_for_selector("h1")
+    masked = page.locator("dd:has(details.reveal)").first.inner_text()
+    assert "**********" in masked
+    page.locator("details.reveal summary").first.click()
+    page.locator("details.reveal[open] input[name=reason]").fill("上门核实身份")
+    page.locator("details.reveal[open] button[type=submit]").click()
+    page.wait_for_selector("p.revealed")
+    assert len(page.locator("p.revealed strong").inner_text()) == 18
+    # A background import with a progress bar, run by the worker beside the server.
+    upload = tmp_path / "people.csv"
+    upload.write_text(
+        "姓名,身份证号,网格编码\n浏览器,11010519491231002X,440704003001001\n坏行,123,440704003001001\n",
+        encoding="utf-8",
+    )
+    page.goto(f"{live_demo}/ledger/import/")
+    page.set_input_files("input[type=file]", str(upload))
+    page.uncheck("input[name=dry_run]")
+    page.click("form.grid-form button[type=submit]")
+    page.wait_for_url("**/ledger/jobs/*/")
+    page.wait_for_selector('[data-status="done"]', timeout=60_000)
+    facts = page.locator("dl.facts").inner_text()
+    assert "1" in facts
+    assert page.locator("a[href$='errors.xlsx']").is_visible()

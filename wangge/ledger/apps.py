@@ -6,3 +6,8 @@ class LedgerConfig(AppConfig):
     name = "wangge.ledger"
     label = "ledger"
     verbose_name = _("Ledger")
+
+    def ready(self) -> None:
+        from wangge.ledger import jobs
+
+        jobs.register()

@@ -13,6 +13,7 @@ urlpatterns = [
     path("things/", views.things, name="things"),
     path("map/", views.ledger_map, name="map"),
     path("import/", views.import_page, name="import"),
-    path("import/errors.xlsx", views.import_errors, name="import_errors"),
+    path("jobs/<int:job_id>/", views.job_page, name="job"),
+    path("jobs/<int:job_id>/errors.xlsx", views.job_errors, name="job_errors"),
     path("templates/<str:kind>.xlsx", views.template, name="template"),
 ]

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
@@ -15,11 +13,12 @@ from django.views.decorators.http import require_POST
 
 from wangge.core import exports
 from wangge.core.errors import NotFound, PermissionDenied, ValidationFailed
+from wangge.core.jobs import job_get_for
 from wangge.core.personal import reveal
 from wangge.core.roles import Perm
 from wangge.core.scope import scope_for
-from wangge.core.tabular import read_table_path
 from wangge.ledger import importers, selectors, services
+from wangge.ledger import jobs as ledger_jobs
 from wangge.ledger.columns import (
     CARE_LABELS,
     KIND_LABELS,
@@ -204,44 +203,46 @@ def ledger_map(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def import_page(request: HttpRequest) -> HttpResponse:
-    scope = _need(request, Perm.LEDGER_EDIT)
-    result = None
+    """Upload → a background job (progress bar on the job page); the worker runs it."""
+    _need(request, Perm.LEDGER_EDIT)
     kind = request.POST.get("kind", "people")
     if request.method == "POST":
         upload = request.FILES.get("file")
         if kind not in importers.IMPORTERS or upload is None:
             messages.error(request, _("Choose what to import and a file."))
+        elif (upload.size or 0) > settings.IMPORT_MAX_BYTES:
+            messages.error(request, _("The file is too large to import at once."))
         else:
-            suffix = Path(upload.name or "").suffix or ".csv"
-            try:
-                with tempfile.NamedTemporaryFile(suffix=suffix) as handle:
-                    for chunk in upload.chunks():
-                        handle.write(chunk)
-                    handle.flush()
-                    result = importers.ledger_import(
-                        actor=scope,
-                        kind=kind,
-                        table=read_table_path(handle.name),
-                        dry_run=request.POST.get("dry_run") == "on",
-                        on_duplicate="update"
-                        if request.POST.get("on_duplicate") == "update"
-                        else "skip",
-                    )
-            except (ValidationFailed, PermissionDenied) as exc:
-                messages.error(request, exc.message)
-            else:
-                if result.rejected_rows:
-                    request.session["ledger_errors"] = exports.store(result.error_file())
+            job = ledger_jobs.queue_import(
+                user=request.user,
+                kind=kind,
+                data=upload.read(),
+                filename=upload.name or "upload.csv",
+                dry_run=request.POST.get("dry_run") == "on",
+                on_duplicate="update" if request.POST.get("on_duplicate") == "update" else "skip",
+            )
+            return redirect("ledger:job", job_id=job.pk)
     return render(
-        request,
-        "ledger/import.html",
-        {"result": result, "kind": kind, "kinds": sorted(importers.IMPORTERS)},
+        request, "ledger/import.html", {"kind": kind, "kinds": sorted(importers.IMPORTERS)}
     )
 
 
 @login_required
-def import_errors(request: HttpRequest) -> HttpResponse:
-    data = exports.load(request.session.get("ledger_errors", ""))
+def job_page(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = job_get_for(request.user, job_id)
+    if job is None:
+        raise NotFound()
+    template = "ledger/_job.html" if request.headers.get("HX-Request") else "ledger/job.html"
+    percent = None
+    if job.total:
+        percent = min(100, round(100 * job.progress / job.total))
+    return render(request, template, {"job": job, "percent": percent, "result": job.result})
+
+
+@login_required
+def job_errors(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = job_get_for(request.user, job_id)
+    data = exports.load(job.result.get("error_file", "")) if job else None
     if data is None:
         raise NotFound()
     response = HttpResponse(

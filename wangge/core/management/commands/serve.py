@@ -40,6 +40,11 @@ class Command(WanggeCommand):
             "--threads", type=int, default=int(os.environ.get("WANGGE_THREADS", "4"))
         )
         parser.add_argument("--no-collectstatic", action="store_true")
+        parser.add_argument(
+            "--with-worker",
+            action="store_true",
+            help="also run `wangge worker` (background jobs) beside the server",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         executor = MigrationExecutor(connection)
@@ -52,6 +57,20 @@ class Command(WanggeCommand):
             call_command("collectstatic", interactive=False, verbosity=0)
         connection.close()
         self.stdout.write(_("Serving on http://%(bind)s/") % {"bind": options["bind"]})
+        worker = None
+        if options["with_worker"]:
+            import subprocess
+            import sys
+
+            worker = subprocess.Popen([sys.argv[0], "worker"])  # noqa: S603 - our own command
+        try:
+            self._run(options)
+        finally:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=10)
+
+    def _run(self, options: dict[str, Any]) -> None:
         _Gunicorn(
             {
                 "bind": options["bind"],

@@ -60,7 +60,7 @@ class Command(WanggeCommand):
             self.stdout.write(f"  {user.username:<16} {user.role.label}  {user.region}")
         if not options["build_only"]:
             connection.close()
-            call_command("serve", bind=options["bind"])
+            call_command("serve", bind=options["bind"], with_worker=True)
 
     def _reset(self) -> None:
         db = settings.DATABASES["default"]

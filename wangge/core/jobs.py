@@ -1,0 +1,108 @@
+"""Background jobs without a broker: rows in `core_job`, claimed by `wangge worker`.
+
+Modules register a handler per kind in their AppConfig.ready(); a handler gets the job and a
+`progress(n)` callback and returns a JSON-able result. Handlers run as the user who queued the
+job (their scope), never as the system.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import traceback
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import F
+from django.utils import timezone
+
+from wangge.core.audit import audit_record
+from wangge.core.errors import WanggeError
+from wangge.core.models import Job, JobStatus
+
+log = logging.getLogger(__name__)
+Handler = Callable[[Job, Callable[[int], None]], dict[str, Any]]
+_handlers: dict[str, Handler] = {}
+
+
+def register(kind: str, handler: Handler) -> None:
+    _handlers[kind] = handler
+
+
+def job_create(
+    *, actor_user: Any, kind: str, params: dict[str, Any], total: int | None = None
+) -> Job:
+    if kind not in _handlers:
+        raise ValueError(f"no handler for job kind {kind!r}")
+    job = Job.objects.create(kind=kind, created_by=actor_user, params=params, total=total)
+    audit_record(
+        actor=actor_user,
+        action="job.create",
+        object_type="job",
+        object_id=job.pk,
+        details={"kind": kind},
+    )
+    return job
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def claim(*, name: str, reclaim_after: timedelta | None = None) -> Job | None:
+    """Take the oldest queued job, or (with `reclaim_after`) one whose worker went silent.
+    Each claim is a conditional UPDATE: of two workers racing for a job, exactly one wins."""
+    now = timezone.now()
+    queued = Job.objects.filter(status=JobStatus.QUEUED).order_by("id")
+    for job_id in queued.values_list("id", flat=True)[:5]:
+        won = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+            status=JobStatus.RUNNING, claimed_at=now, claimed_by=name
+        )
+        if won:
+            return Job.objects.get(pk=job_id)
+    if reclaim_after is not None:
+        cutoff = now - reclaim_after
+        stale = Job.objects.filter(status=JobStatus.RUNNING, claimed_at__lt=cutoff).order_by("id")
+        for job_id in stale.values_list("id", flat=True)[:5]:
+            won = Job.objects.filter(
+                pk=job_id, status=JobStatus.RUNNING, claimed_at__lt=cutoff
+            ).update(claimed_at=now, claimed_by=name)
+            if won:
+                return Job.objects.get(pk=job_id)
+    return None
+
+
+def run(job: Job) -> Job:
+    handler = _handlers.get(job.kind)
+
+    def progress(n: int) -> None:
+        Job.objects.filter(pk=job.pk).update(progress=n, claimed_at=timezone.now())
+
+    try:
+        if handler is None:
+            raise ValueError(f"no handler for job kind {job.kind!r}")
+        result = handler(job, progress)
+    except WanggeError as exc:
+        Job.objects.filter(pk=job.pk).update(
+            status=JobStatus.FAILED, error=exc.message, finished_at=timezone.now()
+        )
+    except Exception:  # a failed job must not kill the worker
+        log.exception("job %s failed", job.pk)
+        Job.objects.filter(pk=job.pk).update(
+            status=JobStatus.FAILED,
+            error=traceback.format_exc(limit=3)[-2000:],
+            finished_at=timezone.now(),
+        )
+    else:
+        Job.objects.filter(pk=job.pk).update(
+            status=JobStatus.DONE, result=result, finished_at=timezone.now(), progress=F("progress")
+        )
+    job.refresh_from_db()
+    return job
+
+
+def job_get_for(user: Any, job_id: int) -> Job | None:
+    """A job its creator may see (and nobody else: it may describe their upload)."""
+    return Job.objects.filter(pk=job_id, created_by=user).first()

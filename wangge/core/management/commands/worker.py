@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Any
+
+from django.core.management.base import CommandParser
+from django.db import close_old_connections
+from django.utils.translation import gettext as _
+
+from wangge.core import jobs
+from wangge.core.management.base import WanggeCommand
+
+
+class Command(WanggeCommand):
+    help = "Run background jobs (imports …) claimed from the database; safe to run twice."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--once", action="store_true", help="run what is queued, then exit")
+        parser.add_argument("--sleep", type=float, default=1.0, help="seconds between polls")
+        parser.add_argument(
+            "--reclaim-after", type=int, default=30, help="minutes before a silent job is retried"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        name = jobs.worker_name()
+        reclaim = timedelta(minutes=options["reclaim_after"])
+        self.stdout.write(_("Worker %(name)s started.") % {"name": name})
+        while True:
+            close_old_connections()
+            job = jobs.claim(name=name, reclaim_after=reclaim)
+            if job is None:
+                if options["once"]:
+                    return
+                time.sleep(options["sleep"])
+                continue
+            done = jobs.run(job)
+            self.stdout.write(f"job {done.pk} {done.kind}: {done.status}")
