@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -231,6 +232,14 @@ class Importer:
     # -- placing rows in grids -------------------------------------------------------------------
 
     def _place(self, rows: list[ParsedRow]) -> list[ParsedRow]:
+        done = [r for r in rows if "grid" in r.values]
+        if len(done) == len(rows):
+            return rows
+        placed_early = {id(r) for r in done}
+        rest = [r for r in rows if id(r) not in placed_early]
+        return done + self._place_rest(rest)
+
+    def _place_rest(self, rows: list[ParsedRow]) -> list[ParsedRow]:
         room_codes = {r.values.get("room_code") for r in rows} - {None}
         rooms = {}
         if room_codes:
@@ -424,13 +433,79 @@ def _prepare_people(
         }
         if values.get("overridden"):
             slim["overridden"] = True
-        out.append((number, tuple(slim.get(k) for k in _SLIM_KEYS)))
+        out.append((number, tuple(slim.get(k) for k in _SLIM_KEYS[:-1]), cells))
+    return _place_in_worker(out)
+
+
+# Set by the importer before it forks: the grids the actor may write to, and the locate index.
+_PLACE: dict[str, Any] = {}
+
+
+def _place_in_worker(rows: list[Any]) -> list[Any]:
+    """Put rows in their grid where no database is needed (grid code, lon/lat); rows with a
+    standard address code are left to the main process, which looks the address up."""
+    grids = _PLACE.get("grids")
+    index = _PLACE.get("index")
+    if grids is None or index is None:
+        return [r[:2] if not isinstance(r, ParsedRow) else r for r in rows]
+    grid_at, room_at, lon_at, lat_at = 0, 1, 2, 3
+    locate = [
+        i
+        for i, r in enumerate(rows)
+        if not isinstance(r, ParsedRow)
+        and not r[1][grid_at]
+        and not r[1][room_at]
+        and r[1][lon_at] is not None
+        and r[1][lat_at] is not None
+    ]
+    located: dict[int, str | None] = {}
+    if locate:
+        codes = index.codes_for(
+            index.locate(
+                np.array([rows[i][1][lon_at] for i in locate]),
+                np.array([rows[i][1][lat_at] for i in locate]),
+            )
+        )
+        located = dict(zip(locate, codes, strict=True))
+    out: list[Any] = []
+    for i, r in enumerate(rows):
+        if isinstance(r, ParsedRow):
+            out.append(r)
+            continue
+        number, slim, cells = r
+        if slim[room_at]:
+            out.append((number, slim))
+            continue
+        grid = slim[grid_at] or located.get(i)
+        error = None
+        if not slim[grid_at] and i in located and not grid:
+            error = RowError(
+                number, "经度", "outside_grids", _("This location lies outside every grid.")
+            )
+        elif not grid:
+            error = RowError(
+                number,
+                "网格编码",
+                "no_grid",
+                _("Give a grid code, a standard address code, or longitude and latitude."),
+            )
+        elif grid not in grids:
+            error = RowError(
+                number,
+                "网格编码",
+                "unknown_grid",
+                _("Grid %(code)s does not exist or is outside your scope.") % {"code": grid},
+            )
+        if error is not None:
+            out.append(ParsedRow(number, cells, {}, [error]))
+            continue
+        out.append((number, (*slim, grid)))
     return out
 
 
 _SLIM_KEYS = (
     "grid_code", "room_code", "lon", "lat", "id_index", "household", "relation",
-    "special_tags", "record", "overridden",
+    "special_tags", "record", "overridden", "grid",
 )  # fmt: skip
 
 
@@ -442,9 +517,11 @@ def _unpack(prepared: list[Any]) -> list[ParsedRow]:
             rows.append(item)
         else:
             number, slim = item
-            values = dict(zip(_SLIM_KEYS, slim, strict=True))
+            values = dict(zip(_SLIM_KEYS, slim, strict=False))
             if not values["overridden"]:
                 del values["overridden"]
+            if values.get("grid") is None:
+                values.pop("grid", None)
             rows.append(ParsedRow(number, [], values, []))
     return rows
 
@@ -482,7 +559,7 @@ def _pool_size() -> int:
     off."""
     if connection.in_atomic_block or (os.cpu_count() or 1) < 2:
         return 0
-    return 1 if os.environ.get("WANGGE_IMPORT_WORKERS", "1") != "0" else 0
+    return int(os.environ.get("WANGGE_IMPORT_WORKERS", "1"))
 
 
 class PeopleImporter(Importer):
@@ -508,6 +585,10 @@ class PeopleImporter(Importer):
                     return
                 yield raw, self.mapping, override
 
+        from wangge.regions.locate import grid_index
+
+        _PLACE["grids"] = self.grids
+        _PLACE["index"] = grid_index()
         workers = _pool_size()
         if workers == 0:
             for task in tasks():
@@ -515,33 +596,44 @@ class PeopleImporter(Importer):
             return
         import multiprocessing
 
-        connections.close_all()  # the child must not inherit an open socket
+        connections.close_all()  # the children must not inherit an open socket
         context = multiprocessing.get_context("fork")
-        parent, child = context.Pipe()
-        worker = context.Process(target=_worker_loop, args=(child,), daemon=True)
-        worker.start()
-        child.close()
-        # Ping-pong, one batch ahead: the worker parses and encrypts batch k+1 while this
-        # process inserts batch k. No helper threads here: they would contend for the GIL
-        # with the database driver, which releases it on every row it steps.
+        children = []
+        for _number in range(workers):
+            parent, child = context.Pipe()
+            process = context.Process(target=_worker_loop, args=(child,), daemon=True)
+            process.start()
+            child.close()
+            children.append((parent, process))
+        # Ping-pong, one batch ahead per worker, received in order: the workers parse and
+        # encrypt the next batches while this process inserts the current one. No helper
+        # threads here: they would contend for the GIL with the database driver, which
+        # releases it on every row it steps.
         try:
-            pending = tasks()
-            first = next(pending, None)
-            if first is None:
-                return
-            parent.send(first)
-            for task in pending:
-                result = parent.recv()
+            pending_tasks = tasks()
+            in_flight: deque[Any] = deque()
+            for parent, _process in children:
+                task = next(pending_tasks, None)
+                if task is None:
+                    break
                 parent.send(task)
+                in_flight.append(parent)
+            while in_flight:
+                parent = in_flight.popleft()
+                result = parent.recv()
+                task = next(pending_tasks, None)
+                if task is not None:
+                    parent.send(task)
+                    in_flight.append(parent)
                 yield _unpack(result)
-            yield _unpack(parent.recv())
         finally:
-            with contextlib.suppress(BrokenPipeError, OSError):
-                parent.send(None)
-            worker.join(timeout=10)
-            if worker.is_alive():
-                worker.terminate()
-            parent.close()
+            for parent, process in children:
+                with contextlib.suppress(BrokenPipeError, OSError):
+                    parent.send(None)
+                process.join(timeout=10)
+                if process.is_alive():
+                    process.terminate()
+                parent.close()
 
     def dedupe(self, rows: list[ParsedRow]) -> list[ParsedRow]:
         unique = []
