@@ -591,8 +591,8 @@ class PeopleImporter(Importer):
         _PLACE["index"] = grid_index()
         workers = _pool_size()
         if workers == 0:
-            for task in tasks():
-                yield _unpack(_prepare_people(task))
+            for batch_task in tasks():
+                yield _unpack(_prepare_people(batch_task))
             return
         import multiprocessing
 
