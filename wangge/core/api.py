@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Literal
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Schema
+from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
@@ -87,3 +87,28 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
 
 ERRORS: dict[int, type[Schema]] = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+WRITE_ERRORS: dict[int, type[Schema]] = {**ERRORS, 403: ErrorOut}
+
+
+class RevealIn(Schema):
+    field: Literal["phone", "id_number"]
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class RevealOut(Schema):
+    field: str
+    value: str
+
+
+def reveal_response(*, who: Scope, obj: Any, object_type: str, payload: RevealIn) -> dict[str, str]:
+    """Check the role and reason, audit the look, and return the one full value."""
+    from wangge.core.personal import reveal
+
+    reveal(
+        actor=who,
+        object_type=object_type,
+        object_id=obj.pk,
+        field=payload.field,
+        reason=payload.reason,
+    )
+    return {"field": payload.field, "value": str(getattr(obj, payload.field))}

@@ -9,16 +9,15 @@ from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Field, File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 
-from wangge.core.api import ERRORS, ErrorOut, actor
+from wangge.core.api import ERRORS, WRITE_ERRORS, RevealIn, RevealOut, actor, reveal_response
 from wangge.core.errors import NotFound, ValidationFailed
-from wangge.core.personal import mask_id_number, mask_phone, reveal
+from wangge.core.personal import mask_id_number, mask_phone
 from wangge.core.roles import Perm
 from wangge.core.tabular import read_table_path
 from wangge.ledger import importers, selectors, services
 from wangge.ledger.models import Organisation
 
 router = Router(tags=["ledger"])
-WRITE_ERRORS = {**ERRORS, 403: ErrorOut}
 
 
 class PersonOut(Schema):
@@ -142,16 +141,6 @@ def person_detail(request: HttpRequest, person_id: int) -> Any:
     return data
 
 
-class RevealIn(Schema):
-    field: Literal["phone", "id_number"]
-    reason: str = Field(min_length=1, max_length=500)
-
-
-class RevealOut(Schema):
-    field: str
-    value: str
-
-
 @router.post(
     "/people/{person_id}/reveal",
     response={200: RevealOut, **WRITE_ERRORS},
@@ -160,14 +149,7 @@ class RevealOut(Schema):
 def person_reveal(request: HttpRequest, person_id: int, payload: RevealIn) -> Any:
     who = actor(request)
     person = selectors.person_get(actor=who, person_id=person_id)
-    reveal(
-        actor=who,
-        object_type="person",
-        object_id=person.pk,
-        field=payload.field,
-        reason=payload.reason,
-    )
-    return {"field": payload.field, "value": getattr(person, payload.field)}
+    return reveal_response(who=who, obj=person, object_type="person", payload=payload)
 
 
 @router.get(

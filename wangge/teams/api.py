@@ -7,16 +7,15 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from wangge.core.api import ERRORS, ErrorOut, actor
+from wangge.core.api import ERRORS, WRITE_ERRORS, RevealIn, RevealOut, actor, reveal_response
 from wangge.core.errors import NotFound, ValidationFailed
 from wangge.core.models import Department
-from wangge.core.personal import mask_id_number, mask_phone, reveal
+from wangge.core.personal import mask_id_number, mask_phone
 from wangge.core.roles import Perm
 from wangge.teams import roster, selectors, services
 from wangge.teams.models import Assignment, StaffMember, TeamRole
 
 router = Router(tags=["teams"])
-WRITE_ERRORS = {**ERRORS, 403: ErrorOut}
 
 
 class StaffOut(Schema):
@@ -293,16 +292,6 @@ def staff_detail(request: HttpRequest, staff_id: int) -> Any:
     return selectors.staff_get(actor=actor(request), staff_id=staff_id)
 
 
-class RevealIn(Schema):
-    field: Literal["phone", "id_number"]
-    reason: str = Field(min_length=1, max_length=500)
-
-
-class RevealOut(Schema):
-    field: str
-    value: str
-
-
 @router.post(
     "/staff/{staff_id}/reveal",
     response={200: RevealOut, **WRITE_ERRORS},
@@ -311,14 +300,7 @@ class RevealOut(Schema):
 def staff_reveal(request: HttpRequest, staff_id: int, payload: RevealIn) -> Any:
     who = actor(request)
     staff = selectors.staff_get(actor=who, staff_id=staff_id)
-    reveal(
-        actor=who,
-        object_type="staff",
-        object_id=staff.pk,
-        field=payload.field,
-        reason=payload.reason,
-    )
-    return {"field": payload.field, "value": getattr(staff, payload.field)}
+    return reveal_response(who=who, obj=staff, object_type="staff", payload=payload)
 
 
 @router.get(
