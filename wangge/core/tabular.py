@@ -101,6 +101,8 @@ class Table:
     headers: list[str]
     rows: Iterator[tuple[int, list[Any]]]
     sheet: str = ""
+    source: Path | None = None  # the CSV file, when the rows stream from one
+    encoding: str = ""
 
 
 def _header_key(text: str) -> str:
@@ -196,7 +198,7 @@ def read_csv_path(path: str | Path) -> Table:
         finally:
             handle.close()
 
-    return Table(headers=[h.strip() for h in header], rows=rows())
+    return Table(headers=[h.strip() for h in header], rows=rows(), source=path, encoding=encoding)
 
 
 def read_xlsx(data: bytes, *, sheet: str | None = None) -> Table:

@@ -5,7 +5,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import CommandParser
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils.translation import gettext as _
 
 from wangge.core import jobs
@@ -27,7 +27,10 @@ class Command(WanggeCommand):
         reclaim = timedelta(minutes=options["reclaim_after"])
         self.stdout.write(_("Worker %(name)s started.") % {"name": name})
         while True:
-            close_old_connections()
+            if not connection.in_atomic_block:
+                # Drop connections the database closed while we slept (not inside a caller's
+                # transaction, e.g. a test's: closing that would lose it).
+                close_old_connections()
             job = jobs.claim(name=name, reclaim_after=reclaim)
             if job is None:
                 if options["once"]:
