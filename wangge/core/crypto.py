@@ -326,7 +326,7 @@ def reencrypt(
                 if updates:
                     sets = ", ".join(f"{quoted(c)} = %s" for c in columns)
                     cursor.executemany(
-                        f"UPDATE {quoted(table)} SET {sets} WHERE {quoted(pk)} = %s",  # noqa: S608
+                        f"UPDATE {quoted(table)} SET {sets} WHERE {quoted(pk)} = %s",  # noqa: S608 - identifiers from model metadata
                         updates,
                     )
                 done += len(updates)
