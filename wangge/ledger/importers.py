@@ -229,6 +229,20 @@ class Importer:
                 self.result.rejected_rows.append(RejectedRows(self.kind, self.headers))
             self.result.rejected_rows[0].rows.append(row)
 
+    def elsewhere(self, row: ParsedRow, stored_grid: str, column: str) -> bool:
+        """A duplicate of a record in a grid outside the actor's scope is left untouched —
+        never updated, never moved — and reported without saying where it is."""
+        if stored_grid in self.grids:
+            return False
+        self.result.skipped += 1
+        self.warn(
+            row,
+            column,
+            "duplicate_elsewhere",
+            _("Already registered outside your scope; not changed. Ask the district centre."),
+        )
+        return True
+
     def warn(self, row: ParsedRow, column: str, code: str, message: str) -> None:
         self.result.warnings.append(RowError(row.number, column, code, message))
 
@@ -634,18 +648,19 @@ def _prepare_range(task: tuple[Any, ...]) -> list[Any]:
     return _prepare_people((raw, mapping, override))
 
 
-def _people_by_index(indexes: list[str]) -> dict[str, int]:
-    """Stored people by blind index, in raw SQL: the ORM would prepare each of a million values."""
-    found: dict[str, int] = {}
+def _people_by_index(indexes: list[str]) -> dict[str, tuple[int, str]]:
+    """Stored people (id, grid) by blind index, district-wide: de-duplication must see every
+    record. Raw SQL: the ORM would prepare each of a million values."""
+    found: dict[str, tuple[int, str]] = {}
     table = Person._meta.db_table
     with connection.cursor() as cursor:
         for chunk in _chunks(indexes):
             marks = ", ".join(["%s"] * len(chunk))
             cursor.execute(
-                f"SELECT id_index, id FROM {table} WHERE id_index IN ({marks})",  # noqa: S608 - fixed identifiers
+                f"SELECT id_index, id, grid_code FROM {table} WHERE id_index IN ({marks})",  # noqa: S608 - fixed identifiers
                 chunk,
             )
-            found.update(cursor.fetchall())
+            found.update((index, (pk, grid)) for index, pk, grid in cursor.fetchall())
     return found
 
 
@@ -778,9 +793,12 @@ class PeopleImporter(Importer):
         stored = _people_by_index([r.values["id_index"] for r in unique])
         fresh, updates = [], []
         for r in unique:
-            pk = stored.get(r.values["id_index"])
-            if pk is None:
+            found = stored.get(r.values["id_index"])
+            pk = found[0] if found else None
+            if found is None:
                 fresh.append(r)
+            elif self.elsewhere(r, found[1], "身份证号"):
+                continue
             elif self.on_duplicate == "update":
                 r.values["pk"] = pk
                 updates.append(r)
@@ -848,7 +866,7 @@ class PeopleImporter(Importer):
         linked = [r for r in rows if r.values.get("household") or r.values.get("special_tags")]
         if not linked:
             return
-        ids = _people_by_index([r.values["id_index"] for r in linked])
+        ids = {k: v[0] for k, v in _people_by_index([r.values["id_index"] for r in linked]).items()}
         codes = {r.values["household"] for r in linked if r.values.get("household")}
         households = dict(
             Household.objects.dangerously_unscoped()
@@ -936,15 +954,19 @@ class OrganisationImporter(Importer):
                 self.seen[code] = r.number
             unique.append(r)
         codes = [r.values["credit_code"] for r in unique if r.values.get("credit_code")]
-        stored = dict(
-            Organisation.objects.dangerously_unscoped()
+        stored = {
+            code: (pk, grid)
+            for code, pk, grid in Organisation.objects.dangerously_unscoped()
             .filter(credit_code__in=codes)
-            .values_list("credit_code", "pk")
-        )
+            .values_list("credit_code", "pk", "grid_code")
+        }
         out = []
         for r in unique:
-            pk = stored.get(r.values.get("credit_code") or "")
-            if pk is not None:
+            found = stored.get(r.values.get("credit_code") or "")
+            pk = found[0] if found else None
+            if found is not None:
+                if self.elsewhere(r, found[1], "统一社会信用代码"):
+                    continue
                 if self.on_duplicate == "skip":
                     self.result.skipped += 1
                     self.warn(
@@ -1014,9 +1036,12 @@ class ThingImporter(Importer):
         seen: set[str] = getattr(self, "_seen", set())
         self._seen = seen
         codes = [r.values["code"] for r in rows]
-        stored = dict(
-            Thing.objects.dangerously_unscoped().filter(code__in=codes).values_list("code", "pk")
-        )
+        stored = {
+            code: (pk, grid)
+            for code, pk, grid in Thing.objects.dangerously_unscoped()
+            .filter(code__in=codes)
+            .values_list("code", "pk", "grid_code")
+        }
         out = []
         for r in rows:
             code = r.values["code"]
@@ -1031,6 +1056,8 @@ class ThingImporter(Importer):
                 continue
             seen.add(code)
             if code in stored:
+                if self.elsewhere(r, stored[code][1], "部件编码"):
+                    continue
                 if self.on_duplicate == "skip":
                     self.result.skipped += 1
                     self.warn(
@@ -1040,7 +1067,7 @@ class ThingImporter(Importer):
                         _("This component is already in the ledger; skipped."),
                     )
                     continue
-                r.values["pk"] = stored[code]
+                r.values["pk"] = stored[code][0]
             out.append(r)
         return out
 

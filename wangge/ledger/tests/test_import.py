@@ -270,3 +270,36 @@ def test_no_plaintext_id_number_or_phone_in_the_database_file(tmp_path: Path) ->
     assert b"v1.k1." in blobs  # the rows are there, encrypted
     for value in ids + phones:
         assert value.encode() not in blobs, value
+
+
+def test_update_never_touches_records_outside_the_scope(tmp_path: Path, user: Any) -> None:
+    from wangge.core.scope import scope_for
+    from wangge.ledger.models import Organisation
+
+    street = scope_for(user("demo-street"))  # 礼乐街道
+    outsider = Person.objects.dangerously_unscoped().filter(grid_code__startswith="440704001")[0]
+    org = Organisation.objects.dangerously_unscoped().filter(grid_code__startswith="440704001")[0]
+    people = tmp_path / "p.csv"
+    people.write_text(
+        f"姓名,身份证号,网格编码\n改名,{outsider.id_number},{GRID}\n", encoding="utf-8"
+    )
+    orgs = tmp_path / "o.csv"
+    orgs.write_text(
+        f"单位名称,统一社会信用代码,单位类型,网格编码\n改名,{org.credit_code},企业,{GRID}\n",
+        encoding="utf-8",
+    )
+
+    p = ledger_import(
+        actor=street, kind="people", table=read_table_path(people), on_duplicate="update"
+    )
+    o = ledger_import(
+        actor=street, kind="organisations", table=read_table_path(orgs), on_duplicate="update"
+    )
+
+    assert (p.updated, p.skipped, o.updated, o.skipped) == (0, 1, 0, 1)
+    assert [w.code for w in p.warnings + o.warnings] == ["duplicate_elsewhere"] * 2
+    assert "440704001" not in str([w.message for w in p.warnings])  # where it is stays unsaid
+    outsider.refresh_from_db()
+    org.refresh_from_db()
+    assert (outsider.name, outsider.grid_code[:9]) != ("改名", "440704003")
+    assert org.name != "改名" and org.grid_code.startswith("440704001")
