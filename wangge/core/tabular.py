@@ -323,9 +323,18 @@ def cell_text(value: Any) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     text = str(value).strip()
-    if text.startswith("'") and text[1:2] in FORMULA_TRIGGERS:
+    if text.startswith("'") and _needs_escape(text[1:]):
         text = text[1:]
     return text
+
+
+def _needs_escape(text: str) -> bool:
+    """Text a spreadsheet could run as a formula, or text that would read back as escaped
+    (an apostrophe before such text): `safe_cell` escapes exactly these, `cell_text` undoes it,
+    so every value round-trips."""
+    while text.startswith("'"):
+        text = text[1:]
+    return text.startswith(FORMULA_TRIGGERS)
 
 
 @dataclass(frozen=True)
@@ -471,7 +480,7 @@ def parse_int(text: str) -> int:
 
 def safe_cell(value: Any) -> Any:
     """A value a spreadsheet will show, never run: text starting like a formula gets a '."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+    if isinstance(value, str) and _needs_escape(value):
         return "'" + value
     return value
 

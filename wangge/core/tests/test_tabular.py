@@ -67,6 +67,11 @@ def test_export_never_writes_a_formula_and_reads_back(text: str) -> None:
     assert cell_text(cell.value) == text.strip()
 
 
+@pytest.mark.parametrize("text", ["'=", "''=1", "'plain", "=1", "-5", "'"])
+def test_escaping_round_trips_apostrophes(text: str) -> None:
+    assert cell_text(safe_cell(text)) == text
+
+
 def test_safe_cell() -> None:
     assert safe_cell("=SUM(A1)") == "'=SUM(A1)"
     assert safe_cell("@cmd") == "'@cmd"
