@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "wangge.regions",
     "wangge.teams",
     "wangge.ledger",
+    "wangge.events",
     "wangge.demo",
 ]
 
@@ -223,3 +224,16 @@ TEAMS_MAX_GRIDS_PER_PERSON = env_int("WANGGE_TEAMS_MAX_GRIDS_PER_PERSON", 3, min
 TEAMS_BRANCH_MIN_MEMBERS = env_int("WANGGE_TEAMS_BRANCH_MIN_MEMBERS", 3, minimum=1)
 # The public supervision phone printed on grid notice cards (滨州 regulation).
 SUPERVISION_PHONE = env_str("WANGGE_SUPERVISION_PHONE", "12345")
+# Events: office hours for working-time deadlines, duplicate suggestions, SMS, the scan.
+EVENTS_OFFICE_HOURS = env_str("WANGGE_OFFICE_HOURS", "08:30-12:00,14:00-17:30")
+try:
+    from wangge.events.officehours import parse_office_hours as _parse_office_hours
+
+    _parse_office_hours(EVENTS_OFFICE_HOURS)
+except ValueError as _exc:
+    raise ConfigError(f"WANGGE_OFFICE_HOURS={EVENTS_OFFICE_HOURS!r}: {_exc}") from None
+EVENTS_DUPLICATE_METRES = env_float("WANGGE_EVENTS_DUPLICATE_METRES", 50.0, minimum=1.0)
+EVENTS_DUPLICATE_DAYS = env_int("WANGGE_EVENTS_DUPLICATE_DAYS", 7, minimum=1)
+EVENTS_SCAN_SECONDS = env_int("WANGGE_EVENTS_SCAN_SECONDS", 60, minimum=5)
+EVENTS_PHOTO_MAX_BYTES = env_int("WANGGE_EVENTS_PHOTO_MAX_MB", 10, minimum=1) * 1024 * 1024
+SMS_BACKEND = env_str("WANGGE_SMS_BACKEND", "wangge.events.notify.LogSmsBackend")

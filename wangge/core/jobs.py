@@ -31,6 +31,30 @@ def register(kind: str, handler: Handler) -> None:
     _handlers[kind] = handler
 
 
+# Periodic work (the events deadline scan): run by every worker between jobs. Each task must be
+# safe to run twice at once (claim its rows with conditional UPDATEs), so no lease is needed.
+_periodic: dict[str, tuple[int, Callable[..., Any]]] = {}
+
+
+def register_periodic(name: str, every_seconds: int, fn: Callable[..., Any]) -> None:
+    _periodic[name] = (every_seconds, fn)
+
+
+def run_periodic(last_run: dict[str, float], now: float) -> list[str]:
+    """Run the periodic tasks that are due (per `last_run`, updated in place)."""
+    ran = []
+    for name, (every, fn) in _periodic.items():
+        if now - last_run.get(name, 0.0) < every:
+            continue
+        last_run[name] = now
+        try:
+            fn()
+        except Exception:  # a failing task must not kill the worker
+            log.exception("periodic task %s failed", name)
+        ran.append(name)
+    return ran
+
+
 def job_create(
     *, actor_user: Any, kind: str, params: dict[str, Any], total: int | None = None
 ) -> Job:

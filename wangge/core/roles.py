@@ -29,6 +29,12 @@ class Perm(models.TextChoices):
     LEDGER_SENSITIVE = "ledger.sensitive", _("See special-group tags")
     LEDGER_OVERRIDE = "ledger.override", _("Accept a code that fails its check (with a reason)")
     THINGS_VIEW = "things.view", _("View components and facilities")
+    EVENTS_VIEW = "events.view", _("View events")
+    EVENTS_REPORT = "events.report", _("Report events and resolve small ones in the grid")
+    EVENTS_COMMAND = "events.command", _("Accept, dispatch, assign, approve and close events")
+    EVENTS_HANDLE = "events.handle", _("Handle events dispatched to a department")
+    EVENTS_VERIFY = "events.verify", _("Verify events on site")
+    EVENTS_CONFIGURE = "events.configure", _("Configure event categories and the calendar")
 
 
 _FIELD_ROLES = {
@@ -39,6 +45,8 @@ _FIELD_ROLES = {
     Role.GRID_WORKER,
     Role.DEPARTMENT_OFFICER,
 }
+
+_CENTRE_ROLES = {Role.DISTRICT_ADMIN, Role.STREET_OFFICER, Role.COMMUNITY_OFFICER}
 
 
 def _sensitive_roles() -> set[Role]:
@@ -76,6 +84,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
                 Role.COMMUNITY_OFFICER,
             },
             Perm.THINGS_VIEW: _FIELD_ROLES,
+            Perm.EVENTS_VIEW: _FIELD_ROLES,
+            Perm.EVENTS_REPORT: _FIELD_ROLES - {Role.DEPARTMENT_OFFICER},
+            # The command centre of each tier (district, street, community).
+            Perm.EVENTS_COMMAND: _CENTRE_ROLES,
+            Perm.EVENTS_HANDLE: {Role.DEPARTMENT_OFFICER},
+            Perm.EVENTS_VERIFY: {Role.GRID_LEADER, Role.GRID_WORKER, Role.COMMUNITY_OFFICER},
+            Perm.EVENTS_CONFIGURE: {Role.DISTRICT_ADMIN},
         }.items()
         if role in roles
     )

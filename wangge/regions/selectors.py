@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
+from wangge.core.errors import NotFound
 from wangge.core.roles import Perm
 from wangge.core.scope import access, as_scope
 from wangge.regions.models import Boundary, Crosswalk, DepartmentGrid, Layer, Level, Region
@@ -210,3 +211,16 @@ def region_names_unscoped() -> dict[str, str]:
     return dict(
         Region.objects.dangerously_unscoped().filter(valid_to=None).values_list("code", "name")
     )
+
+
+def interior_point(code: str) -> tuple[float, float]:
+    """A point surely inside a region's current boundary (for tests, demos and forms)."""
+    import shapely
+
+    boundary = (
+        Boundary.objects.filter(region__code=code, valid_to=None).values_list("geojson", flat=True)
+    ).first()
+    if boundary is None:
+        raise NotFound()
+    point = shapely.from_geojson(boundary).representative_point()
+    return float(point.x), float(point.y)

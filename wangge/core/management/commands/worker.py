@@ -13,7 +13,10 @@ from wangge.core.management.base import WanggeCommand
 
 
 class Command(WanggeCommand):
-    help = "Run background jobs (imports …) claimed from the database; safe to run twice."
+    help = (
+        "Run background jobs (imports …) claimed from the database and periodic work (the "
+        "events deadline scan); safe to run twice."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--once", action="store_true", help="run what is queued, then exit")
@@ -26,11 +29,14 @@ class Command(WanggeCommand):
         name = jobs.worker_name()
         reclaim = timedelta(minutes=options["reclaim_after"])
         self.stdout.write(_("Worker %(name)s started.") % {"name": name})
+        last_run: dict[str, float] = {}
         while True:
             if not connection.in_atomic_block:
                 # Drop connections the database closed while we slept (not inside a caller's
                 # transaction, e.g. a test's: closing that would lose it).
                 close_old_connections()
+            if not options["once"]:
+                jobs.run_periodic(last_run, time.monotonic())
             job = jobs.claim(name=name, reclaim_after=reclaim)
             if job is None:
                 if options["once"]:

@@ -1,0 +1,108 @@
+"""The working calendar: which days are worked, office hours, and adding working time.
+
+A day is a workday if an administrator's override (`CalendarDay`) says so; otherwise as the
+State Council published it (`chinese_calendar`: public holidays and 调休 make-up days); for a
+year the library does not know yet, Monday to Friday. Office hours come from
+`WANGGE_OFFICE_HOURS`. N working days are N × a day's office minutes, so hours, minutes and
+days are all added by one walk over office periods.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+import chinese_calendar
+from django.conf import settings
+from django.utils import timezone
+
+from wangge.events.models import CalendarDay, LimitUnit
+from wangge.events.officehours import Period, parse_office_hours
+
+
+def office_periods() -> tuple[Period, ...]:
+    return _periods(settings.EVENTS_OFFICE_HOURS)
+
+
+@lru_cache(maxsize=4)
+def _periods(text: str) -> tuple[Period, ...]:
+    return parse_office_hours(text)
+
+
+def day_minutes() -> int:
+    return sum(p.minutes for p in office_periods())
+
+
+def official_workday(day: dt.date) -> bool:
+    """The published calendar (no overrides)."""
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:  # a year the library does not cover yet
+        return day.weekday() < 5
+
+
+class Calendar:
+    """Workdays with overrides loaded once; use one instance per computation."""
+
+    def __init__(self) -> None:
+        self._overrides = dict(CalendarDay.objects.values_list("date", "is_workday"))
+        self._periods = office_periods()
+
+    def is_workday(self, day: dt.date) -> bool:
+        if day in self._overrides:
+            return bool(self._overrides[day])
+        return official_workday(day)
+
+    def add(self, start: dt.datetime, amount: int, unit: str) -> dt.datetime:
+        """The moment `amount` working `unit`s after `start` (aware; returned in local time)."""
+        minutes = amount * {
+            LimitUnit.MINUTE: 1,
+            LimitUnit.HOUR: 60,
+            LimitUnit.DAY: day_minutes(),
+        }[LimitUnit(unit)]
+        return self.add_minutes(start, minutes)
+
+    def add_minutes(self, start: dt.datetime, minutes: int) -> dt.datetime:
+        tz = timezone.get_current_timezone()
+        local = timezone.localtime(start, tz)
+        day = local.date()
+        clock = local.time().replace(second=0, microsecond=0, tzinfo=None)
+        remaining = minutes
+        for _ in range(3660):  # ten years of days: a limit, not a loop that can hang
+            if self.is_workday(day):
+                for period in self._periods:
+                    begin = max(clock, period.start)
+                    if begin >= period.end:
+                        continue
+                    available = _minutes_between(begin, period.end)
+                    if remaining <= available:
+                        moment = dt.datetime.combine(day, begin) + dt.timedelta(minutes=remaining)
+                        return timezone.make_aware(moment, tz)
+                    remaining -= available
+            day += dt.timedelta(days=1)
+            clock = dt.time(0, 0)
+        raise ValueError("no working time within ten years; check the calendar overrides")
+
+    def working_minutes_between(self, start: dt.datetime, end: dt.datetime) -> int:
+        """Office minutes from start to end (0 if end is before start)."""
+        if end <= start:
+            return 0
+        tz = timezone.get_current_timezone()
+        a, b = timezone.localtime(start, tz), timezone.localtime(end, tz)
+        total = 0
+        day = a.date()
+        while day <= b.date():
+            if self.is_workday(day):
+                for period in self._periods:
+                    lo = dt.datetime.combine(day, period.start)
+                    hi = dt.datetime.combine(day, period.end)
+                    lo = max(lo, a.replace(tzinfo=None))
+                    hi = min(hi, b.replace(tzinfo=None))
+                    if hi > lo:
+                        total += int((hi - lo).total_seconds() // 60)
+            day += dt.timedelta(days=1)
+        return total
+
+
+def _minutes_between(a: dt.time, b: dt.time) -> int:
+    return (b.hour * 60 + b.minute) - (a.hour * 60 + a.minute)

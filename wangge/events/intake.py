@@ -1,0 +1,304 @@
+"""Intake: a report from any channel becomes an event placed in its grid.
+
+Grid workers' reports (patrol) and assignments from above are filed directly; residents',
+hotline and Open311 reports wait to be accepted (they are verified first, `domain.md` §3).
+An idempotency key makes a retried report return the event its first attempt created.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wangge.core.audit import audit_record
+from wangge.core.errors import NotFound, ValidationFailed
+from wangge.core.geo import Crs
+from wangge.core.roles import Perm
+from wangge.core.scope import Scope, as_scope
+from wangge.events import notify
+from wangge.events.calendar import Calendar
+from wangge.events.models import (
+    OPEN_STATUSES,
+    Category,
+    Channel,
+    Event,
+    EventAction,
+    Open311Client,
+    Status,
+    Tier,
+)
+from wangge.regions.locate import grid_index
+
+_DIRECT = {Channel.PATROL, Channel.ASSIGNED, Channel.VIDEO}
+_TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+
+
+@dataclass
+class Report:
+    category: str  # minor category code
+    title: str
+    description: str = ""
+    lon: float | None = None
+    lat: float | None = None
+    crs: str = Crs.WGS84
+    address: str = ""
+    grid_code: str = ""  # when there is no point (a hotline call with an address)
+    reporter_name: str = ""
+    reporter_phone: str = ""
+    channel: str = Channel.PATROL
+    tier: int | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Intake:
+    event: Event
+    created: bool
+    duplicates: list[Event]
+
+
+def category_for_report(code: str, *, public_only: bool = False) -> Category:
+    cat = Category.objects.filter(code=code, active=True, parent__isnull=False).first()
+    if cat is None or (public_only and not cat.public):
+        raise ValidationFailed(
+            _("Unknown event category: %(code)s") % {"code": code},
+            code="unknown_category",
+            details={"field": "category"},
+        )
+    return cat
+
+
+def place(report: Report) -> tuple[str, float | None, float | None]:
+    """The grid of a report: from its point (converted to WGS-84), else the grid code given."""
+    if report.lon is not None and report.lat is not None:
+        lon, lat = float(report.lon), float(report.lat)
+        if not (math.isfinite(lon) and math.isfinite(lat)) or not (
+            -180 <= lon <= 180 and -90 <= lat <= 90
+        ):
+            raise ValidationFailed(
+                _("The location is not a valid longitude/latitude."),
+                code="invalid_location",
+                details={"field": "lon"},
+            )
+        index = grid_index()
+        try:
+            crs = Crs(report.crs or Crs.WGS84)
+        except ValueError:
+            raise ValidationFailed(_("Unknown coordinate system."), code="invalid_crs") from None
+        x, y = _to_wgs84(lon, lat, crs)
+        code = index.codes_for(index.locate([x], [y]))[0]
+        if code is None:
+            raise ValidationFailed(
+                _("The location is outside every grid of this district."),
+                code="outside_grids",
+                details={"field": "lon"},
+            )
+        return code, x, y
+    if report.grid_code:
+        from wangge.regions.models import Region
+
+        if not (
+            Region.objects.dangerously_unscoped()
+            .filter(code=report.grid_code, level="grid")
+            .exists()
+        ):
+            raise ValidationFailed(
+                _("Unknown grid: %(code)s") % {"code": report.grid_code}, code="unknown_grid"
+            )
+        return report.grid_code, None, None
+    raise ValidationFailed(
+        _("Give the location (a point on the map) or the grid."),
+        code="location_required",
+        details={"field": "lon"},
+    )
+
+
+def _to_wgs84(lon: float, lat: float, crs: Crs) -> tuple[float, float]:
+    from wangge.core.geo import to_wgs84
+
+    x, y = to_wgs84([lon], [lat], crs)
+    return float(x[0]), float(y[0])
+
+
+def event_report(
+    actor: Any,
+    report: Report,
+    *,
+    idempotency_key: str = "",
+    key_owner: str = "",
+    open311_client: Open311Client | None = None,
+    now: dt.datetime | None = None,
+) -> Intake:
+    """Create an event from a report, or return the one this idempotency key already made.
+
+    `actor` is the logged-in user (patrol, hotline, assignment) or an anonymous/system scope for
+    the public page and Open311 (`key_owner` then names the client or the browser)."""
+    scope = as_scope(actor)
+    now = now or timezone.now()
+    intake_key = None
+    if idempotency_key:
+        key = idempotency_key.strip()[:120]
+        owner = key_owner or (f"user:{scope.user_id}" if scope.user_id else scope.username)
+        intake_key = f"{owner}:{key}"
+        existing = _by_key(intake_key)
+        if existing is not None:
+            return Intake(existing, False, [])
+    channel = Channel(report.channel)
+    if scope.user_id is not None and not scope.is_system:
+        if not scope.has(Perm.EVENTS_REPORT):
+            raise NotFound()
+    cat = category_for_report(
+        report.category, public_only=channel in {Channel.RESIDENT, Channel.OPEN311}
+    )
+    title = (report.title or "").strip() or cat.name
+    if len(title) > 100:
+        raise ValidationFailed(_("The title is too long (at most 100 characters)."), code="too_long")
+    if len(report.description or "") > 4000:
+        raise ValidationFailed(
+            _("The description is too long (at most 4,000 characters)."), code="too_long"
+        )
+    grid_code, lon, lat = place(report)
+    if scope.user_id is not None and not scope.is_system and not scope.covers(
+        grid_code, Perm.EVENTS_REPORT
+    ):
+        raise ValidationFailed(
+            _("The location is outside your area."), code="outside_scope", details={"field": "lon"}
+        )
+    direct = channel in _DIRECT
+    cal = Calendar()
+    tier = report.tier if report.tier is not None else Tier.GRID
+    event = Event(
+        category=cat,
+        title=title,
+        description=report.description or "",
+        channel=channel,
+        status=Status.FILED if direct else Status.PENDING,
+        tier=tier,
+        grid_code=grid_code,
+        lon=lon,
+        lat=lat,
+        address=(report.address or "")[:200],
+        reporter_id=scope.user_id,
+        reporter_name=(report.reporter_name or "")[:50],
+        reporter_phone=(report.reporter_phone or "")[:20],
+        intake_key=intake_key,
+        open311_client=open311_client,
+        created_at=now,
+        updated_at=now,
+        filed_at=now if direct else None,
+    )
+    if channel in {Channel.RESIDENT, Channel.OPEN311, Channel.HOTLINE}:
+        event.tracking_code = "".join(secrets.choice(_TRACKING_ALPHABET) for _ in range(10))
+    if direct and cat.self_resolve:
+        event.handle_due_at = event.due_at = cal.add(now, cat.handle_limit, cat.handle_unit)
+    else:
+        event.due_at = cal.add(now, cat.accept_limit, cat.accept_unit)
+    duplicates = duplicate_candidates(cat.pk, lon, lat, now=now)
+    try:
+        with transaction.atomic():
+            event.save(force_insert=True)
+            EventAction.objects.create(
+                event=event,
+                at=now,
+                actor_id=scope.user_id,
+                actor_name=scope.username,
+                action="report",
+                to_status=event.status,
+                details={"channel": channel, "duplicates": [d.pk for d in duplicates]},
+            )
+            audit_record(
+                actor=scope,
+                action="event.create",
+                object_type="event",
+                object_id=event.pk,
+                details={"channel": channel, "grid": grid_code, "category": cat.code},
+            )
+            who = Tier.COMMUNITY if not direct or tier >= Tier.COMMUNITY else Tier.GRID
+            if not direct or tier > Tier.GRID:
+                notify.notify(
+                    notify.tier_recipients(event, max(who, tier)),
+                    event=event,
+                    kind="new",
+                    message=_("New event to accept: %(title)s") % {"title": title},
+                    now=now,
+                )
+    except IntegrityError:
+        if intake_key:
+            existing = _by_key(intake_key)
+            if existing is not None:  # the same report raced itself; the first one won
+                return Intake(existing, False, [])
+        raise
+    return Intake(event, True, duplicates)
+
+
+def _by_key(intake_key: str) -> Event | None:
+    return Event.objects.dangerously_unscoped().filter(intake_key=intake_key).first()
+
+
+def duplicate_candidates(
+    category_id: int,
+    lon: float | None,
+    lat: float | None,
+    *,
+    now: dt.datetime,
+    exclude: int | None = None,
+    scope: Scope | None = None,
+) -> list[Event]:
+    """Events of the same category within WANGGE_EVENTS_DUPLICATE_METRES of the point in the
+    last WANGGE_EVENTS_DUPLICATE_DAYS days, open (or pending), nearest first."""
+    if lon is None or lat is None:
+        return []
+    metres = float(settings.EVENTS_DUPLICATE_METRES)
+    dlat = metres / 111_320.0
+    dlon = metres / (111_320.0 * max(math.cos(math.radians(lat)), 0.01))
+    qs = Event.objects.filter(
+        category_id=category_id,
+        status__in=list(OPEN_STATUSES),
+        created_at__gte=now - dt.timedelta(days=settings.EVENTS_DUPLICATE_DAYS),
+        lon__range=(lon - dlon, lon + dlon),
+        lat__range=(lat - dlat, lat + dlat),
+    )
+    qs = qs.visible_to(scope, Perm.EVENTS_VIEW) if scope else qs.dangerously_unscoped()
+    if exclude:
+        qs = qs.exclude(pk=exclude)
+    found = []
+    for ev in qs[:50]:
+        if ev.lon is None or ev.lat is None:
+            continue
+        d = haversine_m(lon, lat, ev.lon, ev.lat)
+        if d <= metres:
+            found.append((d, ev))
+    found.sort(key=lambda pair: pair[0])
+    return [ev for _d, ev in found[:10]]
+
+
+def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    r = 6_371_008.8
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+def event_by_tracking_code(code: str) -> Event:
+    """The public tracking page: an event by its tracking code, or NotFound."""
+    code = (code or "").strip().upper()
+    if not code or len(code) > 16:
+        raise NotFound()
+    event = (
+        Event.objects.dangerously_unscoped()
+        .select_related("category")
+        .filter(tracking_code=code)
+        .first()
+    )
+    if event is None:
+        raise NotFound()
+    return event
