@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 
 from wangge.core.api import api_auth, install_error_handlers
 from wangge.core.api_routes import router as core_router
+from wangge.events.api import router as events_router
 from wangge.ledger.api import router as ledger_router
 from wangge.regions.api import router as regions_router
 from wangge.teams.api import router as teams_router
@@ -21,3 +22,4 @@ api.add_router("", core_router)
 api.add_router("", regions_router)
 api.add_router("", teams_router)
 api.add_router("", ledger_router)
+api.add_router("", events_router)

@@ -7,6 +7,11 @@ wangge grids …            import / check / export / locate grids, department l
 wangge users …            users and grants
 wangge audit verify       check the audit log's hash chain
 wangge token create USER  print an API token
+wangge teams …            grid teams, rosters, coverage check
+wangge ledger …           ledger templates and imports
+wangge events scan        mark overdue events and escalate them (idempotent)
+wangge open311 keys …     API keys for Open311 clients
+wangge worker             background jobs and the deadline scan
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from functools import lru_cache
 import chinese_calendar
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from wangge.events.models import CalendarDay, LimitUnit
 from wangge.events.officehours import Period, parse_office_hours
@@ -106,3 +107,46 @@ class Calendar:
 
 def _minutes_between(a: dt.time, b: dt.time) -> int:
     return (b.hour * 60 + b.minute) - (a.hour * 60 + a.minute)
+
+
+def month(year: int, month_: int) -> list[dict[str, object]]:
+    """Every day of a month: workday or not, what the published calendar says, overrides."""
+    overrides = {d.date: d for d in CalendarDay.objects.filter(date__year=year, date__month=month_)}
+    day = dt.date(year, month_, 1)
+    days = []
+    while day.month == month_:
+        official = official_workday(day)
+        o = overrides.get(day)
+        days.append(
+            {
+                "date": day,
+                "is_workday": o.is_workday if o else official,
+                "official": official,
+                "override": o is not None,
+                "note": o.note if o else _holiday_name(day),
+            }
+        )
+        day += dt.timedelta(days=1)
+    return days
+
+
+def _holiday_name(day: dt.date) -> str:
+    try:
+        on_holiday, name = chinese_calendar.get_holiday_detail(day)
+    except NotImplementedError:
+        return ""
+    if name is None:
+        return ""
+    label = str(HOLIDAY_NAMES.get(name, name))
+    return label if on_holiday else str(_("%(holiday)s (make-up workday)") % {"holiday": label})
+
+
+HOLIDAY_NAMES = {
+    "New Year's Day": _("New Year's Day"),
+    "Spring Festival": _("Spring Festival"),
+    "Tomb-sweeping Day": _("Tomb-sweeping Day"),
+    "Labour Day": _("Labour Day"),
+    "Dragon Boat Festival": _("Dragon Boat Festival"),
+    "National Day": _("National Day"),
+    "Mid-autumn Festival": _("Mid-autumn Festival"),
+}

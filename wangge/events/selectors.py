@@ -186,3 +186,14 @@ def indicators_total(rows: list[dict[str, Any]]) -> dict[str, Any]:
     )
     return total
 
+
+
+def dimension_names(by: str) -> dict[str, str]:
+    """Display names for indicator keys: department names or region names."""
+    if by == "department":
+        from wangge.core.models import Department
+
+        return dict(Department.objects.values_list("code", "name"))
+    from wangge.regions.selectors import region_names_unscoped
+
+    return region_names_unscoped()

@@ -1,0 +1,571 @@
+"""Events API: intake (with Idempotency-Key), inboxes, one event, actions, photos, duplicates,
+indicators, notifications, categories and the working calendar."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from ninja import Field, File, Query, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from wangge.core.api import ERRORS, WRITE_ERRORS, ErrorOut, actor
+from wangge.core.errors import NotFound, ValidationFailed
+from wangge.core.personal import mask_phone, reveal
+from wangge.core.roles import Perm
+from wangge.events import calendar, intake, selectors, services, workflow
+from wangge.events.models import Category, Channel, Event, LimitUnit
+from wangge.events.models import Status as EventStatus
+
+router = Router(tags=["events"])
+
+CONFLICT_ERRORS: dict[int, Any] = {**WRITE_ERRORS, 409: ErrorOut}
+
+
+def mask_name(name: str) -> str:
+    return (name[0] + "*" * (len(name) - 1)) if name else ""
+
+
+class CategoryOut(Schema):
+    code: str
+    name: str
+    parent: str | None = Field(None, description="major category code; None for a major one")
+    department: str | None
+    self_resolve: bool
+    public: bool
+    accept_limit: int
+    accept_unit: str
+    handle_limit: int
+    handle_unit: str
+    verify_limit: int
+    verify_unit: str
+    active: bool
+
+    @staticmethod
+    def resolve_parent(obj: Category) -> str | None:
+        return obj.parent.code if obj.parent_id else None
+
+    @staticmethod
+    def resolve_department(obj: Category) -> str | None:
+        return obj.department.code if obj.department_id else None
+
+
+class EventOut(Schema):
+    id: int
+    number: str
+    title: str
+    description: str
+    category: str
+    category_name: str
+    channel: str
+    status: str
+    status_label: str
+    tier: int
+    grid_code: str
+    department_code: str
+    lon: float | None
+    lat: float | None
+    address: str
+    reporter_name: str = Field(description="masked")
+    reporter_phone: str = Field(description="masked")
+    tracking_code: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    due_at: dt.datetime | None = Field(description="the current stage's deadline")
+    handle_due_at: dt.datetime | None = Field(description="the handling deadline, frozen at dispatch")
+    closed_at: dt.datetime | None
+    close_kind: str
+    overdue: bool
+    supervised: bool
+    no_return: bool
+    satisfaction: int | None
+    merged_into: int | None
+    version: int
+
+    @staticmethod
+    def resolve_category(obj: Event) -> str:
+        return obj.category.code
+
+    @staticmethod
+    def resolve_category_name(obj: Event) -> str:
+        return obj.category.name
+
+    @staticmethod
+    def resolve_status_label(obj: Event) -> str:
+        return str(EventStatus(obj.status).label)
+
+    @staticmethod
+    def resolve_reporter_name(obj: Event) -> str:
+        return mask_name(obj.reporter_name)
+
+    @staticmethod
+    def resolve_reporter_phone(obj: Event) -> str:
+        return mask_phone(obj.reporter_phone) if obj.reporter_phone else ""
+
+    @staticmethod
+    def resolve_merged_into(obj: Event) -> int | None:
+        return obj.merged_into_id
+
+
+class EventPage(Schema):
+    count: int
+    items: list[EventOut]
+    next_before: int | None = Field(None, description="pass as `before` for the next page")
+
+
+class EventFilter(Schema):
+    box: Literal["all", "mine", "todo", "department", "overdue", "verify", "pending", "closed"] = (
+        "all"
+    )
+    status: str = ""
+    grid: str = Field("", description="region code prefix")
+    category: str = Field("", description="major or minor category code")
+    q: str = ""
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    limit: int = Field(50, ge=1, le=500)
+    before: int | None = Field(None, description="keyset pagination: the last id seen")
+
+
+@router.get("/events", response={200: EventPage, **ERRORS}, summary="Events in scope (inboxes)")
+def event_list(request: HttpRequest, filters: Query[EventFilter]) -> Any:
+    qs = selectors.event_list(
+        actor=actor(request),
+        box=filters.box,
+        status=filters.status,
+        grid=filters.grid,
+        category=filters.category,
+        q=filters.q,
+        since=filters.since,
+        until=filters.until,
+    ).order_by("-id")
+    page = qs.filter(id__lt=filters.before) if filters.before else qs
+    items = list(page[: filters.limit])
+    return {
+        "count": qs.count(),
+        "items": items,
+        "next_before": items[-1].pk if len(items) == filters.limit else None,
+    }
+
+
+class EventIn(Schema):
+    category: str = Field(min_length=1, max_length=16, description="minor category code")
+    title: str = Field("", max_length=100)
+    description: str = Field("", max_length=4000)
+    lon: float | None = None
+    lat: float | None = None
+    crs: Literal["wgs84", "gcj02", "bd09"] = "wgs84"
+    address: str = Field("", max_length=200)
+    grid_code: str = Field("", max_length=15, description="when there is no point")
+    channel: Literal["patrol", "hotline", "assigned", "video", "petition"] = "patrol"
+    reporter_name: str = Field("", max_length=50)
+    reporter_phone: str = Field("", max_length=20)
+
+
+class DuplicateOut(Schema):
+    id: int
+    number: str
+    title: str
+    status: str
+    created_at: dt.datetime
+
+
+class IntakeOut(Schema):
+    created: bool = Field(description="false when the Idempotency-Key was seen before")
+    event: EventOut
+    duplicates: list[DuplicateOut]
+
+
+@router.post(
+    "/events",
+    response={201: IntakeOut, 200: IntakeOut, **WRITE_ERRORS},
+    summary="Report an event (send an Idempotency-Key header so a retry never makes two)",
+)
+def event_create(request: HttpRequest, payload: EventIn) -> Any:
+    who = actor(request)
+    if not who.has(Perm.EVENTS_REPORT):
+        raise NotFound()
+    channel = Channel(payload.channel)
+    if channel == Channel.ASSIGNED and not who.has(Perm.EVENTS_COMMAND):
+        raise ValidationFailed(code="not_allowed", details={"channel": "assigned"})
+    report = intake.Report(
+        category=payload.category,
+        title=payload.title,
+        description=payload.description,
+        lon=payload.lon,
+        lat=payload.lat,
+        crs=payload.crs,
+        address=payload.address,
+        grid_code=payload.grid_code,
+        reporter_name=payload.reporter_name,
+        reporter_phone=payload.reporter_phone,
+        channel=channel,
+    )
+    result = intake.event_report(
+        who, report, idempotency_key=request.headers.get("Idempotency-Key", "")
+    )
+    body = {"created": result.created, "event": result.event, "duplicates": result.duplicates}
+    return Status(201 if result.created else 200, body)
+
+
+class ActionOut(Schema):
+    at: dt.datetime
+    actor: str
+    action: str
+    from_status: str
+    to_status: str
+    reason: str
+    details: dict[str, Any]
+
+    @staticmethod
+    def resolve_actor(obj: Any) -> str:
+        return str(obj.actor_name)
+
+
+class PhotoOut(Schema):
+    id: int
+    stage: str
+    content_type: str
+    size: int
+    uploaded_by: str
+    uploaded_at: dt.datetime
+
+
+class EventDetailOut(Schema):
+    event: EventOut
+    actions: list[ActionOut]
+    photos: list[PhotoOut]
+    allowed_actions: list[str]
+    duplicates: list[DuplicateOut]
+
+
+@router.get("/events/{event_id}", response={200: EventDetailOut, **ERRORS}, summary="One event")
+def event_detail(request: HttpRequest, event_id: int) -> Any:
+    who = actor(request)
+    event = selectors.event_get(actor=who, event_id=event_id)
+    return {
+        "event": event,
+        "actions": selectors.event_timeline(event),
+        "photos": list(event.photos.all()),
+        "allowed_actions": workflow.allowed_actions(who, event),
+        "duplicates": intake.duplicate_candidates(
+            event.category_id, event.lon, event.lat, now=event.created_at, exclude=event.pk, scope=who
+        )
+        if event.is_open
+        else [],
+    }
+
+
+class ActionIn(Schema):
+    reason: str = Field("", max_length=2000)
+    note: str = Field("", max_length=2000)
+    department: str = Field("", max_length=32)
+    amount: int | None = Field(None, ge=1, le=1000)
+    unit: Literal["minute", "hour", "day"] | None = None
+    passed: bool | None = None
+    kind: Literal["special", "erroneous"] | None = None
+    satisfaction: int | None = Field(None, ge=1, le=3)
+    into: int | None = Field(None, ge=1, description="merge: the event to merge into")
+    version: int | None = Field(None, description="fail with 409 if the event changed since")
+
+
+ActionName = Literal[
+    "accept",
+    "reject",
+    "self_resolve",
+    "dispatch",
+    "return",
+    "assign",
+    "handle",
+    "report",
+    "request_extension",
+    "extend",
+    "park",
+    "unpark",
+    "verify",
+    "close",
+    "close_special",
+    "supervise",
+    "callback",
+    "merge",
+]
+
+
+@router.post(
+    "/events/{event_id}/actions/{action}",
+    response={200: EventOut, **CONFLICT_ERRORS},
+    summary="Act on an event (one transition function decides what is allowed, for whom)",
+)
+def event_action(request: HttpRequest, event_id: int, action: ActionName, payload: ActionIn) -> Any:
+    params = {
+        k: v
+        for k, v in payload.dict().items()
+        if v not in (None, "") and k not in {"reason", "version"}
+    }
+    return workflow.transition(
+        actor(request),
+        event_id,
+        action,
+        reason=payload.reason,
+        expected_version=payload.version,
+        **params,
+    )
+
+
+@router.post(
+    "/events/{event_id}/photos",
+    response={201: list[PhotoOut], **WRITE_ERRORS},
+    summary="Attach photos (JPEG/PNG/WebP) at a stage: report, handle or verify",
+)
+def event_photos_add(
+    request: HttpRequest,
+    event_id: int,
+    files: File[list[UploadedFile]],
+    stage: Literal["report", "handle", "verify"] = "report",
+) -> Any:
+    who = actor(request)
+    event = selectors.event_get(actor=who, event_id=event_id)
+    if not (who.has(Perm.EVENTS_REPORT) or who.has(Perm.EVENTS_HANDLE) or who.has(Perm.EVENTS_VERIFY)):
+        raise NotFound()
+    return Status(
+        201,
+        services.photos_add(actor=who, event=event, files=[f.read() for f in files], stage=stage),
+    )
+
+
+@router.get(
+    "/events/{event_id}/photos/{photo_id}",
+    response={200: None, **ERRORS},
+    summary="One photo (image bytes)",
+)
+def event_photo(request: HttpRequest, event_id: int, photo_id: int) -> HttpResponse:
+    event = selectors.event_get(actor=actor(request), event_id=event_id)
+    photo = event.photos.filter(pk=photo_id).first()
+    if photo is None:
+        raise NotFound()
+    response = HttpResponse(services.photo_read(photo), content_type=photo.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+class RevealReporterIn(Schema):
+    field: Literal["reporter_name", "reporter_phone"]
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class RevealReporterOut(Schema):
+    field: str
+    value: str
+
+
+@router.post(
+    "/events/{event_id}/reveal",
+    response={200: RevealReporterOut, **WRITE_ERRORS},
+    summary="See the reporter's full name or phone (role and reason required; audited)",
+)
+def event_reveal(request: HttpRequest, event_id: int, payload: RevealReporterIn) -> Any:
+    who = actor(request)
+    event = selectors.event_get(actor=who, event_id=event_id)
+    reveal(
+        actor=who, object_type="event", object_id=event.pk, field=payload.field, reason=payload.reason
+    )
+    return {"field": payload.field, "value": str(getattr(event, payload.field))}
+
+
+class IndicatorRow(Schema):
+    key: str = Field(description="department code or region code")
+    name: str = ""
+    should_close: int
+    closed: int
+    closed_on_time: int
+    close_rate: float | None = Field(description="结案率 = closed / should-close")
+    on_time_rate: float | None = Field(description="按期结案率 = closed on time / should-close")
+    overdue: int
+    returned: int
+    reworked: int
+    extended: int
+    parked: int
+    avg_handling_hours: float | None
+
+
+class IndicatorsOut(Schema):
+    by: str
+    since: dt.datetime | None
+    until: dt.datetime | None
+    rows: list[IndicatorRow]
+    total: IndicatorRow
+
+
+@router.get(
+    "/events-indicators",
+    response={200: IndicatorsOut, **ERRORS},
+    summary="结案率, 按期结案率 and counts by department, street, community or grid",
+)
+def event_indicators(
+    request: HttpRequest,
+    by: Literal["department", "street", "community", "grid"] = "street",
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> Any:
+    rows = selectors.indicators(actor=actor(request), by=by, since=since, until=until)
+    names = selectors.dimension_names(by)
+    for row in rows:
+        row["name"] = names.get(row["key"], row["key"])
+    return {
+        "by": by,
+        "since": since,
+        "until": until,
+        "rows": rows,
+        "total": selectors.indicators_total(rows) | {"name": ""},
+    }
+
+
+@router.get(
+    "/event-categories", response={200: list[CategoryOut], **ERRORS}, summary="The category tree"
+)
+def category_list(request: HttpRequest) -> Any:
+    if not actor(request).has(Perm.EVENTS_VIEW):
+        raise NotFound()
+    return selectors.categories()
+
+
+class CategoryPatch(Schema):
+    name: str | None = Field(None, min_length=1, max_length=64)
+    department: str | None = Field(None, max_length=32)
+    self_resolve: bool | None = None
+    public: bool | None = None
+    active: bool | None = None
+    accept_limit: int | None = Field(None, ge=1, le=10000)
+    accept_unit: Literal["minute", "hour", "day"] | None = None
+    handle_limit: int | None = Field(None, ge=1, le=10000)
+    handle_unit: Literal["minute", "hour", "day"] | None = None
+    verify_limit: int | None = Field(None, ge=1, le=10000)
+    verify_unit: Literal["minute", "hour", "day"] | None = None
+
+
+@router.patch(
+    "/event-categories/{code}",
+    response={200: CategoryOut, **WRITE_ERRORS},
+    summary="Change a category (district administrators)",
+)
+def category_patch(request: HttpRequest, code: str, payload: CategoryPatch) -> Any:
+    from wangge.core.models import Department
+
+    who = actor(request)
+    if not who.has(Perm.EVENTS_CONFIGURE):
+        raise NotFound()
+    cat = Category.objects.filter(code=code).select_related("parent", "department").first()
+    if cat is None:
+        raise NotFound()
+    fields = {k: v for k, v in payload.dict().items() if v is not None}
+    if "department" in fields:
+        dept = Department.objects.filter(code=fields.pop("department")).first()
+        if dept is None:
+            raise ValidationFailed(code="unknown_department")
+        fields["department_id"] = dept.pk
+    return services.category_update(actor=who, category=cat, **fields)
+
+
+class NotificationOut(Schema):
+    id: int
+    event_id: int | None
+    kind: str
+    message: str
+    created_at: dt.datetime
+    read_at: dt.datetime | None
+
+
+@router.get(
+    "/notifications", response={200: list[NotificationOut], **ERRORS}, summary="My notifications"
+)
+def notification_list(request: HttpRequest, unread: bool = False, limit: int = 50) -> Any:
+    limit = max(1, min(limit, 500))
+    return list(selectors.notifications(user=request.auth, unread_only=unread)[:limit])
+
+
+class ReadIn(Schema):
+    ids: list[int] | None = Field(None, description="omit to mark all read")
+
+
+class CountOut(Schema):
+    count: int
+
+
+@router.post(
+    "/notifications/read", response={200: CountOut, **WRITE_ERRORS}, summary="Mark read"
+)
+def notification_read(request: HttpRequest, payload: ReadIn) -> Any:
+    return {"count": services.notifications_read(user=request.auth, ids=payload.ids)}
+
+
+class CalendarDayOut(Schema):
+    date: dt.date
+    is_workday: bool
+    official: bool = Field(description="what the published calendar says")
+    override: bool
+    note: str = ""
+
+
+@router.get(
+    "/calendar",
+    response={200: list[CalendarDayOut], **ERRORS},
+    summary="The working calendar of a month",
+)
+def calendar_month(request: HttpRequest, year: int, month: int) -> Any:
+    if not actor(request).has(Perm.EVENTS_VIEW):
+        raise NotFound()
+    if not (2000 <= year <= 2100 and 1 <= month <= 12):
+        raise ValidationFailed(code="invalid_month")
+    return calendar.month(year, month)
+
+
+class DeadlineOut(Schema):
+    start: dt.datetime
+    amount: int
+    unit: str
+    deadline: dt.datetime
+
+
+@router.get(
+    "/calendar/deadline",
+    response={200: DeadlineOut, **ERRORS},
+    summary="The deadline a limit gives from a start (on the working calendar)",
+)
+def calendar_deadline(
+    request: HttpRequest,
+    amount: int,
+    unit: Literal["minute", "hour", "day"] = "day",
+    start: dt.datetime | None = None,
+) -> Any:
+    if not actor(request).has(Perm.EVENTS_VIEW):
+        raise NotFound()
+    if not 1 <= amount <= 1000:
+        raise ValidationFailed(code="invalid_amount")
+    begin = start or timezone.now()
+    if timezone.is_naive(begin):
+        begin = timezone.make_aware(begin)
+    return {
+        "start": begin,
+        "amount": amount,
+        "unit": unit,
+        "deadline": calendar.Calendar().add(begin, amount, LimitUnit(unit)),
+    }
+
+
+class CalendarIn(Schema):
+    is_workday: bool | None = Field(description="null removes the override")
+    note: str = Field("", max_length=100)
+
+
+@router.put(
+    "/calendar/{day}",
+    response={200: list[CalendarDayOut], **WRITE_ERRORS},
+    summary="Override one date (district administrators); stored deadlines do not move",
+)
+def calendar_put(request: HttpRequest, day: dt.date, payload: CalendarIn) -> Any:
+    services.calendar_set(
+        actor=actor(request), date=day, is_workday=payload.is_workday, note=payload.note
+    )
+    return [d for d in calendar.month(day.year, day.month) if d["date"] == day]
