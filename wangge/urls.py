@@ -11,4 +11,6 @@ urlpatterns = [
     path("regions/", include("wangge.regions.urls")),
     path("teams/", include("wangge.teams.urls")),
     path("ledger/", include("wangge.ledger.urls")),
+    path("events/", include("wangge.events.urls")),
+    path("open311/", include("wangge.events.open311_urls")),
 ]
