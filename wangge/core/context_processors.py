@@ -17,4 +17,5 @@ def wangge(request: HttpRequest) -> dict[str, Any]:
         "can_view_regions": scope.has(Perm.REGIONS_VIEW),
         "can_view_teams": scope.has(Perm.TEAMS_VIEW),
         "can_view_ledger": scope.has(Perm.LEDGER_VIEW) or scope.has(Perm.THINGS_VIEW),
+        "can_view_events": scope.has(Perm.EVENTS_VIEW),
     }

@@ -61,6 +61,14 @@ class Category(models.Model):
     def is_minor(self) -> bool:
         return self.parent_id is not None
 
+    @property
+    def limits(self) -> list[tuple[str, int, str]]:
+        return [
+            ("accept", self.accept_limit, self.accept_unit),
+            ("handle", self.handle_limit, self.handle_unit),
+            ("verify", self.verify_limit, self.verify_unit),
+        ]
+
 
 class CalendarDay(models.Model):
     """An administrator's override of one date (a local holiday, a day worked in a flood…)."""

@@ -75,6 +75,11 @@ def photos_add(
             raise ValidationFailed(
                 _("Only JPEG, PNG or WebP photos can be attached."), code="not_an_image"
             )
+        digest = hashlib.sha256(data).hexdigest()
+        already = event.photos.filter(sha256=digest).first()
+        if already is not None:  # a retried upload from a phone that lost the answer
+            saved.append(already)
+            continue
         name = f"{event.pk}-{secrets.token_hex(8)}"
         sealed = keyring().encrypt(base64.b64encode(data).decode(), context=f"photo:{name}")
         path = _photo_dir() / name
@@ -87,7 +92,7 @@ def photos_add(
                 path=name,
                 content_type=ctype,
                 size=len(data),
-                sha256=hashlib.sha256(data).hexdigest(),
+                sha256=digest,
                 uploaded_by=scope.username,
                 uploaded_at=now,
             )

@@ -4,4 +4,17 @@ from wangge.events import views
 
 app_name = "events"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("<int:event_id>/", views.detail, name="detail"),
+    path("<int:event_id>/act/<str:action>/", views.act, name="act"),
+    path("<int:event_id>/reveal/", views.reporter_reveal, name="reveal"),
+    path("report/", views.report, name="report"),
+    path("hotline/", views.hotline, name="hotline"),
+    path("public/report/", views.public_report, name="public_report"),
+    path("public/track/", views.public_track, name="public_track"),
+    path("indicators/", views.indicators, name="indicators"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("calendar/", views.calendar_page, name="calendar"),
+    path("categories/", views.categories, name="categories"),
+]

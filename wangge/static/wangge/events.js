@@ -1,0 +1,228 @@
+/* Events: the event page's map, the location picker (GPS or a tap on the map), and the phone
+   page's offline queue. A report is stored on the phone (IndexedDB) with an idempotency key
+   made when it is queued, and sent until the server answers; a retry after a lost answer
+   returns the event the first attempt created, so a report is never recorded twice. */
+(function () {
+  "use strict";
+  var texts = {};
+  var tpl = document.getElementById("queue-texts");
+  if (tpl) {
+    Array.prototype.forEach.call(tpl.content.querySelectorAll("[data-k]"), function (n) {
+      texts[n.dataset.k] = n.textContent;
+    });
+  }
+  function t(k) { return texts[k] || k; }
+
+  /* ---- maps ---- */
+  var el = document.getElementById("map");
+  var map = null;
+  var marker = null;
+  if (el && window.L) {
+    map = L.map(el, { zoomSnap: 0.25, attributionControl: false });
+    if (el.dataset.tiles) { L.tileLayer(el.dataset.tiles, { maxZoom: 19 }).addTo(map); }
+    var style = { color: "#b3261e", weight: 1.2, fillColor: "#f6d7a7", fillOpacity: 0.3 };
+    var lon = parseFloat(el.dataset.lon), lat = parseFloat(el.dataset.lat);
+    if (el.dataset.boundary && el.dataset.boundary !== "null") {
+      var shape = L.geoJSON(JSON.parse(el.dataset.boundary), { style: style }).addTo(map);
+      map.fitBounds(shape.getBounds(), { padding: [12, 12] });
+    }
+    if (!isNaN(lon) && !isNaN(lat)) {
+      marker = L.circleMarker([lat, lon], { radius: 8, color: "#1f4e79", fillOpacity: 0.9 }).addTo(map);
+      if (!el.dataset.boundary || el.dataset.boundary === "null") { map.setView([lat, lon], 16); }
+    } else if (!el.dataset.boundary || el.dataset.boundary === "null") {
+      map.setView([22.55, 113.1], 11);
+    }
+    if (el.dataset.source) {
+      fetch(el.dataset.source, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+        .then(function (data) {
+          var layer = L.geoJSON(data, { style: style, interactive: false }).addTo(map);
+          if (layer.getBounds().isValid()) { map.fitBounds(layer.getBounds()); }
+          el.dataset.loaded = String(data.features.length);
+        })
+        .catch(function () { /* the picker still works with GPS */ });
+    }
+  }
+
+  /* ---- location picker ---- */
+  function setPoint(form, lon, lat, label) {
+    form.querySelector("[name=lon]").value = lon.toFixed(7);
+    form.querySelector("[name=lat]").value = lat.toFixed(7);
+    var where = form.querySelector("[data-where]");
+    if (where) { where.textContent = (label ? label + " " : "") + lon.toFixed(5) + ", " + lat.toFixed(5); }
+    if (map) {
+      if (marker) { marker.setLatLng([lat, lon]); } else {
+        marker = L.circleMarker([lat, lon], { radius: 8, color: "#1f4e79", fillOpacity: 0.9 }).addTo(map);
+      }
+    }
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("form.report-form"), function (form) {
+    if (map && el.dataset.picker) {
+      map.on("click", function (e) { setPoint(form, e.latlng.lng, e.latlng.lat, ""); });
+    }
+    var gps = form.querySelector("[data-gps]");
+    if (gps) {
+      gps.addEventListener("click", function () {
+        if (!navigator.geolocation) { form.querySelector("[data-where]").textContent = t("gps_fail"); return; }
+        navigator.geolocation.getCurrentPosition(function (pos) {
+          setPoint(form, pos.coords.longitude, pos.coords.latitude, t("gps_ok"));
+          if (map) { map.setView([pos.coords.latitude, pos.coords.longitude], 17); }
+        }, function () { form.querySelector("[data-where]").textContent = t("gps_fail"); },
+        { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+      });
+    }
+  });
+
+  /* ---- the offline queue (phone page) ---- */
+  var form = document.querySelector("form[data-offline-queue]");
+  if (!form || !window.indexedDB) { return; }
+  var box = document.getElementById("queue");
+  var list = box.querySelector("[data-queue-list]");
+  var sending = false;
+
+  function newKey() {
+    var a = new Uint8Array(16);
+    window.crypto.getRandomValues(a);
+    return Array.prototype.map.call(a, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+  function db() {
+    return new Promise(function (resolve, reject) {
+      var req = indexedDB.open("wangge-reports", 1);
+      req.onupgradeneeded = function () { req.result.createObjectStore("queue", { keyPath: "key" }); };
+      req.onsuccess = function () { resolve(req.result); };
+      req.onerror = function () { reject(req.error); };
+    });
+  }
+  function store(mode, fn) {
+    return db().then(function (d) {
+      return new Promise(function (resolve, reject) {
+        var tx = d.transaction("queue", mode);
+        var result = fn(tx.objectStore("queue"));
+        tx.oncomplete = function () { resolve(result && result.result !== undefined ? result.result : result); };
+        tx.onerror = function () { reject(tx.error); };
+      });
+    });
+  }
+  function all() { return store("readonly", function (s) { return s.getAll(); }); }
+  function put(item) { return store("readwrite", function (s) { s.put(item); }); }
+  function remove(key) { return store("readwrite", function (s) { s["delete"](key); }); }
+
+  function csrf() {
+    var input = form.querySelector("[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+  function render() {
+    return all().then(function (items) {
+      box.hidden = items.length === 0;
+      list.innerHTML = "";
+      items.forEach(function (it) {
+        var li = document.createElement("li");
+        li.dataset.key = it.key;
+        li.dataset.state = it.state;
+        var text = it.fields.title || it.fields.category;
+        if (it.state === "failed") { text += " — " + t("failed") + " " + (it.error || ""); }
+        else { text += " — " + t(it.state === "sending" ? "sending" : "queued"); }
+        li.textContent = text;
+        if (it.state === "failed") {
+          var x = document.createElement("button");
+          x.type = "button"; x.className = "small"; x.textContent = "×";
+          x.addEventListener("click", function () { remove(it.key).then(render); });
+          li.appendChild(x);
+        }
+        list.appendChild(li);
+      });
+    });
+  }
+  function sendOne(it) {
+    var step = it.eventId ? Promise.resolve({ id: it.eventId }) :
+      fetch(form.dataset.api, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf(), "Idempotency-Key": it.key, Accept: "application/json" },
+        body: JSON.stringify(it.fields)
+      }).then(function (r) {
+        return r.json().catch(function () { return {}; }).then(function (body) {
+          if (r.status === 200 || r.status === 201) { return body.event; }
+          if (r.status >= 400 && r.status < 500 && r.status !== 408 && r.status !== 429) {
+            var err = new Error(body.message || String(r.status)); err.permanent = true; throw err;
+          }
+          throw new Error(String(r.status));
+        });
+      });
+    return step.then(function (event) {
+      it.eventId = event.id;
+      if (!it.photos || !it.photos.length) { return event; }
+      return put(it).then(function () {
+        var fd = new FormData();
+        it.photos.forEach(function (p, i) { fd.append("files", p, "photo" + i + ".jpg"); });
+        return fetch(form.dataset.photosApi.replace("ID", event.id) + "?stage=report", {
+          method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrf() }, body: fd
+        }).then(function (r) {
+          if (r.status === 201) { return event; }
+          if (r.status >= 400 && r.status < 500) { return event; } /* the report itself is in */
+          throw new Error(String(r.status));
+        });
+      });
+    });
+  }
+  function flush() {
+    if (sending) { return Promise.resolve(); }
+    sending = true;
+    return all().then(function (items) {
+      var chain = Promise.resolve();
+      items.filter(function (it) { return it.state !== "failed"; }).forEach(function (it) {
+        chain = chain.then(function () {
+          return sendOne(it).then(function (event) {
+            return remove(it.key).then(function () {
+              var done = document.createElement("p");
+              done.className = "ok sent";
+              done.dataset.eventId = event.id;
+              var a = document.createElement("a");
+              a.href = form.dataset.detail.replace("/0/", "/" + event.id + "/");
+              a.textContent = t("sent") + " " + (event.number || event.id);
+              done.appendChild(a);
+              form.parentNode.insertBefore(done, form);
+            });
+          }, function (err) {
+            if (err.permanent) { it.state = "failed"; it.error = err.message; return put(it); }
+            it.tries = (it.tries || 0) + 1;
+            return put(it);
+          });
+        });
+      });
+      return chain;
+    }).then(function () { sending = false; return render(); }, function () { sending = false; return render(); });
+  }
+
+  form.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    if (!form.reportValidity()) { return; }
+    var fields = {};
+    ["category", "title", "description", "crs"].forEach(function (n) {
+      var input = form.querySelector("[name=" + n + "]");
+      if (input && input.value) { fields[n] = input.value; }
+    });
+    ["lon", "lat"].forEach(function (n) {
+      var v = form.querySelector("[name=" + n + "]").value;
+      if (v) { fields[n] = parseFloat(v); }
+    });
+    fields.channel = "patrol";
+    var photoInput = form.querySelector("input[type=file]");
+    var photos = photoInput ? Array.prototype.slice.call(photoInput.files) : [];
+    var key = form.querySelector("[name=idempotency_key]").value || newKey();
+    put({ key: key, fields: fields, photos: photos, state: "queued", queuedAt: Date.now() })
+      .then(function () {
+        form.reset();
+        form.querySelector("[name=idempotency_key]").value = newKey();
+        var where = form.querySelector("[data-where]");
+        if (where) { where.textContent = t("queued"); }
+        return render();
+      })
+      .then(flush);
+  });
+  box.querySelector("[data-send-now]").addEventListener("click", flush);
+  window.addEventListener("online", flush);
+  window.setInterval(flush, 20000);
+  render().then(flush);
+  form.dataset.queueReady = "1";
+})();
