@@ -481,6 +481,8 @@ class NotificationOut(Schema):
     "/notifications", response={200: list[NotificationOut], **ERRORS}, summary="My notifications"
 )
 def notification_list(request: HttpRequest, unread: bool = False, limit: int = 50) -> Any:
+    if not actor(request).has(Perm.EVENTS_VIEW):
+        raise NotFound()
     limit = max(1, min(limit, 500))
     return list(selectors.notifications(user=request.auth, unread_only=unread)[:limit])
 
@@ -497,6 +499,8 @@ class CountOut(Schema):
     "/notifications/read", response={200: CountOut, **WRITE_ERRORS}, summary="Mark read"
 )
 def notification_read(request: HttpRequest, payload: ReadIn) -> Any:
+    if not actor(request).has(Perm.EVENTS_VIEW):
+        raise NotFound()
     return {"count": services.notifications_read(user=request.auth, ids=payload.ids)}
 
 

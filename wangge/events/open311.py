@@ -66,6 +66,7 @@ _NESTED_ITEMS = {
 }
 # Characters XML 1.0 cannot carry (a pasted description may hold them).
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CJK = re.compile("[\u3400-\u9fff]")
 
 
@@ -159,7 +160,8 @@ def endpoint(*methods: str) -> Callable[..., Callable[..., HttpResponse]]:
                 log.exception("open311: %s %s failed", request.method, request.path)
                 return error(fmt, 500, _("Internal error; please try again later."))
 
-        return wrapper
+        # Keys, not cookies, authenticate here; exempt so a wrong method gets a spec error too.
+        return csrf_exempt(wrapper)
 
     return decorate
 
@@ -269,13 +271,16 @@ def parse_when(value: str, name: str, *, end: bool = False) -> dt.datetime:
     text = value.strip()
     if " " in text and "T" in text:  # an unencoded "+08:00" arrives as " 08:00"
         text = text.replace(" ", "+")
+    parsed: dt.datetime | None = None
     try:
-        parsed = parse_datetime(text)
-        day = None if parsed is not None else parse_date(text)
+        if _DATE_ONLY.fullmatch(text):
+            day = parse_date(text)
+            if day is not None:
+                parsed = dt.datetime.combine(day, dt.time.max if end else dt.time.min)
+        else:
+            parsed = parse_datetime(text)
     except ValueError:
-        parsed = day = None
-    if parsed is None and day is not None:
-        parsed = dt.datetime.combine(day, dt.time.max if end else dt.time.min)
+        parsed = None
     if parsed is None:
         raise Open311Error(
             400,
@@ -391,7 +396,6 @@ def create(request: HttpRequest) -> intake.Intake:
     )
 
 
-@csrf_exempt
 @endpoint("GET", "POST")
 def request_list(request: HttpRequest, fmt: str) -> HttpResponse:
     if request.method == "POST":
@@ -440,7 +444,7 @@ def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
     url = request.build_absolute_uri(reverse("open311:v2"))
     body = {
         "changeset": CHANGESET,
-        "contact": _("The district's grid-management command centre (网格化服务管理中心)."),
+        "contact": _("The district's grid-management service centre."),
         "key_service": _(
             "Ask the district's administrator for an API key (wangge open311 keys create NAME)."
         ),

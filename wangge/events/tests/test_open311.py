@@ -10,15 +10,16 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from wangge.core.scope import Scope
-from wangge.events import workflow
+from wangge.events import open311, workflow
 from wangge.events.intake import Report, event_report
-from wangge.events.models import Channel, Event, Open311Client, Status
+from wangge.events.models import Category, Channel, CloseKind, Event, Open311Client, Status
 from wangge.events.tests.conftest import MINE
 
 pytestmark = pytest.mark.django_db
@@ -171,7 +172,14 @@ def test_services_list_public_minor_categories_json() -> None:
     assert "0601" not in services  # 矛盾纠纷 is not public
     assert "0901" not in services  # nor 信访
     assert "01" not in services  # a major category is not a service
-    assert len(services) == 28
+    expected = Category.objects.filter(active=True, public=True, parent__isnull=False)
+    assert set(services) == set(expected.values_list("code", flat=True))
+    assert len(services) == 26
+
+    Category.objects.filter(code="0104").update(active=False)
+    codes = {s["service_code"] for s in body(Client().get(f"{V2}/services.json"))}
+    assert "0104" not in codes
+    assert_error(Client().get(f"{V2}/services/0104.json"), 404)
 
 
 def test_services_list_xml() -> None:
@@ -218,7 +226,9 @@ def test_post_then_token_then_request_json(post: Callable[..., Any], key: str) -
     assert event.address == "英南村村口"
 
     tokens = body(Client().get(f"{V2}/tokens/{created['token']}.json"))
-    assert tokens == [{"service_request_id": created["service_request_id"], "token": created["token"]}]
+    assert tokens == [
+        {"service_request_id": created["service_request_id"], "token": created["token"]}
+    ]
 
     response = Client().get(f"{V2}/requests/{created['service_request_id']}.json")
     assert response.status_code == 200
@@ -310,13 +320,20 @@ def test_request_list_filters(post: Callable[..., Any], key: str) -> None:
     assert second not in open_
     [rejected] = [r for r in closed if r["service_request_id"] == second]
     assert rejected["status"] == "closed"
-    assert rejected["status_notes"] == str(Status.REJECTED.label)
+    with translation.override(settings.LANGUAGE_CODE):  # what the API speaks by default
+        assert rejected["status_notes"] == str(Status.REJECTED.label)
     assert {r["status"] for r in closed} == {"closed"}
 
+    third = new_request(post, key)["service_request_id"]
+    workflow.transition(system, int(third), "close_special", reason="误报", kind="erroneous")
+    [req] = body(Client().get(f"{V2}/requests/{third}.json"))
+    assert req["status"] == "closed"
+    with translation.override(settings.LANGUAGE_CODE):
+        assert str(Status.CLOSED.label) in req["status_notes"]
+        assert str(CloseKind.ERRONEOUS.label) in req["status_notes"]
+
     # the id list overrides the other filters
-    both = body(
-        Client().get(f"{V2}/requests.json?service_request_id={first},{second}&status=open")
-    )
+    both = body(Client().get(f"{V2}/requests.json?service_request_id={first},{second}&status=open"))
     assert {r["service_request_id"] for r in both} == {first, second}
 
 
@@ -330,18 +347,20 @@ def test_date_range_default_and_limits(post: Callable[..., Any], key: str) -> No
     assert recent in default
     assert old not in default
 
-    start = (long_ago - dt.timedelta(days=1)).date().isoformat()
-    end = (long_ago + dt.timedelta(days=1)).date().isoformat()
+    start = timezone.localdate(long_ago).isoformat()  # dates are local (Asia/Shanghai) days
+    end = timezone.localdate(long_ago).isoformat()  # a date-only end_date includes its day
     window = body(Client().get(f"{V2}/requests.json?start_date={start}&end_date={end}"))
     assert old in {r["service_request_id"] for r in window}
     assert recent not in {r["service_request_id"] for r in window}
 
     # a full date-time with an offset, its "+" left unencoded (it arrives as a space)
-    since = timezone.localtime(long_ago - dt.timedelta(hours=1)).replace(microsecond=0)
-    raw = since.isoformat()
-    assert "+08:00" in raw
-    window = body(Client().get(f"{V2}/requests.json?start_date={raw}"))
+    since = timezone.localtime(long_ago - dt.timedelta(minutes=1)).replace(microsecond=0)
+    until = since + dt.timedelta(minutes=2)
+    assert "+08:00" in since.isoformat()
+    query = f"start_date={since.isoformat()}&end_date={until.isoformat()}"
+    window = body(Client().get(f"{V2}/requests.json?{query}"))
     assert old in {r["service_request_id"] for r in window}
+    assert recent not in {r["service_request_id"] for r in window}
 
     too_long = "start_date=2026-01-01T00:00:00Z&end_date=2026-04-02T00:00:00Z"  # 91 days
     assert_error(Client().get(f"{V2}/requests.json?{too_long}"), 400)
@@ -365,16 +384,15 @@ def test_dispatched_request_shows_department_and_deadline(
     [req] = body(Client().get(f"{V2}/requests/{request_id}.json"))
     assert req["status"] == "open"
     assert req["agency_responsible"] == "市场监管"
-    assert req["status_notes"] == str(Status.DISPATCHED.label)
+    with translation.override(settings.LANGUAGE_CODE):
+        assert req["status_notes"] == str(Status.DISPATCHED.label)
     assert event.handle_due_at is not None
     assert dt.datetime.fromisoformat(req["expected_datetime"]) == event.handle_due_at.replace(
         microsecond=0
     )
 
 
-def test_idempotency_key_retry_returns_the_same_request(
-    post: Callable[..., Any], key: str
-) -> None:
+def test_idempotency_key_retry_returns_the_same_request(post: Callable[..., Any], key: str) -> None:
     before = Event.objects.dangerously_unscoped().count()
     first = new_request(post, key, headers={"Idempotency-Key": "retry-1"})
     again = new_request(post, key, headers={"Idempotency-Key": "retry-1"})
@@ -490,3 +508,15 @@ def test_non_public_category_is_hidden(point: Callable[[str], tuple[float, float
     everything = Client().get(f"{V2}/requests.json").content.decode()
     assert "楼上楼下噪音纠纷" not in everything
     assert_error(Client().get(f"{V2}/services/0601.json"), 404)
+
+
+def test_at_most_max_results_newest_first(
+    post: Callable[..., Any], key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    older = new_request(post, key)["service_request_id"]
+    newer = new_request(post, key)["service_request_id"]
+    monkeypatch.setattr(open311, "MAX_RESULTS", 1)
+    [only] = body(Client().get(f"{V2}/requests.json"))
+    assert only["service_request_id"] == newer
+    ids = body(Client().get(f"{V2}/requests.json?service_request_id={older},{newer}"))
+    assert len(ids) == 1

@@ -41,7 +41,9 @@ class Command(WanggeCommand):
             self._list(json_output=options["json"])
         else:
             try:
-                client = services.open311_key_revoke(actor=self.system_actor(), name=options["name"])
+                client = services.open311_key_revoke(
+                    actor=self.system_actor(), name=options["name"]
+                )
             except NotFound:
                 raise CommandError(
                     _("No Open311 client %(name)s with an active key.") % {"name": options["name"]}
