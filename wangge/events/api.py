@@ -45,11 +45,11 @@ class CategoryOut(Schema):
 
     @staticmethod
     def resolve_parent(obj: Category) -> str | None:
-        return obj.parent.code if obj.parent_id else None
+        return obj.parent.code if obj.parent else None
 
     @staticmethod
     def resolve_department(obj: Category) -> str | None:
-        return obj.department.code if obj.department_id else None
+        return obj.department.code if obj.department else None
 
 
 class EventOut(Schema):
@@ -74,7 +74,9 @@ class EventOut(Schema):
     created_at: dt.datetime
     updated_at: dt.datetime
     due_at: dt.datetime | None = Field(description="the current stage's deadline")
-    handle_due_at: dt.datetime | None = Field(description="the handling deadline, frozen at dispatch")
+    handle_due_at: dt.datetime | None = Field(
+        description="the handling deadline, frozen at dispatch"
+    )
     closed_at: dt.datetime | None
     close_kind: str
     overdue: bool
@@ -251,7 +253,12 @@ def event_detail(request: HttpRequest, event_id: int) -> Any:
         "photos": list(event.photos.all()),
         "allowed_actions": workflow.allowed_actions(who, event),
         "duplicates": intake.duplicate_candidates(
-            event.category_id, event.lon, event.lat, now=event.created_at, exclude=event.pk, scope=who
+            event.category_id,
+            event.lon,
+            event.lat,
+            now=event.created_at,
+            exclude=event.pk,
+            scope=who,
         )
         if event.is_open
         else [],
@@ -327,7 +334,9 @@ def event_photos_add(
 ) -> Any:
     who = actor(request)
     event = selectors.event_get(actor=who, event_id=event_id)
-    if not (who.has(Perm.EVENTS_REPORT) or who.has(Perm.EVENTS_HANDLE) or who.has(Perm.EVENTS_VERIFY)):
+    if not (
+        who.has(Perm.EVENTS_REPORT) or who.has(Perm.EVENTS_HANDLE) or who.has(Perm.EVENTS_VERIFY)
+    ):
         raise NotFound()
     return Status(
         201,
@@ -369,7 +378,11 @@ def event_reveal(request: HttpRequest, event_id: int, payload: RevealReporterIn)
     who = actor(request)
     event = selectors.event_get(actor=who, event_id=event_id)
     reveal(
-        actor=who, object_type="event", object_id=event.pk, field=payload.field, reason=payload.reason
+        actor=who,
+        object_type="event",
+        object_id=event.pk,
+        field=payload.field,
+        reason=payload.reason,
     )
     return {"field": payload.field, "value": str(getattr(event, payload.field))}
 
@@ -484,7 +497,7 @@ def notification_list(request: HttpRequest, unread: bool = False, limit: int = 5
     if not actor(request).has(Perm.EVENTS_VIEW):
         raise NotFound()
     limit = max(1, min(limit, 500))
-    return list(selectors.notifications(user=request.auth, unread_only=unread)[:limit])
+    return list(selectors.notifications(user=request.user, unread_only=unread)[:limit])
 
 
 class ReadIn(Schema):
@@ -495,13 +508,11 @@ class CountOut(Schema):
     count: int
 
 
-@router.post(
-    "/notifications/read", response={200: CountOut, **WRITE_ERRORS}, summary="Mark read"
-)
+@router.post("/notifications/read", response={200: CountOut, **WRITE_ERRORS}, summary="Mark read")
 def notification_read(request: HttpRequest, payload: ReadIn) -> Any:
     if not actor(request).has(Perm.EVENTS_VIEW):
         raise NotFound()
-    return {"count": services.notifications_read(user=request.auth, ids=payload.ids)}
+    return {"count": services.notifications_read(user=request.user, ids=payload.ids)}
 
 
 class CalendarDayOut(Schema):

@@ -56,11 +56,14 @@ class Calendar:
 
     def add(self, start: dt.datetime, amount: int, unit: str) -> dt.datetime:
         """The moment `amount` working `unit`s after `start` (aware; returned in local time)."""
-        minutes = amount * {
-            LimitUnit.MINUTE: 1,
-            LimitUnit.HOUR: 60,
-            LimitUnit.DAY: day_minutes(),
-        }[LimitUnit(unit)]
+        minutes = (
+            amount
+            * {
+                LimitUnit.MINUTE: 1,
+                LimitUnit.HOUR: 60,
+                LimitUnit.DAY: day_minutes(),
+            }[LimitUnit(unit)]
+        )
         return self.add_minutes(start, minutes)
 
     def add_minutes(self, start: dt.datetime, minutes: int) -> dt.datetime:
@@ -69,7 +72,7 @@ class Calendar:
         day = local.date()
         clock = local.time().replace(second=0, microsecond=0, tzinfo=None)
         remaining = minutes
-        for _ in range(3660):  # ten years of days: a limit, not a loop that can hang
+        for _day in range(3660):  # ten years of days: a limit, not a loop that can hang
             if self.is_workday(day):
                 for period in self._periods:
                     begin = max(clock, period.start)

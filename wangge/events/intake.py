@@ -152,22 +152,25 @@ def event_report(
         if existing is not None:
             return Intake(existing, False, [])
     channel = Channel(report.channel)
-    if scope.user_id is not None and not scope.is_system:
-        if not scope.has(Perm.EVENTS_REPORT):
-            raise NotFound()
+    if scope.user_id is not None and not scope.is_system and not scope.has(Perm.EVENTS_REPORT):
+        raise NotFound()
     cat = category_for_report(
         report.category, public_only=channel in {Channel.RESIDENT, Channel.OPEN311}
     )
     title = (report.title or "").strip() or cat.name
     if len(title) > 100:
-        raise ValidationFailed(_("The title is too long (at most 100 characters)."), code="too_long")
+        raise ValidationFailed(
+            _("The title is too long (at most 100 characters)."), code="too_long"
+        )
     if len(report.description or "") > 4000:
         raise ValidationFailed(
             _("The description is too long (at most 4,000 characters)."), code="too_long"
         )
     grid_code, lon, lat = place(report)
-    if scope.user_id is not None and not scope.is_system and not scope.covers(
-        grid_code, Perm.EVENTS_REPORT
+    if (
+        scope.user_id is not None
+        and not scope.is_system
+        and not scope.covers(grid_code, Perm.EVENTS_REPORT)
     ):
         raise ValidationFailed(
             _("The location is outside your area."), code="outside_scope", details={"field": "lon"}

@@ -35,7 +35,7 @@ class LogSmsBackend:
 
 def sms_backend() -> SmsBackend:
     backend: Any = import_string(settings.SMS_BACKEND)
-    return backend()  # type: ignore[no-any-return]
+    return backend()
 
 
 TIER_PREFIX = {Tier.GRID: 15, Tier.COMMUNITY: 12, Tier.STREET: 9, Tier.DISTRICT: 6}

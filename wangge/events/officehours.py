@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from itertools import pairwise
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ def parse_office_hours(text: str) -> tuple[Period, ...]:
             raise ValueError(f"office period {part!r} ends before it starts")
         periods.append(Period(start, end))
     periods.sort(key=lambda p: p.start)
-    for a, b in zip(periods, periods[1:], strict=False):
+    for a, b in pairwise(periods):
         if b.start < a.end:
             raise ValueError(f"office periods {a} and {b} overlap")
     if not periods:

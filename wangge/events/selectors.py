@@ -48,7 +48,9 @@ def event_list(
     qs = Event.objects.visible_to(scope, Perm.EVENTS_VIEW).select_related("category")
     open_ = list(OPEN_STATUSES)
     if box == "mine":
-        grids = [g.region_code for g in scope.grants_for(Perm.EVENTS_REPORT) if len(g.region_code) == 15]
+        grids = [
+            g.region_code for g in scope.grants_for(Perm.EVENTS_REPORT) if len(g.region_code) == 15
+        ]
         qs = qs.filter(Q(grid_code__in=grids) | Q(reporter_id=scope.user_id))
     elif box == "todo":
         wanted = Q(pk__in=[])
@@ -121,7 +123,9 @@ DIMENSIONS = {
     "community": 12,
     "grid": 15,
 }
-SHOULD_CLOSE = [s for s in Status.values if s not in {Status.PENDING, Status.REJECTED, Status.MERGED}]
+SHOULD_CLOSE = [
+    s for s in Status.values if s not in {Status.PENDING, Status.REJECTED, Status.MERGED}
+]
 
 
 def indicators(
@@ -136,7 +140,9 @@ def indicators(
     Should-close = filed events (not pending, rejected or merged) created in the period; the
     rates are closed / should-close and closed-on-time / should-close."""
     if by not in DIMENSIONS:
-        raise ValidationFailed(code="unknown_dimension", details={"by": by, "known": list(DIMENSIONS)})
+        raise ValidationFailed(
+            code="unknown_dimension", details={"by": by, "known": list(DIMENSIONS)}
+        )
     qs = event_list(actor=actor, since=since, until=until).filter(status__in=SHOULD_CLOSE)
     width = DIMENSIONS[by]
     key = F("handler_department") if width is None else Substr("grid_code", 1, width)
@@ -160,7 +166,7 @@ def indicators(
     return [_rates(row) for row in rows]
 
 
-def _rates(row: dict[str, Any]) -> dict[str, Any]:
+def _rates(row: Any) -> dict[str, Any]:
     n = row["should_close"] or 0
     avg = row.pop("avg_seconds")
     return row | {
@@ -173,19 +179,28 @@ def _rates(row: dict[str, Any]) -> dict[str, Any]:
 
 def indicators_total(rows: list[dict[str, Any]]) -> dict[str, Any]:
     total: dict[str, Any] = {"key": "", "should_close": 0}
-    for name in ("closed", "closed_on_time", "overdue", "returned", "reworked", "extended", "parked"):
+    for name in (
+        "closed",
+        "closed_on_time",
+        "overdue",
+        "returned",
+        "reworked",
+        "extended",
+        "parked",
+    ):
         total[name] = sum(r[name] for r in rows)
     total["should_close"] = sum(r["should_close"] for r in rows)
     n = total["should_close"]
     total["close_rate"] = round(total["closed"] / n, 4) if n else None
     total["on_time_rate"] = round(total["closed_on_time"] / n, 4) if n else None
-    weighted = [(r["avg_handling_hours"], r["closed"]) for r in rows if r["avg_handling_hours"] is not None]
+    weighted = [
+        (r["avg_handling_hours"], r["closed"]) for r in rows if r["avg_handling_hours"] is not None
+    ]
     closed = sum(c for _h, c in weighted)
     total["avg_handling_hours"] = (
         round(sum(h * c for h, c in weighted) / closed, 1) if closed else None
     )
     return total
-
 
 
 def dimension_names(by: str) -> dict[str, str]:

@@ -27,7 +27,7 @@ from wangge.core.roles import Perm
 from wangge.core.scope import Scope, scope_for
 from wangge.events import calendar, intake, selectors, services, workflow
 from wangge.events.api import mask_name
-from wangge.events.models import Category, Channel, CloseKind, Event, LimitUnit, Status
+from wangge.events.models import Category, Channel, CloseKind, LimitUnit, Status
 
 BOX_LABELS = {
     "todo": gettext_lazy("To do"),
@@ -70,7 +70,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if box not in boxes:
         box = "todo"
     f = {k: request.GET.get(k, "").strip() for k in ("status", "grid", "category", "q")}
-    qs = selectors.event_list(actor=scope, box=box, **f).order_by("due_at", "-id")
+    qs = selectors.event_list(
+        actor=scope, box=box, status=f["status"], grid=f["grid"], category=f["category"], q=f["q"]
+    ).order_by("due_at", "-id")
     if box in {"closed", "all"}:
         qs = qs.order_by("-id")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
@@ -152,7 +154,10 @@ def detail(request: HttpRequest, event_id: int) -> HttpResponse:
             ],
             "departments": Department.objects.all(),
             "units": LimitUnit.choices,
-            "special_kinds": [(CloseKind.SPECIAL, CloseKind.SPECIAL.label), (CloseKind.ERRONEOUS, CloseKind.ERRONEOUS.label)],
+            "special_kinds": [
+                (CloseKind.SPECIAL, CloseKind.SPECIAL.label),
+                (CloseKind.ERRONEOUS, CloseKind.ERRONEOUS.label),
+            ],
             "satisfaction": list(workflow.SATISFACTION.items()),
             "duplicates": duplicates,
             "reporter_name": mask_name(event.reporter_name),
@@ -195,7 +200,12 @@ def act(request: HttpRequest, event_id: int, action: str) -> HttpResponse:
 
         with transaction.atomic():
             event = workflow.transition(
-                scope, event_id, action, reason=p.get("reason", ""), expected_version=version, **params
+                scope,
+                event_id,
+                action,
+                reason=p.get("reason", ""),
+                expected_version=version,
+                **params,
             )
             files = [f.read() for f in request.FILES.getlist("photos")]
             if files:
@@ -299,9 +309,7 @@ def report(request: HttpRequest) -> HttpResponse:
         except WanggeError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(
-                request, _("Reported: %(number)s.") % {"number": result.event.number}
-            )
+            messages.success(request, _("Reported: %(number)s.") % {"number": result.event.number})
             return redirect("events:detail", event_id=result.event.pk)
     grids = [g.region_code for g in scope.grants_for(Perm.EVENTS_REPORT)]
     return render(

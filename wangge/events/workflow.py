@@ -52,7 +52,9 @@ RULES: dict[str, Rule] = {
     "accept": Rule((S.PENDING,), Perm.EVENTS_COMMAND, gettext_lazy("Accept")),
     "reject": Rule((S.PENDING,), Perm.EVENTS_COMMAND, gettext_lazy("Reject"), reason=True),
     "self_resolve": Rule((S.FILED,), Perm.EVENTS_REPORT, gettext_lazy("Resolve in the grid")),
-    "dispatch": Rule((S.FILED,), Perm.EVENTS_COMMAND, gettext_lazy("Dispatch"), params=("department",)),
+    "dispatch": Rule(
+        (S.FILED,), Perm.EVENTS_COMMAND, gettext_lazy("Dispatch"), params=("department",)
+    ),
     "return": Rule(
         (S.DISPATCHED, S.HANDLING), Perm.EVENTS_HANDLE, gettext_lazy("Return"), reason=True
     ),
@@ -89,15 +91,25 @@ RULES: dict[str, Rule] = {
     ),
     "supervise": Rule(_OPEN, Perm.EVENTS_COMMAND, gettext_lazy("Supervise"), reason=True),
     "callback": Rule(
-        (S.CLOSED,), Perm.EVENTS_COMMAND, gettext_lazy("Satisfaction call-back"), params=("satisfaction",)
+        (S.CLOSED,),
+        Perm.EVENTS_COMMAND,
+        gettext_lazy("Satisfaction call-back"),
+        params=("satisfaction",),
     ),
     "merge": Rule(
-        (S.PENDING, S.FILED), Perm.EVENTS_COMMAND, gettext_lazy("Merge as duplicate"), params=("into",)
+        (S.PENDING, S.FILED),
+        Perm.EVENTS_COMMAND,
+        gettext_lazy("Merge as duplicate"),
+        params=("into",),
     ),
     "escalate": Rule(_OPEN, None, gettext_lazy("Escalate")),
 }
 
-SATISFACTION = {1: gettext_lazy("Satisfied"), 2: gettext_lazy("Fairly satisfied"), 3: gettext_lazy("Not satisfied")}
+SATISFACTION = {
+    1: gettext_lazy("Satisfied"),
+    2: gettext_lazy("Fairly satisfied"),
+    3: gettext_lazy("Not satisfied"),
+}
 
 
 class TransitionError(ValidationFailed):
@@ -140,9 +152,13 @@ def _refusal(scope: Scope, event: Event, action: str) -> str | None:
         return _("This event was assigned after a return; it cannot be returned again.")
     if action == "verify" and scope.user_id is not None and scope.user_id == event.handler_id:
         return _("The person who handled an event cannot verify it.")
-    if action == "extend" and event.status == S.FILED and not event.self_resolved:
-        if not event.category.self_resolve:
-            return _("Only events with a handling deadline can be extended.")
+    if (
+        action == "extend"
+        and event.status == S.FILED
+        and not event.self_resolved
+        and not event.category.self_resolve
+    ):
+        return _("Only events with a handling deadline can be extended.")
     return None
 
 
@@ -226,11 +242,10 @@ _AUDITED = {"department", "kind", "passed", "into", "tier", "amount", "unit"}
 
 
 def _load(scope: Scope, event_id: int) -> Event:
-    qs = Event.objects.select_related("category")
-    if scope.is_system:
-        qs = qs.dangerously_unscoped()
-    else:
-        qs = qs.visible_to(scope, Perm.EVENTS_VIEW)
+    base = Event.objects.select_related("category")
+    qs = (
+        base.dangerously_unscoped() if scope.is_system else base.visible_to(scope, Perm.EVENTS_VIEW)
+    )
     try:
         return qs.get(pk=event_id)
     except Event.DoesNotExist:
@@ -241,11 +256,12 @@ Notice = tuple[list[Any], str, str]
 
 
 def _department(params: dict[str, Any], event: Event) -> str:
-    code = params.get("department") or (
-        event.category.department.code if event.category.department_id else ""
-    )
+    department = event.category.department
+    code = params.get("department") or (department.code if department else "")
     if not code or not Department.objects.filter(code=code).exists():
-        raise ValidationFailed(_("Choose the department to dispatch to."), code="department_required")
+        raise ValidationFailed(
+            _("Choose the department to dispatch to."), code="department_required"
+        )
     return str(code)
 
 
@@ -378,9 +394,7 @@ def _apply(
             changes.update(status=S.VERIFIED, due_at=None)
         else:
             if not reason:
-                raise ValidationFailed(
-                    _("Please say what is still wrong."), code="reason_required"
-                )
+                raise ValidationFailed(_("Please say what is still wrong."), code="reason_required")
             changes["rework_count"] = F("rework_count") + 1
             if event.self_resolved and not event.handler_department:
                 changes.update(status=S.FILED, due_at=event.handle_due_at, self_resolved=False)
@@ -396,8 +410,7 @@ def _apply(
                             _with(event, department_code=event.handler_department)
                         ),
                         "rework",
-                        _("Verification failed, please handle again: %(title)s")
-                        % {"title": title},
+                        _("Verification failed, please handle again: %(title)s") % {"title": title},
                     )
                 )
     elif action == "close":
@@ -410,7 +423,9 @@ def _apply(
     elif action == "close_special":
         kind = params.get("kind") or CloseKind.SPECIAL
         if kind not in {CloseKind.SPECIAL, CloseKind.ERRONEOUS}:
-            raise ValidationFailed(_("A special close is special or erroneous."), code="invalid_kind")
+            raise ValidationFailed(
+                _("A special close is special or erroneous."), code="invalid_kind"
+            )
         changes.update(_closing(event, now, CloseKind(kind)), on_time=None)
         details["kind"] = kind
     elif action == "supervise":
@@ -419,7 +434,8 @@ def _apply(
             (
                 notify.department_recipients(event) + notify.tier_recipients(event, event.tier),
                 "supervised",
-                _("Supervision (督办): %(title)s — %(reason)s") % {"title": title, "reason": reason},
+                _("Supervision (督办): %(title)s — %(reason)s")
+                % {"title": title, "reason": reason},
             )
         )
     elif action == "callback":
@@ -473,7 +489,7 @@ def _bool(value: Any) -> bool:
 
 def _amount(params: dict[str, Any], event: Event) -> tuple[int, str]:
     request = event.extension_request or {}
-    raw_amount = params.get("amount") or request.get("amount")
+    raw_amount: Any = params.get("amount") or request.get("amount")
     unit = params.get("unit") or request.get("unit") or LimitUnit.DAY
     try:
         amount = int(raw_amount)

@@ -405,7 +405,8 @@ def test_the_handler_never_verifies(api_as: Any, report: Report) -> None:
     event = report(category="0102")  # self-resolvable
     response = act(api_as("demo-grid"), event, "self_resolve")
     assert response.status_code == 200 and response.json()["status"] == "verifying"
-    assert fresh(event).handler.username == "demo-grid"
+    handler = fresh(event).handler
+    assert handler is not None and handler.username == "demo-grid"
     before = snapshot(event)
     assert_error(act(api_as("demo-grid"), event, "verify", passed=True), 400, "illegal_transition")
     assert snapshot(event) == before

@@ -18,8 +18,8 @@ pytestmark = pytest.mark.django_db
 CN = ZoneInfo("Asia/Shanghai")
 
 
-def at(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=CN)
+def at(year: int, month: int, day: int, hour: int, minute: int) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=CN)
 
 
 def test_hours_skip_lunch_and_evening() -> None:

@@ -8,6 +8,7 @@ afterwards (the audit entries stay: the audit log is append-only by design)."""
 from __future__ import annotations
 
 import threading
+from functools import partial
 from collections.abc import Callable
 from typing import Any
 
@@ -47,6 +48,35 @@ def in_thread(fn: Callable[[], Any]) -> Any:
     return box.get("value")
 
 
+def current_version(event_id: int) -> int:
+    return int(
+        Event.objects.dangerously_unscoped().values_list("version", flat=True).get(pk=event_id)
+    )
+
+
+def race(event_id: int, version: int, moves: list[tuple[str, Scope, str]]) -> dict[str, Any]:
+    """Start one thread per move; all call transition() at the same moment."""
+    barrier = threading.Barrier(len(moves))
+    outcomes: dict[str, Any] = {}
+
+    def act(action: str, who: Scope, reason: str) -> None:
+        try:
+            barrier.wait(10)
+            transition(who, event_id, action, reason=reason, expected_version=version)
+            outcomes[action] = "won"
+        except WanggeError as exc:
+            outcomes[action] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=act, args=move) for move in moves]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return outcomes
+
+
 @pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="needs two server connections; the SQLite suite covers the same rule in "
@@ -70,30 +100,10 @@ def test_two_people_at_once_exactly_one_wins() -> None:
     ids, community, street = in_thread(setup)
     try:
         for event_id in ids:
-            version = in_thread(
-                lambda eid=event_id: Event.objects.dangerously_unscoped().get(pk=eid).version
+            version = in_thread(partial(current_version, event_id))
+            outcomes = race(
+                event_id, version, [("accept", street, ""), ("reject", community, "重复")]
             )
-            barrier = threading.Barrier(2)
-            outcomes: dict[str, Any] = {}
-
-            def act(name: str, who: Scope, action: str, reason: str, eid: int = event_id) -> None:
-                try:
-                    barrier.wait(10)
-                    transition(who, eid, action, reason=reason, expected_version=version)
-                    outcomes[name] = "won"
-                except WanggeError as exc:
-                    outcomes[name] = exc
-                finally:
-                    connections.close_all()
-
-            threads = [
-                threading.Thread(target=act, args=("accept", street, "accept", "")),
-                threading.Thread(target=act, args=("reject", community, "reject", "重复")),
-            ]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join(60)
             winners = [k for k, v in outcomes.items() if v == "won"]
             assert len(winners) == 1, outcomes
             loser = next(v for k, v in outcomes.items() if k not in winners)

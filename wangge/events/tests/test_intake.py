@@ -92,12 +92,12 @@ def test_retries_with_one_idempotency_key_make_one_event(
 def test_different_keys_or_no_key_make_separate_events(api_as: Any, point: Point) -> None:
     lon, lat = point(MINE)
     client = api_as("demo-grid")
-    keyed = {"category": "0102", "title": "两个键", "lon": lon, "lat": lat}
+    keyed: dict[str, Any] = {"category": "0102", "title": "两个键", "lon": lon, "lat": lat}
     first, second = post_event(client, "key-a", **keyed), post_event(client, "key-b", **keyed)
     assert (first.status_code, second.status_code) == (201, 201)
     assert first.json()["event"]["id"] != second.json()["event"]["id"]
     assert unscoped().filter(title="两个键").count() == 2
-    bare = {"category": "0102", "title": "没有键", "lon": lon, "lat": lat}
+    bare: dict[str, Any] = {"category": "0102", "title": "没有键", "lon": lon, "lat": lat}
     assert [post_event(client, **bare).status_code for _ in range(2)] == [201, 201]
     assert unscoped().filter(title="没有键").count() == 2
     assert not unscoped().filter(title="没有键", intake_key__isnull=False).exists()
@@ -196,7 +196,7 @@ def test_duplicates_are_suggested_and_can_be_merged(api_as: Any, point: Point) -
         lon, lat = shifted(*base, east_m=east, north_m=north)
         response = post_event(client, category=category, title=title, lon=lon, lat=lat)
         assert response.status_code == 201, response.content
-        return response.json()  # type: ignore[no-any-return]
+        return response.json()
 
     first = send("第一次", "0101", 0, 0)["event"]
     assert first["grid_code"] == MINE

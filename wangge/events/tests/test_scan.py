@@ -77,7 +77,9 @@ def test_each_missed_deadline_raises_one_tier(report: Any, system: Scope) -> Non
 
 def test_parked_and_closed_events_are_not_marked(report: Any, system: Scope) -> None:
     parked = transition(system, report(category="0401"), "park", reason="待认定")
-    rejected = transition(system, report(category="0103", channel="hotline"), "reject", reason="重复")
+    rejected = transition(
+        system, report(category="0103", channel="hotline"), "reject", reason="重复"
+    )
     far = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
     scan(far)
     rows = dict(mine([parked.pk, rejected.pk]).values_list("pk", "overdue"))

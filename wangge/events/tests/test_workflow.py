@@ -33,7 +33,11 @@ def test_grid_resolves_a_small_matter_and_another_person_verifies(report: Any) -
     # … the community officer (a verifier too) can.
     event = transition(who("demo-community"), event, "verify", passed=True)
     event = transition(who("demo-community"), event, "close")
-    assert (event.status, event.close_kind, event.on_time) == (Status.CLOSED, CloseKind.NORMAL, True)
+    assert (event.status, event.close_kind, event.on_time) == (
+        Status.CLOSED,
+        CloseKind.NORMAL,
+        True,
+    )
     assert event.handling_seconds is not None and event.handling_seconds >= 0
     steps = list(EventAction.objects.filter(event=event).values_list("action", "actor_name"))
     assert steps == [
@@ -138,7 +142,9 @@ def test_special_close_and_merge(report: Any) -> None:
         transition(who("demo-district"), second, "merge", into=second.pk)
     merged = transition(who("demo-district"), second, "merge", into=first.pk)
     assert merged.status == Status.MERGED and merged.merged_into_id == first.pk
-    closed = transition(who("demo-district"), first, "close_special", reason="重复立案", kind="erroneous")
+    closed = transition(
+        who("demo-district"), first, "close_special", reason="重复立案", kind="erroneous"
+    )
     assert closed.close_kind == CloseKind.ERRONEOUS and closed.on_time is None
 
 
@@ -184,7 +190,9 @@ def test_every_rule_names_a_label_and_known_statuses() -> None:
 def test_api_action_errors(api_as: Any, report: Any) -> None:
     event = report(category="0101")
     client = api_as("demo-street")
-    bad = client.post(f"/api/v1/events/{event.pk}/actions/close", {}, content_type="application/json")
+    bad = client.post(
+        f"/api/v1/events/{event.pk}/actions/close", {}, content_type="application/json"
+    )
     assert bad.status_code == 400 and bad.json()["code"] == "illegal_transition"
     ok = client.post(
         f"/api/v1/events/{event.pk}/actions/dispatch",
