@@ -8,8 +8,8 @@ afterwards (the audit entries stay: the audit log is append-only by design)."""
 from __future__ import annotations
 
 import threading
-from functools import partial
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pytest
