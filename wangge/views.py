@@ -25,4 +25,16 @@ def home(request: HttpRequest) -> HttpResponse:
         for g in scope.grants
     ]
     counts = region_counts(actor=scope) if scope.has(Perm.REGIONS_VIEW) else {}
-    return render(request, "core/home.html", {"grants": grants, "counts": counts})
+    events = None
+    if scope.has(Perm.EVENTS_VIEW):
+        from wangge.events.models import Notification
+        from wangge.events.selectors import event_list
+
+        events = {
+            "todo": event_list(actor=scope, box="todo").count(),
+            "overdue": event_list(actor=scope, box="overdue").count(),
+            "unread": Notification.objects.filter(user=request.user, read_at__isnull=True).count(),
+        }
+    return render(
+        request, "core/home.html", {"grants": grants, "counts": counts, "events": events}
+    )
