@@ -177,7 +177,7 @@ def event_report(
         )
     direct = channel in _DIRECT
     cal = Calendar()
-    tier = report.tier if report.tier is not None else Tier.GRID
+    tier = report.tier if report.tier is not None else _tier_of(scope, channel)
     event = Event(
         category=cat,
         title=title,
@@ -240,6 +240,17 @@ def event_report(
                 return Intake(existing, False, [])
         raise
     return Intake(event, True, duplicates)
+
+
+_TIER_BY_LENGTH = {6: Tier.DISTRICT, 9: Tier.STREET, 12: Tier.COMMUNITY}
+
+
+def _tier_of(scope: Scope, channel: str) -> int:
+    """An assignment from above starts at the assigner's tier (district, street, community)."""
+    if channel != Channel.ASSIGNED:
+        return Tier.GRID
+    lengths = [len(g.region_code) for g in scope.grants_for(Perm.EVENTS_COMMAND)]
+    return _TIER_BY_LENGTH.get(min(lengths), Tier.GRID) if lengths else Tier.GRID
 
 
 def _by_key(intake_key: str) -> Event | None:

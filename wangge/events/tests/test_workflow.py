@@ -207,3 +207,9 @@ def test_api_action_errors(api_as: Any, report: Any) -> None:
     )
     assert stale.status_code == 409 and stale.json()["code"] == "conflict"
     assert Event.objects.dangerously_unscoped().get(pk=event.pk).supervised is False
+
+
+def test_assignment_from_above_starts_at_the_assigners_tier(report: Any) -> None:
+    event = report(username="demo-street", channel="assigned", category="0101")
+    assert (event.status, event.tier, event.channel) == (Status.FILED, Tier.STREET, "assigned")
+    assert report(username="demo-grid").tier == Tier.GRID
