@@ -2,6 +2,7 @@
 #   make demo    build the demo district and serve it on http://127.0.0.1:8000
 #   make test    run the whole test suite (SQLite; PostgreSQL when WANGGE_TEST_DATABASE_URL is set)
 #   make test-browser   real-browser tests in headless Chromium (needs /usr/bin/chromium)
+#   make test-fuzz      OpenAPI-driven fuzzing of the API (schemathesis, in-process, deterministic)
 #   make lint    ruff, ruff format --check, mypy, import-linter, makemigrations --check, OpenAPI drift
 #   make bench   benchmarks (benchmarks/*.py)
 PYTHON ?= python3
@@ -10,7 +11,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
-.PHONY: setup demo serve test test-browser lint bench openapi messages clean
+.PHONY: setup demo serve test test-browser test-fuzz lint bench openapi messages clean
 
 setup: $(VENV)/.synced wangge/static/vendor/.copied wangge/locale/.compiled
 
@@ -40,10 +41,13 @@ serve: setup
 	$(BIN)/wangge serve
 
 test: setup
-	$(BIN)/pytest -q -m "not browser" $(PYTEST_ARGS)
+	$(BIN)/pytest -q -m "not browser and not fuzz" $(PYTEST_ARGS)
 
 test-browser: setup
 	$(BIN)/pytest -q -m browser $(PYTEST_ARGS)
+
+test-fuzz: setup
+	$(BIN)/pytest -q -m fuzz tests/fuzz $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -33,8 +33,8 @@ def home(request: HttpRequest) -> HttpResponse:
         events = {
             "todo": event_list(actor=scope, box="todo").count(),
             "overdue": event_list(actor=scope, box="overdue").count(),
-            "unread": Notification.objects.filter(user=request.user, read_at__isnull=True).count(),
+            "unread": Notification.objects.filter(
+                user_id=scope.user_id, read_at__isnull=True
+            ).count(),
         }
-    return render(
-        request, "core/home.html", {"grants": grants, "counts": counts, "events": events}
-    )
+    return render(request, "core/home.html", {"grants": grants, "counts": counts, "events": events})

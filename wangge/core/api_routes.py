@@ -60,7 +60,7 @@ class AuditFilter(Schema):
     since: datetime | None = None
     until: datetime | None = None
     limit: int = Field(100, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=10_000_000)
 
 
 class AuditPage(Schema):

@@ -4,7 +4,7 @@ indicators, notifications, categories and the working calendar."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -501,7 +501,9 @@ def notification_list(request: HttpRequest, unread: bool = False, limit: int = 5
 
 
 class ReadIn(Schema):
-    ids: list[int] | None = Field(None, description="omit to mark all read")
+    ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] | None = Field(
+        None, max_length=1000, description="omit to mark all read"
+    )
 
 
 class CountOut(Schema):

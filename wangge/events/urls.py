@@ -13,6 +13,7 @@ urlpatterns = [
     path("hotline/", views.hotline, name="hotline"),
     path("public/report/", views.public_report, name="public_report"),
     path("public/track/", views.public_track, name="public_track"),
+    path("public/grids.geojson", views.public_grids, name="public_grids"),
     path("indicators/", views.indicators, name="indicators"),
     path("notifications/", views.notifications, name="notifications"),
     path("calendar/", views.calendar_page, name="calendar"),

@@ -260,8 +260,9 @@ def _report_form_context(scope: Scope | None, *, public: bool) -> dict[str, Any]
         "groups": [(names.get(code, code), items) for code, items in majors.items()],
         "idempotency_key": uuid.uuid4().hex,
         "tile_url": settings.TILE_URL,
-        # Residents have no login, so no grid outlines: they give their GPS position.
-        "boundaries_url": "" if public else reverse("api:grids_geojson"),
+        "boundaries_url": reverse("events:public_grids")
+        if public
+        else reverse("api:grids_geojson"),
     }
 
 
@@ -376,6 +377,30 @@ def public_report(request: HttpRequest) -> HttpResponse:
         else:
             return redirect(f"{_public_track_url()}?code={result.event.tracking_code}&new=1")
     return render(request, "events/public_report.html", _report_form_context(None, public=True))
+
+
+def public_grids(request: HttpRequest) -> HttpResponse:
+    """Grid outlines for the residents' map (grid names and areas are posted publicly anyway,
+    滨州 regulation); no people, no counts."""
+    import json
+
+    from wangge.regions.selectors import boundaries_unscoped, region_names_unscoped
+
+    names = region_names_unscoped()
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"code": code, "name": names.get(code, code)},
+            "geometry": json.loads(geojson),
+        }
+        for code, geojson in boundaries_unscoped(level="grid")
+    ]
+    response = HttpResponse(
+        json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False),
+        content_type="application/geo+json",
+    )
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 def _public_track_url() -> str:

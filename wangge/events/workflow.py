@@ -294,6 +294,8 @@ def _apply(
         )
         if event.handle_due_at is None:
             changes["handle_due_at"] = now
+        if params.get("note"):
+            details["note"] = str(params["note"])[:2000]
     elif action in {"dispatch", "assign"}:
         dept = _department(params, event)
         due = cal.add(now, cat.handle_limit, cat.handle_unit)  # frozen here

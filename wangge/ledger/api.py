@@ -102,11 +102,11 @@ class MemberOut(Schema):
 class PersonDetailOut(PersonOut):
     ethnicity: str
     registered_address: str
-    move_in: dt.date | None
-    expected_leave: dt.date | None
+    move_in: dt.date | None = None
+    expected_leave: dt.date | None = None
     employer: str
     occupation: str
-    address_code: str | None
+    address_code: str | None = None
     household: list[MemberOut]
     special_tags: list[str] | None = Field(
         None, description="present only for roles allowed to see special groups"
@@ -214,7 +214,7 @@ def organisations(
     kind: str = "",
     grid: str = "",
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=10_000_000),
 ) -> Any:
     who = actor(request)
     if not who.has(Perm.LEDGER_VIEW):
@@ -260,7 +260,7 @@ def things(
     state: str = "",
     grid: str = "",
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=10_000_000),
 ) -> Any:
     who = actor(request)
     if not who.has(Perm.THINGS_VIEW):

@@ -41,7 +41,7 @@ class RegionFilter(Schema):
     parent: str | None = None
     q: str = ""
     limit: int = Field(100, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=10_000_000)
 
 
 @router.get("/regions", response={200: RegionPage, **ERRORS}, summary="Regions in scope")

@@ -273,7 +273,7 @@ class StaffFilter(Schema):
     grid: str = Field("", description="grid or region code prefix")
     role: TeamRole | None = None
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=10_000_000)
 
 
 @router.get("/staff", response={200: StaffPage, **ERRORS}, summary="Staff directory")

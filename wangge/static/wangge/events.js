@@ -77,6 +77,8 @@
   var form = document.querySelector("form[data-offline-queue]");
   if (!form || !window.indexedDB) { return; }
   var box = document.getElementById("queue");
+  var hint = form.querySelector("[data-where]");
+  if (hint) { hint.dataset.initial = hint.textContent; }
   var list = box.querySelector("[data-queue-list]");
   var sending = false;
 
@@ -172,6 +174,8 @@
       var chain = Promise.resolve();
       items.filter(function (it) { return it.state !== "failed"; }).forEach(function (it) {
         chain = chain.then(function () {
+          var li = list.querySelector('[data-key="' + it.key + '"]');
+          if (li) { li.dataset.state = "sending"; li.textContent = (it.fields.title || it.fields.category) + " — " + t("sending"); }
           return sendOne(it).then(function (event) {
             return remove(it.key).then(function () {
               var done = document.createElement("p");
@@ -213,9 +217,14 @@
     put({ key: key, fields: fields, photos: photos, state: "queued", queuedAt: Date.now() })
       .then(function () {
         form.reset();
+        /* hidden inputs keep their value through reset(): clear the point explicitly, so the
+           next report never reuses this one's place */
+        form.querySelector("[name=lon]").value = "";
+        form.querySelector("[name=lat]").value = "";
         form.querySelector("[name=idempotency_key]").value = newKey();
         var where = form.querySelector("[data-where]");
-        if (where) { where.textContent = t("queued"); }
+        if (where) { where.textContent = where.dataset.initial || ""; }
+        if (marker && map) { map.removeLayer(marker); marker = null; }
         return render();
       })
       .then(flush);
