@@ -34,7 +34,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "todo": event_list(actor=scope, box="todo").count(),
             "overdue": event_list(actor=scope, box="overdue").count(),
             "unread": Notification.objects.filter(
-                user_id=scope.user_id, read_at__isnull=True
+                user_id=scope.user_id or 0, read_at__isnull=True
             ).count(),
         }
     return render(request, "core/home.html", {"grants": grants, "counts": counts, "events": events})
