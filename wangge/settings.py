@@ -36,7 +36,12 @@ def _database(url: str) -> dict[str, Any]:
         raise ConfigError(f"WANGGE_DATABASE_URL={url!r} cannot be parsed: {exc}") from None
     engine = config.get("ENGINE", "")
     if engine == "django.db.backends.sqlite3":
-        config["CONN_MAX_AGE"] = 0
+        # Our backend queues write transactions on a file lock (see wangge/core/db/sqlite3).
+        config["ENGINE"] = "wangge.core.db.sqlite3"
+        # Keep connections (one per server thread): opening one and running its PRAGMAs cost
+        # more than a typical request.
+        config["CONN_MAX_AGE"] = 600
+        config["CONN_HEALTH_CHECKS"] = True
         # IMMEDIATE: a transaction takes the write lock when it starts, so read-then-write
         # sequences (the audit hash chain, the job claims) cannot interleave between processes.
         config["OPTIONS"] = {
@@ -46,7 +51,7 @@ def _database(url: str) -> dict[str, Any]:
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
             ),
         }
-    elif engine in {"django.db.backends.postgresql"}:
+    elif engine == "django.db.backends.postgresql":
         config.setdefault("OPTIONS", {})
     else:
         raise ConfigError(
@@ -227,7 +232,7 @@ SUPERVISION_PHONE = env_str("WANGGE_SUPERVISION_PHONE", "12345")
 # Events: office hours for working-time deadlines, duplicate suggestions, SMS, the scan.
 EVENTS_OFFICE_HOURS = env_str("WANGGE_OFFICE_HOURS", "08:30-12:00,14:00-17:30")
 try:
-    from wangge.events.officehours import parse_office_hours as _parse_office_hours
+    from wangge.core.officehours import parse_office_hours as _parse_office_hours
 
     _parse_office_hours(EVENTS_OFFICE_HOURS)
 except ValueError as _exc:

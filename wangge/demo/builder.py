@@ -71,8 +71,9 @@ def is_built() -> bool:
     return Region.objects.dangerously_unscoped().filter(code=DISTRICT).exists()
 
 
-def build(*, people: int = 3000) -> dict[str, Any]:
-    """Build regions, department layers and demo users. Deterministic; raises on any problem."""
+def build(*, people: int = 3000, events: int = 6000) -> dict[str, Any]:
+    """Build regions, department layers, demo users, teams, the ledger and six months of
+    events (`events` of them; 0 for none). Deterministic; raises on any problem."""
     summary: dict[str, Any] = {}
     unified = geometry.build_unified()
     report = grids_import(actor=ACTOR, data=json.dumps(unified).encode(), source="demo:jianghai")
@@ -101,6 +102,10 @@ def build(*, people: int = 3000) -> dict[str, Any]:
     from wangge.demo import ledger
 
     summary["ledger"] = ledger.build(ACTOR, people=people)
+    if events:
+        from wangge.demo import events as demo_events
+
+        summary["events"] = demo_events.build(ACTOR, events=events)
     return summary
 
 

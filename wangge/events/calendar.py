@@ -17,8 +17,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from wangge.core.officehours import Period, parse_office_hours
 from wangge.events.models import CalendarDay, LimitUnit
-from wangge.events.officehours import Period, parse_office_hours
 
 
 def office_periods() -> tuple[Period, ...]:

@@ -213,7 +213,7 @@ def event_report(
                 at=now,
                 actor_id=scope.user_id,
                 actor_name=scope.username,
-                action="report",
+                action="intake",
                 to_status=event.status,
                 details={"channel": channel, "duplicates": [d.pk for d in duplicates]},
             )
@@ -254,7 +254,9 @@ def _tier_of(scope: Scope, channel: str) -> int:
 
 
 def _by_key(intake_key: str) -> Event | None:
-    return Event.objects.dangerously_unscoped().filter(intake_key=intake_key).first()
+    rows = Event.objects.dangerously_unscoped().filter(intake_key=intake_key).order_by()
+    pk = rows.values_list("pk", flat=True).first()  # the usual answer: none, by the index
+    return None if pk is None else rows.select_related("category").get(pk=pk)
 
 
 def duplicate_candidates(
@@ -273,25 +275,28 @@ def duplicate_candidates(
     metres = float(settings.EVENTS_DUPLICATE_METRES)
     dlat = metres / 111_320.0
     dlon = metres / (111_320.0 * max(math.cos(math.radians(lat)), 0.01))
+    # The (category, lat) index narrows to a band ±metres wide; the rest is checked on it.
     qs = Event.objects.filter(
         category_id=category_id,
+        lat__range=(lat - dlat, lat + dlat),
+        lon__range=(lon - dlon, lon + dlon),
         status__in=list(OPEN_STATUSES),
         created_at__gte=now - dt.timedelta(days=settings.EVENTS_DUPLICATE_DAYS),
-        lon__range=(lon - dlon, lon + dlon),
-        lat__range=(lat - dlat, lat + dlat),
     )
     qs = qs.visible_to(scope, Perm.EVENTS_VIEW) if scope else qs.dangerously_unscoped()
     if exclude:
         qs = qs.exclude(pk=exclude)
     found = []
-    for ev in qs[:50]:
-        if ev.lon is None or ev.lat is None:
-            continue
-        d = haversine_m(lon, lat, ev.lon, ev.lat)
+    for pk, ev_lon, ev_lat in qs.values_list("pk", "lon", "lat")[:500]:
+        d = haversine_m(lon, lat, ev_lon, ev_lat)
         if d <= metres:
-            found.append((d, ev))
-    found.sort(key=lambda pair: pair[0])
-    return [ev for _d, ev in found[:10]]
+            found.append((d, pk))
+    found.sort()
+    nearest = [pk for _d, pk in found[:10]]
+    if not nearest:
+        return []
+    rows = Event.objects.dangerously_unscoped().in_bulk(nearest)
+    return [rows[pk] for pk in nearest]
 
 
 def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:

@@ -210,6 +210,8 @@ class Event(ScopedModel):
         indexes = [
             models.Index(fields=["status", "due_at"], name="event_status_due_idx"),
             models.Index(fields=["category", "created_at"], name="event_category_idx"),
+            # Duplicate suggestions: same category, a narrow band of latitude.
+            models.Index(fields=["category", "lat"], name="event_duplicate_idx"),
         ]
         constraints = [
             models.CheckConstraint(

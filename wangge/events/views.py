@@ -171,7 +171,7 @@ def detail(request: HttpRequest, event_id: int) -> HttpResponse:
 
 
 _EXTRA_LABELS = {
-    "report": gettext_lazy("Reported"),
+    "intake": gettext_lazy("Reported"),
     "overdue": gettext_lazy("Overdue"),
     "escalate": gettext_lazy("Overdue, escalated"),
 }
@@ -411,6 +411,7 @@ def _public_track_url() -> str:
 
 # What a resident sees of the log: the steps, never who or why inside the administration.
 PUBLIC_ACTIONS = {
+    "intake",
     "report",
     "accept",
     "reject",

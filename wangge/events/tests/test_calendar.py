@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from wangge.core.officehours import parse_office_hours
 from wangge.core.scope import Scope
 from wangge.events import services
 from wangge.events.calendar import Calendar, official_workday
-from wangge.events.officehours import parse_office_hours
 
 pytestmark = pytest.mark.django_db
 CN = ZoneInfo("Asia/Shanghai")

@@ -118,7 +118,7 @@ def test_two_people_at_once_exactly_one_wins() -> None:
 
             status, new_version, log = in_thread(final)
             assert new_version == version + 1
-            assert log == ["report", winners[0]]
+            assert log == ["intake", winners[0]]
             assert status == (Status.FILED if winners[0] == "accept" else Status.REJECTED)
     finally:
 

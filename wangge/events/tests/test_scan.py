@@ -44,7 +44,7 @@ def test_scan_marks_and_escalates_once_however_often_it_runs(report: Any) -> Non
     event.refresh_from_db()
     assert event.overdue and event.tier == Tier.COMMUNITY
     assert run_command(after) == {"overdue_marked": 0, "escalated": 0}
-    assert run_command(after + dt.timedelta(days=3)) == {"overdue_marked": 0, "escalated": 0}
+    run_command(after + dt.timedelta(days=3))  # other (demo) events may fall due meanwhile
     event.refresh_from_db()
     assert event.tier == Tier.COMMUNITY
     assert EventAction.objects.filter(event=event, action="escalate").count() == 1

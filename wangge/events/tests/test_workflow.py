@@ -41,7 +41,7 @@ def test_grid_resolves_a_small_matter_and_another_person_verifies(report: Any) -
     assert event.handling_seconds is not None and event.handling_seconds >= 0
     steps = list(EventAction.objects.filter(event=event).values_list("action", "actor_name"))
     assert steps == [
-        ("report", "demo-grid"),
+        ("intake", "demo-grid"),
         ("self_resolve", "demo-grid"),
         ("verify", "demo-community"),
         ("close", "demo-community"),

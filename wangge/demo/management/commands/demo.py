@@ -24,6 +24,12 @@ class Command(WanggeCommand):
             "--people", type=int, default=3000, help="people in the demo ledger (default 3000)"
         )
         parser.add_argument(
+            "--events",
+            type=int,
+            default=6000,
+            help="events over the last six months (default 6000; 0 for none)",
+        )
+        parser.add_argument(
             "--with-problems",
             action="store_true",
             help="add a few deliberate coverage problems (for trying out the checks)",
@@ -37,7 +43,7 @@ class Command(WanggeCommand):
         if builder.is_built():
             self.stdout.write(_("The demo district is already built (use --reset to rebuild)."))
         else:
-            summary = builder.build(people=options["people"])
+            summary = builder.build(people=options["people"], events=options["events"])
             self.stdout.write(
                 _(
                     "Demo district built in %(s).1f s: %(regions)s, %(layers)d department layers, "
@@ -50,6 +56,21 @@ class Command(WanggeCommand):
                     "ledger": summary["ledger"],
                 }
             )
+            if "events" in summary:
+                events = summary["events"]
+                self.stdout.write(
+                    _(
+                        "Events: %(n)d over six months (%(open)d open, %(overdue)d of them "
+                        "overdue) and %(live)d live cases, in %(s).1f s."
+                    )
+                    % {
+                        "n": events["events"],
+                        "open": events["open"],
+                        "overdue": events["open_overdue"],
+                        "live": len(events["live"]),
+                        "s": events["seconds"],
+                    }
+                )
         if options["with_problems"]:
             from wangge.demo import teams
 
