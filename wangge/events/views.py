@@ -153,6 +153,10 @@ def detail(request: HttpRequest, event_id: int) -> HttpResponse:
                 for a in allowed
             ],
             "departments": Department.objects.all(),
+            "department_name": Department.objects.filter(code=event.handler_department)
+            .values_list("name", flat=True)
+            .first()
+            or event.handler_department,
             "units": LimitUnit.choices,
             "special_kinds": [
                 (CloseKind.SPECIAL, CloseKind.SPECIAL.label),
@@ -178,10 +182,17 @@ _EXTRA_LABELS = {
 
 
 def _labelled(actions: list[Any]) -> list[Any]:
+    from wangge.core.models import Department
+
+    departments = dict(Department.objects.values_list("code", "name"))
     for a in actions:
         rule = workflow.RULES.get(a.action)
         a.label = _EXTRA_LABELS.get(a.action) or (rule.label if rule else a.action)
         a.to_label = Status(a.to_status).label if a.to_status in Status.values else ""
+        code = (a.details or {}).get("department", "")
+        a.department_name = departments.get(code, code)
+        if a.actor_id is None and a.actor_name == "deadline-scan":
+            a.actor_name = _("System (deadline scan)")
     return actions
 
 
