@@ -92,3 +92,14 @@ def test_command_rejects_a_bad_time() -> None:
 
     with pytest.raises(CommandError):
         call_command("events", "scan", "--now", "yesterday", stdout=io.StringIO())
+
+
+def test_the_worker_runs_the_scan(report: Any) -> None:
+    """`wangge worker` runs the deadline scan between jobs (here once, as from cron)."""
+    event = report(category="0102")
+    Event.objects.dangerously_unscoped().filter(pk=event.pk).update(
+        due_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    )
+    call_command("worker", "--once", stdout=io.StringIO())
+    event.refresh_from_db()
+    assert event.overdue and event.tier == Tier.COMMUNITY

@@ -19,7 +19,11 @@ class Command(WanggeCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--once", action="store_true", help="run what is queued, then exit")
+        parser.add_argument(
+            "--once",
+            action="store_true",
+            help="run the periodic work and what is queued, then exit",
+        )
         parser.add_argument("--sleep", type=float, default=1.0, help="seconds between polls")
         parser.add_argument(
             "--reclaim-after", type=int, default=30, help="minutes before a silent job is retried"
@@ -35,8 +39,8 @@ class Command(WanggeCommand):
                 # Drop connections the database closed while we slept (not inside a caller's
                 # transaction, e.g. a test's: closing that would lose it).
                 close_old_connections()
-            if not options["once"]:
-                jobs.run_periodic(last_run, time.monotonic())
+            # Periodic work (the deadline scan) when due; with --once, once (cron-friendly).
+            jobs.run_periodic(last_run, time.monotonic())
             job = jobs.claim(name=name, reclaim_after=reclaim)
             if job is None:
                 if options["once"]:
