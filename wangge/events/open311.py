@@ -214,10 +214,15 @@ def service_definition(request: HttpRequest, code: str, fmt: str) -> HttpRespons
 
 
 def public_events() -> QuerySet[Event]:
-    """Events anyone may read through Open311: those of public categories."""
+    """Events anyone may read through Open311: reports that came from the public (residents,
+    the hotline, Open311 clients) in public categories. The administration's own work (patrol
+    findings, assignments, petitions) is not published."""
     return (
         Event.objects.dangerously_unscoped()
-        .filter(category__public=True)
+        .filter(
+            category__public=True,
+            channel__in=[Channel.RESIDENT, Channel.HOTLINE, Channel.OPEN311],
+        )
         .select_related("category", "category__department")
     )
 

@@ -520,3 +520,12 @@ def test_at_most_max_results_newest_first(
     assert only["service_request_id"] == newer
     ids = body(Client().get(f"{V2}/requests.json?service_request_id={older},{newer}"))
     assert len(ids) == 1
+
+
+def test_the_administrations_own_reports_are_not_published(report: Any) -> None:
+    """Patrol findings are internal work: Open311 reads only what came from the public."""
+    patrol = report(category="0102")  # a public category, but a grid worker's report
+    assert patrol.channel == Channel.PATROL
+    assert_error(Client().get(f"/open311/v2/requests/{patrol.pk}.json"), 404)
+    listed = body(Client().get("/open311/v2/requests.json"))
+    assert str(patrol.pk) not in {r["service_request_id"] for r in listed}
