@@ -1,7 +1,8 @@
 """Notifications: a row per recipient shown in the app, and SMS through a pluggable backend.
 
 `WANGGE_SMS_BACKEND` names a class with `send(*, user, text)`; the default only logs, so an
-intranet without an SMS gateway loses nothing. A failing backend never fails the workflow.
+intranet without an SMS gateway loses nothing. Texts are sent after the transaction commits;
+a failing backend never fails the workflow.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils.module_loading import import_string
 
@@ -77,10 +79,16 @@ def notify(
         Notification(user=u, event=event, kind=kind, message=message[:300], created_at=now)
         for u in unique.values()
     )
+    # SMS leave after the commit: a slow gateway must not hold the transaction (and on SQLite
+    # the write lock), and a rolled-back action must not have texted anyone.
+    transaction.on_commit(lambda: _send(list(unique.values()), message))
+    return len(unique)
+
+
+def _send(users: list[User], message: str) -> None:
     backend = sms_backend()
-    for u in unique.values():
+    for u in users:
         try:
             backend.send(user=u, text=message)
         except Exception:  # an SMS gateway outage must not undo the workflow
             log.exception("SMS backend failed for %s", u.get_username())
-    return len(unique)

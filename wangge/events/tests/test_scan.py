@@ -103,3 +103,29 @@ def test_the_worker_runs_the_scan(report: Any) -> None:
     call_command("worker", "--once", stdout=io.StringIO())
     event.refresh_from_db()
     assert event.overdue and event.tier == Tier.COMMUNITY
+
+
+class RecordingSms:
+    """An SMS gateway plugged in through WANGGE_SMS_BACKEND (as a district's would be)."""
+
+    sent: list[tuple[str, str]] = []
+
+    def send(self, *, user: Any, text: str) -> None:
+        self.sent.append((user.get_username(), text))
+
+
+def test_sms_goes_through_the_configured_backend_after_commit(
+    report: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.SMS_BACKEND = "wangge.events.tests.test_scan.RecordingSms"
+    RecordingSms.sent.clear()
+    event = report(category="0102")
+    assert event.due_at is not None
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        scan(event.due_at + dt.timedelta(minutes=1))
+    assert RecordingSms.sent == []  # nothing is texted before the transaction commits
+    for callback in callbacks:
+        callback()
+    assert any(
+        user == "demo-community" and event.number in text for user, text in RecordingSms.sent
+    )
