@@ -16,7 +16,7 @@ from wangge.core.errors import NotFound, ValidationFailed
 from wangge.core.personal import mask_phone, reveal
 from wangge.core.roles import Perm
 from wangge.events import calendar, intake, selectors, services, workflow
-from wangge.events.models import Category, Channel, Event, LimitUnit
+from wangge.events.models import OPEN_STATUSES, Category, Channel, Event, LimitUnit
 from wangge.events.models import Status as EventStatus
 
 router = Router(tags=["events"])
@@ -149,6 +149,47 @@ def event_list(request: HttpRequest, filters: Query[EventFilter]) -> Any:
         "count": qs.count(),
         "items": items,
         "next_before": items[-1].pk if len(items) == filters.limit else None,
+    }
+
+
+@router.get(
+    "/events.geojson",
+    response={200: dict[str, Any], **ERRORS},
+    summary="Events in scope as GeoJSON points (open ones unless a box says otherwise)",
+)
+def event_points(request: HttpRequest, filters: Query[EventFilter]) -> Any:
+    qs = selectors.event_list(
+        actor=actor(request),
+        box=filters.box,
+        status=filters.status,
+        grid=filters.grid,
+        category=filters.category,
+        q=filters.q,
+        since=filters.since,
+        until=filters.until,
+    ).filter(lon__isnull=False, lat__isnull=False)
+    if filters.box == "all" and not filters.status:
+        qs = qs.filter(status__in=list(OPEN_STATUSES))
+    rows = qs.order_by("-id").values_list(
+        "id", "lon", "lat", "title", "status", "overdue", "category__name", "created_at"
+    )[:5000]
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                "properties": {
+                    "id": pk,
+                    "number": f"SJ{created:%Y%m%d}{pk:06d}",
+                    "title": title,
+                    "status": status,
+                    "overdue": overdue,
+                    "category": category,
+                },
+            }
+            for pk, lon, lat, title, status, overdue, category, created in rows
+        ],
     }
 
 

@@ -370,9 +370,29 @@ def hotline(request: HttpRequest) -> HttpResponse:
 PUBLIC = Scope.system("resident")
 
 
+def _public_reports_last_hour() -> int:
+    """Reports from this address in the last hour (from the audit log, which records it)."""
+    from wangge.core.context import current
+    from wangge.core.models import AuditEntry
+
+    return AuditEntry.objects.filter(
+        action="event.create",
+        at__gte=timezone.now() - dt.timedelta(hours=1),
+        client_ip=current.get().client_ip,
+        details__channel=Channel.RESIDENT,
+    ).count()
+
+
 def public_report(request: HttpRequest) -> HttpResponse:
-    """A resident's report: no login; answers with a tracking code."""
-    if request.method == "POST":
+    """A resident's report: no login; answers with a tracking code. An address may send
+    WANGGE_PUBLIC_REPORTS_PER_HOUR reports an hour (a page on the internet gets scripted)."""
+    if request.method == "POST" and (
+        _public_reports_last_hour() >= settings.EVENTS_PUBLIC_REPORTS_PER_HOUR
+    ):
+        messages.error(
+            request, _("Too many reports from your network in the last hour. Please try later.")
+        )
+    elif request.method == "POST":
         try:
             result = intake.event_report(
                 PUBLIC,
@@ -488,6 +508,25 @@ def indicators(request: HttpRequest) -> HttpResponse:
             ],
             "since": since,
             "until": until,
+        },
+    )
+
+
+@login_required
+def events_map(request: HttpRequest) -> HttpResponse:
+    _need(request, Perm.EVENTS_VIEW)
+    from django.urls import reverse
+
+    box = request.GET.get("box", "all")
+    if box not in BOX_LABELS:
+        box = "all"
+    return render(
+        request,
+        "events/map.html",
+        {
+            "points_url": reverse("api:event_points") + f"?box={box}",
+            "box": box,
+            "tile_url": settings.TILE_URL,
         },
     )
 

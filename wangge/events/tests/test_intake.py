@@ -372,3 +372,21 @@ def test_photos_are_checked_deduplicated_and_encrypted(api_as: Any, report: Any)
     on_disk = (Path(settings.DATA_DIR) / "photos" / stored.path).read_bytes()
     assert on_disk and png not in on_disk and b"IHDR" not in on_disk
     assert base64.b64encode(png) not in on_disk
+
+
+def test_public_reports_per_address_are_limited(
+    client_as: Any, point: Point, settings: Any
+) -> None:
+    settings.EVENTS_PUBLIC_REPORTS_PER_HOUR = 2
+    client = client_as(None)
+    for i in range(3):
+        client.post(
+            "/events/public/report/",
+            public_form(point, title=f"限流{i}", idempotency_key=f"limit-{i}"),
+        )
+    assert unscoped().filter(title__startswith="限流").count() == 2
+    refused = client.post(
+        "/events/public/report/", public_form(point, title="限流x", idempotency_key="limit-x")
+    )
+    assert refused.status_code == 200 and 'class="messages"' in refused.content.decode()
+    assert not unscoped().filter(title="限流x").exists()

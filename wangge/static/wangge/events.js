@@ -42,6 +42,26 @@
         })
         .catch(function () { /* the picker still works with GPS */ });
     }
+    if (el.dataset.events) {
+      fetch(el.dataset.events, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+        .then(function (data) {
+          var detail = el.dataset.detail;
+          var layer = L.geoJSON(data, {
+            pointToLayer: function (f, latlng) {
+              var late = f.properties.overdue;
+              return L.circleMarker(latlng, { radius: late ? 7 : 5, color: late ? "#b3261e" : "#e08a00", weight: 1, fillOpacity: 0.85 });
+            },
+            onEachFeature: function (f, l) {
+              l.bindTooltip(f.properties.number + " " + f.properties.title + " · " + f.properties.category);
+              l.on("click", function () { window.location.href = detail.replace("/0/", "/" + f.properties.id + "/"); });
+            }
+          }).addTo(map);
+          el.dataset.eventsLoaded = String(data.features.length);
+          if (layer.getBounds().isValid() && !el.dataset.source) { map.fitBounds(layer.getBounds()); }
+        })
+        .catch(function (err) { el.dataset.error = String(err); });
+    }
   }
 
   /* ---- location picker ---- */
