@@ -283,6 +283,18 @@ def encrypted_fields() -> list[tuple[type[models.Model], list[EncryptedField]]]:
     return found
 
 
+# Sealed data outside EncryptedField columns (event photos on disk…): modules register how to
+# list the keys they use and how to re-seal under the active key, so rotation and retirement
+# cover them too (a retired key must never strand a file).
+_stores: dict[str, tuple[Callable[[], set[str]], Callable[[], int]]] = {}
+
+
+def register_sealed_store(
+    label: str, *, keys_used: Callable[[], set[str]], reencrypt: Callable[[], int]
+) -> None:
+    _stores[label] = (keys_used, reencrypt)
+
+
 def reencrypt(
     *, batch: int = 1000, progress: Callable[[str, int], None] | None = None
 ) -> dict[str, int]:
@@ -334,6 +346,10 @@ def reencrypt(
             if progress:
                 progress(model._meta.label, done)
         counts[model._meta.label] = done
+    for label, (_keys_used, reseal) in _stores.items():
+        counts[label] = reseal()
+        if progress:
+            progress(label, counts[label])
     return counts
 
 
@@ -351,4 +367,6 @@ def keys_in_use() -> set[str]:
                     f"FROM {quoted(model._meta.db_table)}"
                 )
                 used |= {ring.key_of(v[0]) for v in cursor.fetchall() if v[0]}
+    for keys_used, _reseal in _stores.values():
+        used |= keys_used()
     return used - {""}

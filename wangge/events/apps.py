@@ -8,6 +8,12 @@ class EventsConfig(AppConfig):
     verbose_name = _("Events")
 
     def ready(self) -> None:
-        from wangge.events import scan
+        from wangge.core.crypto import register_sealed_store
+        from wangge.events import scan, services
 
         scan.register()
+        register_sealed_store(
+            "events.photos",
+            keys_used=services.photo_keys_in_use,
+            reencrypt=services.photos_reencrypt,
+        )

@@ -108,6 +108,40 @@ def photo_read(photo: EventPhoto) -> bytes:
     return base64.b64decode(plain)
 
 
+def photo_keys_in_use() -> set[str]:
+    """The keys the stored photos are sealed with (for `wangge keys retire`)."""
+    ring = keyring()
+    used = set()
+    for name in EventPhoto.objects.values_list("path", flat=True).iterator():
+        path = _photo_dir() / name
+        if path.exists():
+            with path.open() as handle:
+                used.add(ring.key_of(handle.read(64)))
+    return used
+
+
+def photos_reencrypt() -> int:
+    """Re-seal photos under the active key (`wangge keys rotate`); each file is replaced
+    atomically, so an interruption leaves every file readable."""
+    ring = keyring()
+    done = 0
+    for name in EventPhoto.objects.values_list("path", flat=True).iterator():
+        path = _photo_dir() / name
+        if not path.exists():
+            continue
+        sealed = path.read_text()
+        if ring.key_of(sealed) == ring.active:
+            continue
+        context = f"photo:{name}"
+        fresh = ring.encrypt(ring.decrypt(sealed, context=context), context=context)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(fresh)
+        tmp.chmod(0o600)
+        tmp.replace(path)
+        done += 1
+    return done
+
+
 @transaction.atomic
 def category_update(*, actor: Any, category: Category, **fields: Any) -> Category:
     scope = as_scope(actor)
