@@ -3,12 +3,14 @@ the common world: built once per test session; each test runs in a rolled-back t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.test import Client
 
+from wangge.core import crypto
 from wangge.core.models import User
 from wangge.core.scope import Scope
 from wangge.core.services import token_create
@@ -20,6 +22,22 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
 
     with django_db_blocker.unblock():
         builder.build()
+
+
+@pytest.fixture
+def fresh_keys(tmp_path: Path, settings: Any) -> Iterator[Path]:
+    """A copy of the session's key file: rotating it leaves the session's keys alone, and the
+    database changes roll back with the test."""
+    import shutil
+
+    source = crypto.key_file_path()
+    crypto.keyring()
+    copy = tmp_path / "keys.json"
+    shutil.copy(source, copy)
+    settings.KEY_FILE = str(copy)
+    crypto._ring.clear()
+    yield copy
+    crypto._ring.clear()
 
 
 @pytest.fixture

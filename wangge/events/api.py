@@ -131,9 +131,8 @@ class EventFilter(Schema):
     before: int | None = Field(None, description="keyset pagination: the last id seen")
 
 
-@router.get("/events", response={200: EventPage, **ERRORS}, summary="Events in scope (inboxes)")
-def event_list(request: HttpRequest, filters: Query[EventFilter]) -> Any:
-    qs = selectors.event_list(
+def _filtered(request: HttpRequest, filters: EventFilter) -> Any:
+    return selectors.event_list(
         actor=actor(request),
         box=filters.box,
         status=filters.status,
@@ -142,7 +141,12 @@ def event_list(request: HttpRequest, filters: Query[EventFilter]) -> Any:
         q=filters.q,
         since=filters.since,
         until=filters.until,
-    ).order_by("-id")
+    )
+
+
+@router.get("/events", response={200: EventPage, **ERRORS}, summary="Events in scope (inboxes)")
+def event_list(request: HttpRequest, filters: Query[EventFilter]) -> Any:
+    qs = _filtered(request, filters).order_by("-id")
     page = qs.filter(id__lt=filters.before) if filters.before else qs
     items = list(page[: filters.limit])
     return {
@@ -158,16 +162,7 @@ def event_list(request: HttpRequest, filters: Query[EventFilter]) -> Any:
     summary="Events in scope as GeoJSON points (open ones unless a box says otherwise)",
 )
 def event_points(request: HttpRequest, filters: Query[EventFilter]) -> Any:
-    qs = selectors.event_list(
-        actor=actor(request),
-        box=filters.box,
-        status=filters.status,
-        grid=filters.grid,
-        category=filters.category,
-        q=filters.q,
-        since=filters.since,
-        until=filters.until,
-    ).filter(lon__isnull=False, lat__isnull=False)
+    qs = _filtered(request, filters).filter(lon__isnull=False, lat__isnull=False)
     if filters.box == "all" and not filters.status:
         qs = qs.filter(status__in=list(OPEN_STATUSES))
     rows = qs.order_by("-id").values_list(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import struct
+import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +15,22 @@ from wangge.regions.selectors import interior_point
 
 MINE = "440704003001001"  # demo-grid's grid (英南村第1网格, 礼乐街道)
 OTHER = "440704001001001"  # another street
+
+
+def tiny_png(rgba: bytes = b"\xff\x00\x00\xff") -> bytes:
+    """A valid 1×1 RGBA PNG."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" + rgba))
+        + chunk(b"IEND", b"")
+    )
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ configuration, notifications and the reporter's personal data."""
 from __future__ import annotations
 
 import re
-import struct
-import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -17,28 +15,12 @@ from wangge.core.scope import Scope, scope_for
 from wangge.events import services, workflow
 from wangge.events.models import CalendarDay, Category, Event, EventPhoto, Notification
 from wangge.events.selectors import BOXES, SHOULD_CLOSE
-from wangge.events.tests.conftest import MINE, OTHER
+from wangge.events.tests.conftest import MINE, OTHER, tiny_png
 
 pytestmark = pytest.mark.django_db
 
 LILE = "440704003"  # demo-street's street (礼乐街道)
 NAME, PHONE = "王小明", "13912345678"
-
-
-def tiny_png(rgba: bytes = b"\xff\x00\x00\xff") -> bytes:
-    """A valid 1×1 RGBA PNG."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00" + rgba))
-        + chunk(b"IEND", b"")
-    )
 
 
 PNG = tiny_png()

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import base64
 import math
-import struct
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,29 +20,13 @@ from wangge.core.geo import wgs84_to_gcj02
 from wangge.core.models import AuditEntry
 from wangge.events.intake import haversine_m
 from wangge.events.models import Event, EventPhoto
-from wangge.events.tests.conftest import MINE, OTHER
+from wangge.events.tests.conftest import MINE, OTHER, tiny_png
 
 pytestmark = pytest.mark.django_db
 
 NAME, PHONE = "王小明", "13912345678"
 ALPHABET = set("ABCDEFGHJKLMNPQRSTUVWXYZ23456789")
 Point = Callable[[str], tuple[float, float]]
-
-
-def tiny_png(rgba: bytes = b"\x00\x80\xff\xff") -> bytes:
-    """A valid 1×1 RGBA PNG."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00" + rgba))
-        + chunk(b"IEND", b"")
-    )
 
 
 def unscoped() -> Any:

@@ -3,10 +3,7 @@ still seals a photo cannot be retired."""
 
 from __future__ import annotations
 
-import base64
 import io
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,24 +14,11 @@ from django.core.management.base import CommandError
 from wangge.core import crypto
 from wangge.core.scope import Scope
 from wangge.events import services
+from wangge.events.tests.conftest import tiny_png
 
 pytestmark = pytest.mark.django_db
 
-PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
-)
-
-
-@pytest.fixture
-def fresh_keys(tmp_path: Path, settings: Any) -> Iterator[Path]:
-    source = crypto.key_file_path()
-    crypto.keyring()
-    copy = tmp_path / "keys.json"
-    shutil.copy(source, copy)
-    settings.KEY_FILE = str(copy)
-    crypto._ring.clear()
-    yield copy
-    crypto._ring.clear()
+PNG = tiny_png()
 
 
 def test_rotation_reseals_photos_and_retire_refuses_a_key_in_use(

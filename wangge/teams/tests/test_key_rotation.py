@@ -15,22 +15,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def fresh_keys(tmp_path: Path, settings: Any) -> Iterator[Path]:
-    """A copy of the session's key file: rotating it leaves the session's keys alone, and the
-    database changes roll back with the test."""
-    import shutil
-
-    source = crypto.key_file_path()
-    crypto.keyring()
-    copy = tmp_path / "keys.json"
-    shutil.copy(source, copy)
-    settings.KEY_FILE = str(copy)
-    crypto._ring.clear()
-    yield copy
-    crypto._ring.clear()
-
-
-@pytest.fixture
 def empty_keys(tmp_path: Path, settings: Any) -> Iterator[Path]:
     settings.KEY_FILE = str(tmp_path / "new-keys.json")
     crypto._ring.clear()
