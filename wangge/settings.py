@@ -110,6 +110,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "wangge.core.context_processors.wangge",
+                "wangge.events.context_processors.events",
             ],
         },
     }

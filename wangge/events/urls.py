@@ -15,6 +15,7 @@ urlpatterns = [
     path("public/track/", views.public_track, name="public_track"),
     path("public/grids.geojson", views.public_grids, name="public_grids"),
     path("indicators/", views.indicators, name="indicators"),
+    path("indicators.xlsx", views.indicators_xlsx, name="indicators_xlsx"),
     path("map/", views.events_map, name="map"),
     path("notifications/", views.notifications, name="notifications"),
     path("calendar/", views.calendar_page, name="calendar"),

@@ -213,3 +213,22 @@ def test_assignment_from_above_starts_at_the_assigners_tier(report: Any) -> None
     event = report(username="demo-street", channel="assigned", category="0101")
     assert (event.status, event.tier, event.channel) == (Status.FILED, Tier.STREET, "assigned")
     assert report(username="demo-grid").tier == Tier.GRID
+
+
+def test_indicators_workbook_matches_the_page(client_as: Any) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from wangge.events import selectors
+
+    response = client_as("demo-street").get("/events/indicators.xlsx")
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.content), read_only=True)
+    assert len(book.sheetnames) == 4
+    streets = list(book[book.sheetnames[1]].iter_rows(values_only=True))
+    rows = selectors.indicators(actor=who("demo-street"), by="street")
+    assert [r[0] for r in streets[1:-1]] == [r["key"] for r in rows] == ["440704003"]
+    assert streets[-1][2] == sum(r["should_close"] for r in rows)
+    assert AuditEntry.objects.filter(action="event.indicators_export").exists()
+    assert client_as("demo-auditor").get("/events/indicators.xlsx").status_code == 404
