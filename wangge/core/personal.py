@@ -36,6 +36,11 @@ def mask_id_number(value: str) -> str:
     return f"{value[:6]}**********{value[-4:]}"
 
 
+def mask_name(value: str) -> str:
+    """王**: the family name stays."""
+    return value[0] + "*" * (len(value) - 1) if value else ""
+
+
 def mask_phone(value: str) -> str:
     """138****1234."""
     value = normalise_phone(value) or value

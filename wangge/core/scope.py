@@ -107,6 +107,14 @@ def scope_for(user: User | Any) -> Scope:
 Actor = Scope
 
 
+def scope_requiring(user: Any, perm: Perm) -> Scope:
+    """The user's scope if it holds `perm` anywhere; otherwise NotFound (pages and API)."""
+    scope = scope_for(user)
+    if not scope.has(perm):
+        raise NotFound()
+    return scope
+
+
 def as_scope(actor: Any) -> Scope:
     return actor if isinstance(actor, Scope) else scope_for(actor)
 

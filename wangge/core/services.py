@@ -17,7 +17,8 @@ from wangge.core.roles import Role
 TOKEN_PREFIX = "wg_"  # noqa: S105 - a prefix, not a secret
 
 
-def _digest(token: str) -> str:
+def secret_digest(token: str) -> str:
+    """SHA-256 of a bearer secret (API tokens, Open311 keys): only this is stored."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -26,7 +27,7 @@ def token_create(*, actor: Any, user: User, name: str) -> tuple[ApiToken, str]:
     """Create a bearer token for `user`. The plain token is returned once and never stored."""
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=name[:64] or "cli", prefix=plain[:10], digest=_digest(plain)
+        user=user, name=name[:64] or "cli", prefix=plain[:10], digest=secret_digest(plain)
     )
     audit_record(
         actor=actor,
@@ -61,7 +62,7 @@ def token_authenticate(plain: str) -> User | None:
         return None
     token = (
         ApiToken.objects.select_related("user")
-        .filter(digest=_digest(plain), revoked_at=None, user__is_active=True)
+        .filter(digest=secret_digest(plain), revoked_at=None, user__is_active=True)
         .first()
     )
     if token is None:

@@ -13,7 +13,7 @@ from ninja.files import UploadedFile
 
 from wangge.core.api import ERRORS, WRITE_ERRORS, ErrorOut, actor
 from wangge.core.errors import NotFound, ValidationFailed
-from wangge.core.personal import mask_phone, reveal
+from wangge.core.personal import mask_name, mask_phone, reveal
 from wangge.core.roles import Perm
 from wangge.events import calendar, intake, selectors, services, workflow
 from wangge.events.models import OPEN_STATUSES, Category, Channel, Event, LimitUnit
@@ -22,10 +22,6 @@ from wangge.events.models import Status as EventStatus
 router = Router(tags=["events"])
 
 CONFLICT_ERRORS: dict[int, Any] = {**WRITE_ERRORS, 409: ErrorOut}
-
-
-def mask_name(name: str) -> str:
-    return (name[0] + "*" * (len(name) - 1)) if name else ""
 
 
 class CategoryOut(Schema):

@@ -46,10 +46,12 @@ class Calendar:
     """Workdays with overrides loaded once; use one instance per computation."""
 
     def __init__(self) -> None:
-        self._overrides = dict(CalendarDay.objects.values_list("date", "is_workday"))
+        self._overrides: dict[dt.date, bool] | None = None  # loaded on first use
         self._periods = office_periods()
 
     def is_workday(self, day: dt.date) -> bool:
+        if self._overrides is None:
+            self._overrides = dict(CalendarDay.objects.values_list("date", "is_workday"))
         if day in self._overrides:
             return bool(self._overrides[day])
         return official_workday(day)

@@ -204,7 +204,10 @@ def event_report(
         event.handle_due_at = event.due_at = cal.add(now, cat.handle_limit, cat.handle_unit)
     else:
         event.due_at = cal.add(now, cat.accept_limit, cat.accept_unit)
-    duplicates = duplicate_candidates(cat.pk, lon, lat, now=now)
+    # Shown to the reporter: only what they may see (the public and Open311 are shown none).
+    duplicates = duplicate_candidates(
+        cat.pk, lon, lat, now=now, scope=None if scope.is_system else scope
+    )
     try:
         with transaction.atomic():
             event.save(force_insert=True)

@@ -20,6 +20,7 @@ from wangge.core.crypto import keyring
 from wangge.core.errors import NotFound, ValidationFailed
 from wangge.core.roles import Perm
 from wangge.core.scope import as_scope
+from wangge.core.services import secret_digest
 from wangge.events.models import (
     CalendarDay,
     Category,
@@ -216,7 +217,7 @@ def open311_key_create(*, actor: Any, name: str) -> tuple[Open311Client, str]:
     plain = "o311_" + secrets.token_urlsafe(24)
     with transaction.atomic():
         client = Open311Client.objects.create(
-            name=name, prefix=plain[:10], digest=hashlib.sha256(plain.encode()).hexdigest()
+            name=name, prefix=plain[:10], digest=secret_digest(plain)
         )
         audit_record(
             actor=actor, action="open311.key_create", object_type="open311_client", object_id=name
@@ -240,8 +241,7 @@ def open311_key_revoke(*, actor: Any, name: str) -> Open311Client:
 def open311_client_for(key: str) -> Open311Client | None:
     if not key:
         return None
-    digest = hashlib.sha256(key.encode()).hexdigest()
-    return Open311Client.objects.filter(digest=digest, revoked_at__isnull=True).first()
+    return Open311Client.objects.filter(digest=secret_digest(key), revoked_at__isnull=True).first()
 
 
 def notifications_read(*, user: Any, ids: list[int] | None = None) -> int:

@@ -22,11 +22,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from wangge.core.errors import NotFound, WanggeError
-from wangge.core.personal import mask_phone, reveal
+from wangge.core.personal import mask_name, mask_phone, reveal
 from wangge.core.roles import Perm
-from wangge.core.scope import Scope, scope_for
+from wangge.core.scope import Scope, scope_requiring
 from wangge.events import calendar, intake, selectors, services, workflow
-from wangge.events.api import mask_name
 from wangge.events.models import Category, Channel, CloseKind, LimitUnit, Status
 
 BOX_LABELS = {
@@ -42,10 +41,7 @@ BOX_LABELS = {
 
 
 def _need(request: HttpRequest, perm: Perm) -> Scope:
-    scope = scope_for(request.user)
-    if not scope.has(perm):
-        raise NotFound()
-    return scope
+    return scope_requiring(request.user, perm)
 
 
 def _boxes(scope: Scope) -> list[str]:
@@ -205,8 +201,12 @@ def act(request: HttpRequest, event_id: int, action: str) -> HttpResponse:
     for name in ("department", "amount", "unit", "passed", "kind", "satisfaction", "into", "note"):
         if p.get(name):
             params[name] = p[name]
+    raw_version = p.get("version", "")
+    if raw_version and not raw_version.isdigit():
+        messages.error(request, _("The page is out of date. Reload it and try again."))
+        return redirect("events:detail", event_id=event_id)
+    version = int(raw_version) if raw_version else None
     try:
-        version = int(p["version"]) if p.get("version") else None
         from django.db import transaction
 
         with transaction.atomic():

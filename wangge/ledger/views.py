@@ -16,7 +16,7 @@ from wangge.core.errors import NotFound, PermissionDenied, ValidationFailed
 from wangge.core.jobs import job_get_for
 from wangge.core.personal import reveal
 from wangge.core.roles import Perm
-from wangge.core.scope import scope_for
+from wangge.core.scope import Scope, scope_for, scope_requiring
 from wangge.ledger import importers, selectors, services
 from wangge.ledger import jobs as ledger_jobs
 from wangge.ledger.columns import (
@@ -28,11 +28,8 @@ from wangge.ledger.columns import (
 )
 
 
-def _need(request: HttpRequest, perm: Perm) -> object:
-    scope = scope_for(request.user)
-    if not scope.has(perm):
-        raise NotFound()
-    return scope
+def _need(request: HttpRequest, perm: Perm) -> Scope:
+    return scope_requiring(request.user, perm)
 
 
 @login_required

@@ -372,3 +372,28 @@ def test_public_reports_per_address_are_limited(
     )
     assert refused.status_code == 200 and 'class="messages"' in refused.content.decode()
     assert not unscoped().filter(title="限流x").exists()
+
+
+def test_duplicate_suggestions_never_cross_the_reporters_scope(report: Any) -> None:
+    from django.utils import timezone
+
+    from wangge.core.models import User
+    from wangge.core.scope import scope_for
+    from wangge.events.intake import duplicate_candidates
+
+    other = report(username="demo-district", grid=OTHER, category="0102")
+    args = (other.category_id, other.lon, other.lat)
+    grid = scope_for(User.objects.get(username="demo-grid"))
+    assert other.pk in [e.pk for e in duplicate_candidates(*args, now=timezone.now())]
+    assert other.pk not in [
+        e.pk for e in duplicate_candidates(*args, now=timezone.now(), scope=grid)
+    ]
+
+
+def test_a_garbled_version_on_the_event_page_is_a_message(client_as: Any, report: Any) -> None:
+    event = report(category="0101")
+    response = client_as("demo-street").post(
+        f"/events/{event.pk}/act/dispatch/", {"version": "abc", "department": "chengguan"}
+    )
+    assert response.status_code == 302
+    assert unscoped().get(pk=event.pk).status == "filed"  # nothing done on a garbled guard

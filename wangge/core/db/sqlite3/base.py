@@ -21,6 +21,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
     _lock_fd: int | None = None
     _locked = False
 
+    def _django(self) -> Any:
+        """Django's own backend methods (private hooks the type stubs do not declare)."""
+        return super()
+
     def _lock_path(self) -> str | None:
         name = str(self.settings_dict.get("NAME") or "")
         if not name or name == ":memory:" or name.startswith("file:"):
@@ -44,26 +48,26 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _start_transaction_under_autocommit(self) -> None:
         self._acquire()
         try:
-            super()._start_transaction_under_autocommit()  # type: ignore[misc]
+            self._django()._start_transaction_under_autocommit()
         except BaseException:
             self._release()
             raise
 
     def _commit(self) -> Any:
         try:
-            return super()._commit()  # type: ignore[misc]
+            return self._django()._commit()
         finally:
             self._release()
 
     def _rollback(self) -> Any:
         try:
-            return super()._rollback()  # type: ignore[misc]
+            return self._django()._rollback()
         finally:
             self._release()
 
     def _close(self) -> Any:
         try:
-            return super()._close()  # type: ignore[misc]
+            return self._django()._close()
         finally:
             self._release()
             if self._lock_fd is not None:
