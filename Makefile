@@ -40,8 +40,10 @@ demo: setup
 serve: setup
 	$(BIN)/wangge serve
 
+# Two sessions: the suite on the small test world, then the demo district's end-to-end tests.
 test: setup
 	$(BIN)/pytest -q -m "not browser and not fuzz" $(PYTEST_ARGS)
+	WANGGE_TEST_WORLD=demo $(BIN)/pytest -q -m "demo" $(PYTEST_ARGS)
 
 test-browser: setup
 	$(BIN)/pytest -q -m browser $(PYTEST_ARGS)

@@ -1,8 +1,11 @@
-"""Shared test fixtures. The demo district (deterministic, built through the real services) is
-the common world: built once per test session; each test runs in a rolled-back transaction."""
+"""Shared test fixtures. The common world is the small test district of `tests/world.py`, built
+by the modules' factories once per test session; each test runs in a rolled-back transaction.
+End-to-end tests of the demo district itself (marker `demo`) run in their own session with
+`WANGGE_TEST_WORLD=demo`, which builds the whole demo instead (`make test` runs both)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,13 +18,31 @@ from wangge.core.models import User
 from wangge.core.scope import Scope
 from wangge.core.services import token_create
 
+DEMO_WORLD = os.environ.get("WANGGE_TEST_WORLD") == "demo"
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    """The demo's end-to-end tests need the demo world, the others the small one: each session
+    runs the tests of its own world only."""
+    keep, drop = [], []
+    for item in items:
+        (keep if (item.get_closest_marker("demo") is not None) == DEMO_WORLD else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
-    from wangge.demo import builder
-
     with django_db_blocker.unblock():
-        builder.build()
+        if DEMO_WORLD:
+            from wangge.demo import builder
+
+            builder.build()
+        else:
+            from tests import world
+
+            world.build()
 
 
 @pytest.fixture

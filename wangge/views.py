@@ -6,9 +6,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from wangge.core.roles import Perm, Role
 from wangge.core.scope import scope_for
-from wangge.regions.selectors import region_counts, region_names_unscoped
+from wangge.core.selectors import abilities, my_grants
+from wangge.events.selectors import home_counts
+from wangge.regions.selectors import region_counts_if_visible, region_names_unscoped
 
 
 @login_required
@@ -16,25 +17,17 @@ def home(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
     names = region_names_unscoped()
     grants = [
-        {
-            "role_label": Role(g.role).label,
-            "region_code": g.region_code,
-            "region_name": names.get(g.region_code, g.region_code),
-            "department": g.department,
-        }
-        for g in scope.grants
+        g | {"region_name": names.get(g["region_code"], g["region_code"])}
+        for g in my_grants(actor=scope)
     ]
-    counts = region_counts(actor=scope) if scope.has(Perm.REGIONS_VIEW) else {}
-    events = None
-    if scope.has(Perm.EVENTS_VIEW):
-        from wangge.events.models import Notification
-        from wangge.events.selectors import event_list
-
-        events = {
-            "todo": event_list(actor=scope, box="todo").count(),
-            "overdue": event_list(actor=scope, box="overdue").count(),
-            "unread": Notification.objects.filter(
-                user_id=scope.user_id or 0, read_at__isnull=True
-            ).count(),
-        }
-    return render(request, "core/home.html", {"grants": grants, "counts": counts, "events": events})
+    return render(
+        request,
+        "core/home.html",
+        {
+            "grants": grants,
+            "counts": region_counts_if_visible(actor=scope),
+            "events": home_counts(actor=scope)
+            if abilities(actor=scope)["can_view_events"]
+            else None,
+        },
+    )

@@ -110,5 +110,6 @@ def reveal_response(*, who: Scope, obj: Any, object_type: str, payload: RevealIn
         object_id=obj.pk,
         field=payload.field,
         reason=payload.reason,
+        codes=obj.scope_codes(),
     )
     return {"field": payload.field, "value": str(getattr(obj, payload.field))}

@@ -5,17 +5,11 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from wangge.core.roles import Perm
 from wangge.core.scope import scope_for
+from wangge.core.selectors import abilities
 
 
 def wangge(request: HttpRequest) -> dict[str, Any]:
-    scope = scope_for(getattr(request, "user", None))
-    return {
-        "wangge_demo": settings.DEMO,
-        "can_view_audit": scope.has(Perm.AUDIT_VIEW),
-        "can_view_regions": scope.has(Perm.REGIONS_VIEW),
-        "can_view_teams": scope.has(Perm.TEAMS_VIEW),
-        "can_view_ledger": scope.has(Perm.LEDGER_VIEW) or scope.has(Perm.THINGS_VIEW),
-        "can_view_events": scope.has(Perm.EVENTS_VIEW),
-    }
+    return {"wangge_demo": settings.DEMO} | abilities(
+        actor=scope_for(getattr(request, "user", None))
+    )

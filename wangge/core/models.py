@@ -1,15 +1,22 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from wangge.core.roles import Role
+from wangge.core.scope import ScopedModel
 
 
 class User(AbstractUser):
     """A person who logs in. What they may see comes only from their grants."""
+
+    scope_exempt: ClassVar[str] = (
+        "accounts: managed by the district administrator and the CLI (users.manage)"
+    )
 
     display_name = models.CharField(_("display name"), max_length=64, blank=True)
 
@@ -23,6 +30,10 @@ class User(AbstractUser):
 
 class Department(models.Model):
     """A functional department (职能部门): 城管, 市场监管 … Reference data used by every module."""
+
+    scope_exempt: ClassVar[str] = (
+        "reference data (a department's code and name), public inside the system"
+    )
 
     code = models.SlugField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=64, unique=True)
@@ -42,6 +53,10 @@ class Grant(models.Model):
     The region is held as its code, not a foreign key, so that `core` does not depend on
     `regions`; `regions.services.grant_create` checks that the region exists.
     """
+
+    scope_exempt: ClassVar[str] = (
+        "who may see what: read only to build a user's own scope, written by users.manage"
+    )
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grants"
@@ -74,6 +89,10 @@ class Grant(models.Model):
 class ApiToken(models.Model):
     """A bearer token for the API. Only its SHA-256 is stored; the token is shown once."""
 
+    scope_exempt: ClassVar[str] = (
+        "a token's digest and owner; created and revoked by the CLI, looked up by digest"
+    )
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
     )
@@ -99,6 +118,10 @@ class AuditEntry(models.Model):
     refuse UPDATE and DELETE. `hash` covers every field and the previous entry's hash, so
     `wangge audit verify` finds an edited, deleted or reordered entry.
     """
+
+    scope_exempt: ClassVar[str] = (
+        "the whole log is readable with audit.view only (core.selectors.audit_list)"
+    )
 
     seq = models.BigIntegerField(unique=True)
     at = models.DateTimeField(db_index=True)
@@ -130,12 +153,16 @@ class JobStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class Job(models.Model):
+class Job(ScopedModel):
     """Background work, claimed from this table by `wangge worker` (no broker needed).
 
     A claim is one conditional UPDATE (`… WHERE status = 'queued'`), so two workers never run
-    the same job and running the worker twice is harmless.
+    the same job and running the worker twice is harmless. A job (and the files it keeps) is
+    its creator's: only they see it.
     """
+
+    scope_code_field: ClassVar[str | None] = None
+    scope_owner_field: ClassVar[str | None] = "created_by"
 
     kind = models.CharField(max_length=64)
     status = models.CharField(

@@ -35,6 +35,22 @@ class Perm(models.TextChoices):
     EVENTS_HANDLE = "events.handle", _("Handle events dispatched to a department")
     EVENTS_VERIFY = "events.verify", _("Verify events on site")
     EVENTS_CONFIGURE = "events.configure", _("Configure event categories and the calendar")
+    # Public permissions: held by no role; a public scope (a resident's page, an Open311
+    # client) is made with exactly the ones it needs (`Scope.public`).
+    EVENTS_PUBLIC_REPORT = "events.public_report", _("File a public report")
+    EVENTS_PUBLIC_READ = "events.public_read", _("Read the public fields of public reports")
+    EVENTS_PUBLIC_TRACK = "events.public_track", _("Follow a report by its tracking code")
+    REGIONS_PUBLIC_OUTLINE = "regions.public_outline", _("See grid names and outlines")
+
+
+PUBLIC_PERMS = frozenset(
+    {
+        Perm.EVENTS_PUBLIC_REPORT,
+        Perm.EVENTS_PUBLIC_READ,
+        Perm.EVENTS_PUBLIC_TRACK,
+        Perm.REGIONS_PUBLIC_OUTLINE,
+    }
+)
 
 
 _FIELD_ROLES = {

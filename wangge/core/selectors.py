@@ -7,10 +7,10 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from wangge.core.errors import NotFound
-from wangge.core.models import AuditEntry
+from wangge.core.errors import NotFound, ValidationFailed
+from wangge.core.models import AuditEntry, Department, User
 from wangge.core.roles import Perm
-from wangge.core.scope import as_scope
+from wangge.core.scope import as_scope, require_any
 
 
 def audit_list(
@@ -43,3 +43,68 @@ def audit_list(
     if until:
         qs = qs.filter(at__lt=until)
     return qs.order_by("-seq")
+
+
+def departments() -> list[Department]:
+    """Every department (reference data, the same for everyone inside the system)."""
+    return list(Department.objects.order_by("code"))
+
+
+def department_names() -> dict[str, str]:
+    return dict(Department.objects.values_list("code", "name"))
+
+
+def department_by_code(code: str | None) -> Department | None:
+    """The department with this code; None for no code; ValidationFailed for an unknown one."""
+    from django.utils.translation import gettext as _
+
+    if not code:
+        return None
+    found = Department.objects.filter(code=code).first()
+    if found is None:
+        raise ValidationFailed(
+            _("Unknown department: %(code)s") % {"code": code},
+            code="unknown_department",
+            details={"department": code},
+        )
+    return found
+
+
+def user_by_username(*, actor: Any, username: str) -> User:
+    """A user account by name, for administrators (and the CLI); NotFound otherwise."""
+    require_any(actor, Perm.USERS_MANAGE)
+    found = User.objects.filter(username=username).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def user_list(*, actor: Any) -> list[User]:
+    require_any(actor, Perm.USERS_MANAGE)
+    return list(User.objects.prefetch_related("grants__department").order_by("username"))
+
+
+def abilities(*, actor: Any) -> dict[str, bool]:
+    """What the header may offer this actor: whether each module exists for them."""
+    scope = as_scope(actor)
+    return {
+        "can_view_audit": scope.has(Perm.AUDIT_VIEW),
+        "can_view_regions": scope.has(Perm.REGIONS_VIEW),
+        "can_view_teams": scope.has(Perm.TEAMS_VIEW),
+        "can_view_ledger": scope.has(Perm.LEDGER_VIEW) or scope.has(Perm.THINGS_VIEW),
+        "can_view_events": scope.has(Perm.EVENTS_VIEW),
+    }
+
+
+def my_grants(*, actor: Any) -> list[dict[str, Any]]:
+    """The actor's own grants, labelled (the start page)."""
+    from wangge.core.roles import Role
+
+    return [
+        {
+            "role_label": Role(g.role).label,
+            "region_code": g.region_code,
+            "department": g.department,
+        }
+        for g in as_scope(actor).grants
+    ]

@@ -12,7 +12,8 @@ from django.utils import timezone
 from wangge.core.audit import audit_record
 from wangge.core.errors import NotFound, ValidationFailed
 from wangge.core.models import ApiToken, Department, Grant, User
-from wangge.core.roles import Role
+from wangge.core.roles import Perm, Role
+from wangge.core.scope import as_scope, require_any
 
 TOKEN_PREFIX = "wg_"  # noqa: S105 - a prefix, not a secret
 
@@ -24,7 +25,9 @@ def secret_digest(token: str) -> str:
 
 @transaction.atomic
 def token_create(*, actor: Any, user: User, name: str) -> tuple[ApiToken, str]:
-    """Create a bearer token for `user`. The plain token is returned once and never stored."""
+    """Create a bearer token for `user`. The plain token is returned once and never stored.
+    An administrator (users.manage) or the system (the CLI) may; anyone else: NotFound."""
+    require_any(actor, Perm.USERS_MANAGE)
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user, name=name[:64] or "cli", prefix=plain[:10], digest=secret_digest(plain)
@@ -41,6 +44,7 @@ def token_create(*, actor: Any, user: User, name: str) -> tuple[ApiToken, str]:
 
 @transaction.atomic
 def token_revoke(*, actor: Any, prefix: str) -> ApiToken:
+    require_any(actor, Perm.USERS_MANAGE)
     token = ApiToken.objects.filter(prefix=prefix, revoked_at=None).first()
     if token is None:
         raise NotFound()
@@ -76,6 +80,7 @@ def token_authenticate(plain: str) -> User | None:
 
 @transaction.atomic
 def user_create(*, actor: Any, username: str, password: str | None, display_name: str = "") -> User:
+    require_any(actor, Perm.USERS_MANAGE)
     if User.objects.filter(username=username).exists():
         raise ValidationFailed(code="duplicate_username", message=f"{username} exists")
     user = User(username=username, display_name=display_name)
@@ -92,7 +97,14 @@ def user_create(*, actor: Any, username: str, password: str | None, display_name
 def grant_create(
     *, actor: Any, user: User, role: Role, region_code: str, department: Department | None = None
 ) -> Grant:
-    """Give `user` a role over a region. The caller checks that the region exists."""
+    """Give `user` a role over a region. The caller checks that the region exists.
+
+    Only an administrator whose own `users.manage` grant covers the region may, and never
+    outside it: a district administrator cannot hand out another district. (The system, i.e.
+    the CLI and the demo builder, may.)"""
+    scope = as_scope(actor)
+    if not scope.holds(Perm.USERS_MANAGE, region_code):
+        raise NotFound()
     if role == Role.DEPARTMENT_OFFICER and department is None:
         raise ValidationFailed(code="department_required")
     grant, created = Grant.objects.get_or_create(

@@ -95,9 +95,9 @@ def build(actor: Scope, *, people: int = 3000, seed: int = 2022) -> dict[str, An
     )
     shapes = {
         code: shapely.from_geojson(g)
-        for code, g in Boundary.objects.filter(valid_to=None, region__level=Level.GRID).values_list(
-            "region__code", "geojson"
-        )
+        for code, g in Boundary.objects.dangerously_unscoped()
+        .filter(valid_to=None, region__level=Level.GRID)
+        .values_list("region__code", "geojson")
     }
     per_grid = max(1, people // len(grids))
     addresses, people_rows, org_rows, thing_rows = [], [], [], []

@@ -281,19 +281,10 @@ def event_detail(request: HttpRequest, event_id: int) -> Any:
     event = selectors.event_get(actor=who, event_id=event_id)
     return {
         "event": event,
-        "actions": selectors.event_timeline(event),
-        "photos": list(event.photos.all()),
+        "actions": selectors.event_timeline(actor=who, event=event),
+        "photos": selectors.event_photos(actor=who, event=event),
         "allowed_actions": workflow.allowed_actions(who, event),
-        "duplicates": intake.duplicate_candidates(
-            event.category_id,
-            event.lon,
-            event.lat,
-            now=event.created_at,
-            exclude=event.pk,
-            scope=who,
-        )
-        if event.is_open
-        else [],
+        "duplicates": selectors.event_duplicates(actor=who, event=event),
     }
 
 
@@ -382,10 +373,9 @@ def event_photos_add(
     summary="One photo (image bytes)",
 )
 def event_photo(request: HttpRequest, event_id: int, photo_id: int) -> HttpResponse:
-    event = selectors.event_get(actor=actor(request), event_id=event_id)
-    photo = event.photos.filter(pk=photo_id).first()
-    if photo is None:
-        raise NotFound()
+    who = actor(request)
+    event = selectors.event_get(actor=who, event_id=event_id)
+    photo = selectors.event_photo_get(actor=who, event=event, photo_id=photo_id)
     response = HttpResponse(services.photo_read(photo), content_type=photo.content_type)
     response["Cache-Control"] = "private, max-age=3600"
     return response
@@ -415,6 +405,8 @@ def event_reveal(request: HttpRequest, event_id: int, payload: RevealReporterIn)
         object_id=event.pk,
         field=payload.field,
         reason=payload.reason,
+        codes=[event.grid_code],
+        department=event.department_code,
     )
     return {"field": payload.field, "value": str(getattr(event, payload.field))}
 
@@ -529,7 +521,7 @@ def notification_list(request: HttpRequest, unread: bool = False, limit: int = 5
     if not actor(request).has(Perm.EVENTS_VIEW):
         raise NotFound()
     limit = max(1, min(limit, 500))
-    return list(selectors.notifications(user=request.user, unread_only=unread)[:limit])
+    return list(selectors.notifications(actor=actor(request), unread_only=unread)[:limit])
 
 
 class ReadIn(Schema):
@@ -546,7 +538,7 @@ class CountOut(Schema):
 def notification_read(request: HttpRequest, payload: ReadIn) -> Any:
     if not actor(request).has(Perm.EVENTS_VIEW):
         raise NotFound()
-    return {"count": services.notifications_read(user=request.user, ids=payload.ids)}
+    return {"count": services.notifications_read(actor=actor(request), ids=payload.ids)}
 
 
 class CalendarDayOut(Schema):

@@ -152,11 +152,8 @@ def event_report(
         if existing is not None:
             return Intake(existing, False, [])
     channel = Channel(report.channel)
-    if scope.user_id is not None and not scope.is_system and not scope.has(Perm.EVENTS_REPORT):
-        raise NotFound()
-    cat = category_for_report(
-        report.category, public_only=channel in {Channel.RESIDENT, Channel.OPEN311}
-    )
+    _check_channel(scope, channel)
+    cat = category_for_report(report.category, public_only=channel in _PUBLIC_INTAKE)
     title = (report.title or "").strip() or cat.name
     if len(title) > 100:
         raise ValidationFailed(
@@ -167,14 +164,7 @@ def event_report(
             _("The description is too long (at most 4,000 characters)."), code="too_long"
         )
     grid_code, lon, lat = place(report)
-    if (
-        scope.user_id is not None
-        and not scope.is_system
-        and not scope.covers(grid_code, Perm.EVENTS_REPORT)
-    ):
-        raise ValidationFailed(
-            _("The location is outside your area."), code="outside_scope", details={"field": "lon"}
-        )
+    _check_place(scope, channel, grid_code)
     direct = channel in _DIRECT
     cal = Calendar()
     tier = report.tier if report.tier is not None else _tier_of(scope, channel)
@@ -205,8 +195,10 @@ def event_report(
     else:
         event.due_at = cal.add(now, cat.accept_limit, cat.accept_unit)
     # Shown to the reporter: only what they may see (the public and Open311 are shown none).
-    duplicates = duplicate_candidates(
-        cat.pk, lon, lat, now=now, scope=None if scope.is_system else scope
+    duplicates = (
+        duplicate_candidates_unscoped(cat.pk, lon, lat, now=now)
+        if scope.is_system
+        else duplicate_candidates(actor=scope, category_id=cat.pk, lon=lon, lat=lat, now=now)
     )
     try:
         with transaction.atomic():
@@ -245,6 +237,50 @@ def event_report(
     return Intake(event, True, duplicates)
 
 
+_PUBLIC_INTAKE = {Channel.RESIDENT, Channel.OPEN311}
+
+
+def _check_channel(scope: Scope, channel: Channel) -> None:
+    """Who may report through which channel. The public files only public reports; staff
+    report with `events.report`, never as the public."""
+    if scope.is_system:
+        return
+    if scope.is_public:
+        if channel not in _PUBLIC_INTAKE or not scope.has(Perm.EVENTS_PUBLIC_REPORT):
+            raise NotFound()
+        return
+    if not scope.has(Perm.EVENTS_REPORT):
+        raise NotFound()
+    if channel in _PUBLIC_INTAKE:
+        raise ValidationFailed(
+            _("Staff report through the patrol, hotline or petition channels."),
+            code="not_allowed",
+            details={"channel": str(channel)},
+        )
+    if channel == Channel.ASSIGNED and not scope.has(Perm.EVENTS_COMMAND):
+        raise ValidationFailed(
+            _("Only a command centre may assign an event from above."),
+            code="not_allowed",
+            details={"channel": str(channel)},
+        )
+
+
+def _check_place(scope: Scope, channel: Channel, grid_code: str) -> None:
+    """The grant that covers the event's grid decides (not some grant held elsewhere)."""
+    if scope.is_system or scope.is_public:
+        return
+    if not scope.holds(Perm.EVENTS_REPORT, grid_code):
+        raise ValidationFailed(
+            _("The location is outside your area."), code="outside_scope", details={"field": "lon"}
+        )
+    if channel == Channel.ASSIGNED and not scope.holds(Perm.EVENTS_COMMAND, grid_code):
+        raise ValidationFailed(
+            _("Only a command centre may assign an event from above."),
+            code="not_allowed",
+            details={"channel": str(channel)},
+        )
+
+
 _TIER_BY_LENGTH = {6: Tier.DISTRICT, 9: Tier.STREET, 12: Tier.COMMUNITY}
 
 
@@ -263,16 +299,39 @@ def _by_key(intake_key: str) -> Event | None:
 
 
 def duplicate_candidates(
+    *,
+    actor: Any,
+    category_id: int,
+    lon: float | None,
+    lat: float | None,
+    now: dt.datetime,
+    exclude: int | None = None,
+) -> list[Event]:
+    """Events the actor may see of the same category within WANGGE_EVENTS_DUPLICATE_METRES of
+    the point in the last WANGGE_EVENTS_DUPLICATE_DAYS days, open (or pending), nearest first.
+    The public sees none."""
+    scope = as_scope(actor)
+    if scope.is_public:
+        return []
+    return _duplicates(scope, category_id, lon, lat, now=now, exclude=exclude)
+
+
+def duplicate_candidates_unscoped(
+    category_id: int, lon: float | None, lat: float | None, *, now: dt.datetime
+) -> list[Event]:
+    """The same, for the system (the demo builder, the worker)."""
+    return _duplicates(None, category_id, lon, lat, now=now, exclude=None)
+
+
+def _duplicates(
+    scope: Scope | None,
     category_id: int,
     lon: float | None,
     lat: float | None,
     *,
     now: dt.datetime,
-    exclude: int | None = None,
-    scope: Scope | None = None,
+    exclude: int | None,
 ) -> list[Event]:
-    """Events of the same category within WANGGE_EVENTS_DUPLICATE_METRES of the point in the
-    last WANGGE_EVENTS_DUPLICATE_DAYS days, open (or pending), nearest first."""
     if lon is None or lat is None:
         return []
     metres = float(settings.EVENTS_DUPLICATE_METRES)
@@ -286,7 +345,7 @@ def duplicate_candidates(
         status__in=list(OPEN_STATUSES),
         created_at__gte=now - dt.timedelta(days=settings.EVENTS_DUPLICATE_DAYS),
     )
-    qs = qs.visible_to(scope, Perm.EVENTS_VIEW) if scope else qs.dangerously_unscoped()
+    qs = qs.visible_to(scope, Perm.EVENTS_VIEW) if scope is not None else qs.dangerously_unscoped()
     if exclude:
         qs = qs.exclude(pk=exclude)
     found = []
@@ -308,19 +367,3 @@ def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * r * math.asin(math.sqrt(a))
-
-
-def event_by_tracking_code(code: str) -> Event:
-    """The public tracking page: an event by its tracking code, or NotFound."""
-    code = (code or "").strip().upper()
-    if not code or len(code) > 16:
-        raise NotFound()
-    event = (
-        Event.objects.dangerously_unscoped()
-        .select_related("category")
-        .filter(tracking_code=code)
-        .first()
-    )
-    if event is None:
-        raise NotFound()
-    return event

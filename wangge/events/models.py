@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wangge.core.crypto import EncryptedField
 from wangge.core.models import Department
+from wangge.core.roles import Perm
 from wangge.core.scope import ScopedModel
 
 
@@ -27,6 +28,10 @@ class Category(models.Model):
     Only minor categories are reported against; they name the responsible department, whether
     the grid may resolve the matter itself (小事不出网格) and a time limit per stage.
     """
+
+    scope_exempt: ClassVar[str] = (
+        "configuration: the category tree, the same for the whole district"
+    )
 
     code = models.CharField(_("code"), max_length=16, unique=True)
     name = models.CharField(_("name"), max_length=64)
@@ -73,6 +78,8 @@ class Category(models.Model):
 class CalendarDay(models.Model):
     """An administrator's override of one date (a local holiday, a day worked in a flood…)."""
 
+    scope_exempt: ClassVar[str] = "configuration: the working calendar"
+
     date = models.DateField(unique=True)
     is_workday = models.BooleanField()
     note = models.CharField(max_length=100, blank=True)
@@ -96,6 +103,26 @@ class Channel(models.TextChoices):
     ASSIGNED = "assigned", _("Assigned from above")
     VIDEO = "video", _("Video")
     PETITION = "petition", _("Petition")
+
+
+# Reports that came from the public: the only events the public may read or track.
+PUBLIC_CHANNELS = (Channel.RESIDENT, Channel.HOTLINE, Channel.OPEN311)
+
+# What the public sees of an event's log: the steps, never who or why inside the administration.
+PUBLIC_ACTIONS = (
+    "intake",
+    "report",
+    "accept",
+    "reject",
+    "dispatch",
+    "assign",
+    "self_resolve",
+    "verify",
+    "close",
+    "close_special",
+    "merge",
+)
+_PUBLIC_READS = (Perm.EVENTS_PUBLIC_READ, Perm.EVENTS_PUBLIC_TRACK)
 
 
 class Status(models.TextChoices):
@@ -229,6 +256,12 @@ class Event(ScopedModel):
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
 
+    @classmethod
+    def scope_public_q(cls, perm: Perm) -> Q | None:
+        if perm not in _PUBLIC_READS:
+            return None
+        return Q(channel__in=PUBLIC_CHANNELS, category__public=True)
+
     @property
     def number(self) -> str:
         """The case number people read out on the phone: SJ + date + id."""
@@ -239,8 +272,12 @@ class Event(ScopedModel):
         return self.status in OPEN_STATUSES
 
 
-class EventAction(models.Model):
-    """One line of an event's log: who did what, when, from which status to which, and why."""
+class EventAction(ScopedModel):
+    """One line of an event's log: who did what, when, from which status to which, and why.
+    Scoped through its event; the public follows only the public steps of public reports."""
+
+    scope_code_field: ClassVar[str | None] = "event__grid_code"
+    scope_department_field: ClassVar[str | None] = "event__department_code"
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="actions")
     at = models.DateTimeField()
@@ -263,9 +300,23 @@ class EventAction(models.Model):
     def __str__(self) -> str:
         return f"{self.event_id} {self.action}"
 
+    @classmethod
+    def scope_public_q(cls, perm: Perm) -> Q | None:
+        if perm != Perm.EVENTS_PUBLIC_TRACK:
+            return None
+        return Q(
+            action__in=PUBLIC_ACTIONS,
+            event__channel__in=PUBLIC_CHANNELS,
+            event__category__public=True,
+        )
 
-class EventPhoto(models.Model):
-    """A photo taken at intake or when handling; the file lives under the data dir."""
+
+class EventPhoto(ScopedModel):
+    """A photo taken at intake or when handling; the file lives under the data dir. Scoped
+    through its event (never public: faces and doorways)."""
+
+    scope_code_field: ClassVar[str | None] = "event__grid_code"
+    scope_department_field: ClassVar[str | None] = "event__department_code"
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="photos")
     stage = models.CharField(max_length=16)  # report | handle | verify
@@ -283,7 +334,12 @@ class EventPhoto(models.Model):
         return self.path
 
 
-class Notification(models.Model):
+class Notification(ScopedModel):
+    """An in-app message to one user: only that user reads it."""
+
+    scope_code_field: ClassVar[str | None] = None
+    scope_owner_field: ClassVar[str | None] = "user"
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
@@ -304,6 +360,8 @@ class Notification(models.Model):
 class Open311Client(models.Model):
     """An Open311 client (a WeChat mini-program, the 12345 platform…). Only the key's SHA-256
     is stored; the key is printed once by `wangge open311 keys create NAME`."""
+
+    scope_exempt: ClassVar[str] = "a client's name and key digest; managed by the CLI"
 
     name = models.CharField(max_length=64, unique=True)
     prefix = models.CharField(max_length=12)

@@ -34,8 +34,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from wangge.core.errors import NotFound, WanggeError
 from wangge.core.models import Department
-from wangge.core.scope import Scope
-from wangge.events import intake, services
+from wangge.core.roles import Perm
+from wangge.events import intake, selectors, services
 from wangge.events.models import (
     FINAL_STATUSES,
     OPEN_STATUSES,
@@ -45,6 +45,7 @@ from wangge.events.models import (
     Event,
     Status,
 )
+from wangge.events.public import OPEN311_READER, open311_client_scope
 
 log = logging.getLogger(__name__)
 
@@ -217,13 +218,8 @@ def public_events() -> QuerySet[Event]:
     """Events anyone may read through Open311: reports that came from the public (residents,
     the hotline, Open311 clients) in public categories. The administration's own work (patrol
     findings, assignments, petitions) is not published."""
-    return (
-        Event.objects.dangerously_unscoped()
-        .filter(
-            category__public=True,
-            channel__in=[Channel.RESIDENT, Channel.HOTLINE, Channel.OPEN311],
-        )
-        .select_related("category", "category__department")
+    return Event.objects.visible_to(OPEN311_READER, Perm.EVENTS_PUBLIC_READ).select_related(
+        "category", "category__department"
     )
 
 
@@ -393,7 +389,7 @@ def create(request: HttpRequest) -> intake.Intake:
         channel=Channel.OPEN311,
     )
     return intake.event_report(
-        Scope.system(f"open311:{client.name}"),
+        open311_client_scope(client.name),
         report,
         idempotency_key=request.headers.get("Idempotency-Key", ""),
         key_owner=f"open311:{client.name}",
@@ -432,10 +428,10 @@ def request_detail(request: HttpRequest, request_id: str, fmt: str) -> HttpRespo
 @endpoint("GET")
 def token_detail(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
     try:
-        event = intake.event_by_tracking_code(token)
+        event = selectors.event_by_tracking_code(actor=OPEN311_READER, code=token)
     except NotFound:
         event = None
-    if event is None or not event.category.public:
+    if event is None:
         raise NotFound(_("No such token."))
     body = [{"service_request_id": str(event.pk), "token": event.tracking_code}]
     return render(fmt, "service_requests", body)

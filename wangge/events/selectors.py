@@ -10,12 +10,13 @@ from django.db.models.functions import Substr
 
 from wangge.core.errors import NotFound, ValidationFailed
 from wangge.core.roles import Perm
-from wangge.core.scope import access, as_scope
+from wangge.core.scope import access, as_scope, require_any
 from wangge.events.models import (
     OPEN_STATUSES,
     Category,
     Event,
     EventAction,
+    EventPhoto,
     Notification,
     Status,
 )
@@ -99,8 +100,50 @@ def event_get(*, actor: Any, event_id: int) -> Event:
     )
 
 
-def event_timeline(event: Event) -> list[EventAction]:
-    return list(EventAction.objects.filter(event=event).select_related("actor"))
+def event_by_tracking_code(*, actor: Any, code: str) -> Event:
+    """A report by its tracking code, for the public tracking page (public reports only)."""
+    code = (code or "").strip().upper()
+    if not code or len(code) > 16:
+        raise NotFound()
+    return access(
+        Event.objects.select_related("category"),
+        actor,
+        Perm.EVENTS_PUBLIC_TRACK,
+        tracking_code=code,
+    )
+
+
+def event_duplicates(*, actor: Any, event: Event) -> list[Event]:
+    """Open events the actor may see that look like this one (same category, nearby)."""
+    from wangge.events.intake import duplicate_candidates
+
+    if not event.is_open:
+        return []
+    return duplicate_candidates(
+        actor=actor,
+        category_id=event.category_id,
+        lon=event.lon,
+        lat=event.lat,
+        now=event.created_at,
+        exclude=event.pk,
+    )
+
+
+def event_timeline(*, actor: Any, event: Event) -> list[EventAction]:
+    """The log of an event the actor fetched in scope (the public: its public steps only)."""
+    scope = as_scope(actor)
+    perm = Perm.EVENTS_PUBLIC_TRACK if scope.is_public else Perm.EVENTS_VIEW
+    return list(
+        EventAction.objects.visible_to(scope, perm).filter(event=event).select_related("actor")
+    )
+
+
+def event_photos(*, actor: Any, event: Event) -> list[EventPhoto]:
+    return list(EventPhoto.objects.visible_to(actor, Perm.EVENTS_VIEW).filter(event=event))
+
+
+def event_photo_get(*, actor: Any, event: Event, photo_id: int) -> EventPhoto:
+    return access(EventPhoto.objects.filter(event=event), actor, Perm.EVENTS_VIEW, pk=photo_id)
 
 
 def categories(*, public_only: bool = False) -> list[Category]:
@@ -110,9 +153,28 @@ def categories(*, public_only: bool = False) -> list[Category]:
     return list(qs.order_by("parent__sort", "parent__code", "sort", "code"))
 
 
-def notifications(*, user: Any, unread_only: bool = False) -> QuerySet[Notification]:
-    qs = Notification.objects.filter(user=user).select_related("event")
+def notifications(*, actor: Any, unread_only: bool = False) -> QuerySet[Notification]:
+    """The actor's own notifications (nobody reads another's)."""
+    scope = require_any(actor, Perm.EVENTS_VIEW)
+    qs = Notification.objects.visible_to(scope, Perm.EVENTS_VIEW).select_related("event")
     return qs.filter(read_at__isnull=True) if unread_only else qs
+
+
+def home_counts(*, actor: Any) -> dict[str, int]:
+    """The start page's events card: what waits for me, what is overdue, unread messages."""
+    return {
+        "todo": event_list(actor=actor, box="todo").count(),
+        "overdue": event_list(actor=actor, box="overdue").count(),
+        "unread": unread_count(actor=actor),
+    }
+
+
+def unread_count(*, actor: Any) -> int:
+    """The unread-notification count in the header (0 for anyone without events)."""
+    scope = as_scope(actor)
+    if not scope.has(Perm.EVENTS_VIEW) or scope.user_id is None:
+        return 0
+    return notifications(actor=scope, unread_only=True).count()
 
 
 # --- indicators -------------------------------------------------------------------------------

@@ -24,9 +24,10 @@ from django.views.decorators.http import require_POST
 from wangge.core.errors import NotFound, WanggeError
 from wangge.core.personal import mask_name, mask_phone, reveal
 from wangge.core.roles import Perm
-from wangge.core.scope import Scope, scope_requiring
+from wangge.core.scope import Scope, scope_for, scope_requiring
 from wangge.events import calendar, intake, selectors, services, workflow
 from wangge.events.models import Category, Channel, CloseKind, LimitUnit, Status
+from wangge.events.public import RESIDENT
 
 BOX_LABELS = {
     "todo": gettext_lazy("To do"),
@@ -113,28 +114,12 @@ def detail(request: HttpRequest, event_id: int) -> HttpResponse:
     scope = _need(request, Perm.EVENTS_VIEW)
     event = selectors.event_get(actor=scope, event_id=event_id)
     from wangge.core.models import Department
-    from wangge.regions.selectors import boundary_current, region_ancestors, region_get
+    from wangge.regions.selectors import boundary_current_geojson, region_path_names
 
-    try:
-        grid = region_get(actor=scope, code=event.grid_code)
-        place = [r.name for r in region_ancestors(grid)] + [grid.name]
-        current = boundary_current(grid)
-        boundary = current.geojson if current else "null"
-    except NotFound:  # a grant without regions.view: the event's own point is enough
-        place, boundary = [event.grid_code], "null"
+    place = region_path_names(actor=scope, code=event.grid_code)
+    boundary = boundary_current_geojson(actor=scope, code=event.grid_code) or "null"
     allowed = workflow.allowed_actions(scope, event)
-    duplicates = (
-        intake.duplicate_candidates(
-            event.category_id,
-            event.lon,
-            event.lat,
-            now=event.created_at,
-            exclude=event.pk,
-            scope=scope,
-        )
-        if event.is_open
-        else []
-    )
+    duplicates = selectors.event_duplicates(actor=scope, event=event)
     return render(
         request,
         "events/detail.html",
@@ -142,8 +127,8 @@ def detail(request: HttpRequest, event_id: int) -> HttpResponse:
             "event": event,
             "place": place,
             "boundary": boundary,
-            "actions": _labelled(selectors.event_timeline(event)),
-            "photos": list(event.photos.all()),
+            "actions": _labelled(selectors.event_timeline(actor=scope, event=event)),
+            "photos": selectors.event_photos(actor=scope, event=event),
             "allowed": [
                 (a, workflow.RULES[a].label, _ACTION_FIELDS.get(a, []), workflow.RULES[a].reason)
                 for a in allowed
@@ -248,6 +233,8 @@ def reporter_reveal(request: HttpRequest, event_id: int) -> HttpResponse:
             object_id=event.pk,
             field=field,
             reason=request.POST.get("reason", ""),
+            codes=[event.grid_code],
+            department=event.department_code,
         )
     except WanggeError as exc:
         messages.error(request, exc.message)
@@ -367,9 +354,6 @@ def hotline(request: HttpRequest) -> HttpResponse:
     )
 
 
-PUBLIC = Scope.system("resident")
-
-
 def _public_reports_last_hour() -> int:
     """Reports from this address in the last hour (from the audit log, which records it)."""
     from wangge.core.context import current
@@ -395,14 +379,14 @@ def public_report(request: HttpRequest) -> HttpResponse:
     elif request.method == "POST":
         try:
             result = intake.event_report(
-                PUBLIC,
+                RESIDENT,
                 _report_from_post(request, Channel.RESIDENT),
                 idempotency_key=request.POST.get("idempotency_key", ""),
                 key_owner="public",
             )
             files = [f.read() for f in request.FILES.getlist("photos")]
             if files and result.created:
-                services.photos_add(actor=PUBLIC, event=result.event, files=files, stage="report")
+                services.photos_add(actor=RESIDENT, event=result.event, files=files, stage="report")
         except WanggeError as exc:
             messages.error(request, exc.message)
         else:
@@ -440,22 +424,6 @@ def _public_track_url() -> str:
     return reverse("events:public_track")
 
 
-# What a resident sees of the log: the steps, never who or why inside the administration.
-PUBLIC_ACTIONS = {
-    "intake",
-    "report",
-    "accept",
-    "reject",
-    "dispatch",
-    "assign",
-    "self_resolve",
-    "verify",
-    "close",
-    "close_special",
-    "merge",
-}
-
-
 def public_track(request: HttpRequest) -> HttpResponse:
     """Status of a report by its tracking code: no names, no internal notes."""
     code = request.GET.get("code", "").strip()
@@ -463,13 +431,11 @@ def public_track(request: HttpRequest) -> HttpResponse:
     steps: list[Any] = []
     if code:
         try:
-            event = intake.event_by_tracking_code(code)
+            event = selectors.event_by_tracking_code(actor=RESIDENT, code=code)
         except NotFound:
             messages.error(request, _("No report has this tracking code."))
         else:
-            steps = _labelled(
-                [a for a in selectors.event_timeline(event) if a.action in PUBLIC_ACTIONS]
-            )
+            steps = _labelled(selectors.event_timeline(actor=RESIDENT, event=event))
     return render(
         request,
         "events/public_track.html",
@@ -610,9 +576,9 @@ def events_map(request: HttpRequest) -> HttpResponse:
 def notifications(request: HttpRequest) -> HttpResponse:
     _need(request, Perm.EVENTS_VIEW)
     if request.method == "POST":
-        services.notifications_read(user=request.user)
+        services.notifications_read(actor=scope_for(request.user))
         return redirect("events:notifications")
-    items = selectors.notifications(user=request.user)[:200]
+    items = selectors.notifications(actor=scope_for(request.user))[:200]
     return render(request, "events/notifications.html", {"items": items})
 
 

@@ -190,7 +190,7 @@ class SensitiveTag(ScopedModel):
     """A special-group tag (特殊人群). Stored encrypted, in its own table, readable only with
     `ledger.sensitive`: to other roles the tag does not exist."""
 
-    scope_code_field: ClassVar[str] = "grid_code"
+    scope_code_field: ClassVar[str | None] = "grid_code"
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="sensitive_tags")
     grid_code = models.CharField(max_length=15, db_index=True)
@@ -260,6 +260,10 @@ class ThingState(models.TextChoices):
 
 class Thing(ScopedModel):
     """部件 and facilities. Code: area (6) + major (2) + minor (2 or 3) + sequence (6)."""
+
+    # Components are no one's personal data, and departments (城管 above all) maintain them
+    # district-wide: a department grant sees the things of its whole region.
+    scope_department_sees_all: ClassVar[bool] = True
 
     code = models.CharField(_("code"), max_length=17, unique=True)
     name = models.CharField(_("name"), max_length=100)

@@ -113,6 +113,7 @@ def person_reveal(request: HttpRequest, person_id: int) -> HttpResponse:
             object_id=found.pk,
             field=field,
             reason=request.POST.get("reason", ""),
+            codes=[found.grid_code],
         )
     except (PermissionDenied, ValidationFailed) as exc:
         messages.error(request, exc.message)

@@ -8,11 +8,9 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from wangge.core.api import ERRORS, actor
-from wangge.core.errors import NotFound, ValidationFailed
+from wangge.core.errors import ValidationFailed
 from wangge.core.geo import Crs
-from wangge.core.roles import Perm
 from wangge.regions import selectors
-from wangge.regions.locate import grid_index
 
 router = Router(tags=["regions"])
 
@@ -75,7 +73,7 @@ class RegionDetailOut(RegionOut):
 def region_detail(request: HttpRequest, code: str) -> Any:
     who = actor(request)
     region = selectors.region_get(actor=who, code=code)
-    boundary = selectors.boundary_current(region)
+    boundary = selectors.boundary_current(actor=who, region=region)
     is_grid = region.level == "grid"
     return {
         "code": region.code,
@@ -85,9 +83,7 @@ def region_detail(request: HttpRequest, code: str) -> Any:
         "parent": region.parent.code if region.parent else None,
         "area_m2": boundary.area_m2 if boundary else None,
         "boundary": json.loads(boundary.geojson) if boundary else None,
-        "ancestors": [
-            a for a in selectors.region_ancestors(region) if who.covers(a.code, Perm.REGIONS_VIEW)
-        ],
+        "ancestors": selectors.region_ancestors(actor=who, region=region),
         "children": list(selectors.region_list(actor=who, parent_code=region.code)),
         "neighbours": selectors.neighbours(actor=who, grid=region) if is_grid else [],
         "crosswalk": [
@@ -99,7 +95,7 @@ def region_detail(request: HttpRequest, code: str) -> Any:
             }
             for c in (selectors.crosswalk_for_grid(actor=who, grid=region) if is_grid else [])
         ],
-        "boundary_versions": len(selectors.boundary_history(region)),
+        "boundary_versions": len(selectors.boundary_history(actor=who, region=region)),
     }
 
 
@@ -127,12 +123,8 @@ def locate(
     crs: Crs = Crs.WGS84,
 ) -> Any:
     who = actor(request)
-    index = grid_index()
-    codes = index.codes_for(index.locate([lon], [lat], crs))
-    if codes[0] is None:
-        raise NotFound(_("This point lies outside every grid."), code="outside_grids")
-    grid = selectors.region_get(actor=who, code=codes[0])
-    parents = {r.code: r for r in selectors.region_ancestors(grid)}
+    grid = selectors.locate_point(actor=who, lon=lon, lat=lat, crs=crs)
+    parents = {r.code: r for r in selectors.region_ancestors(actor=who, region=grid)}
     return {
         "lon": lon,
         "lat": lat,
@@ -190,9 +182,7 @@ class LayerOut(Schema):
 
 @router.get("/layers", response={200: list[LayerOut], **ERRORS}, summary="Department layers")
 def layers(request: HttpRequest) -> Any:
-    if not actor(request).has(Perm.REGIONS_VIEW):
-        raise NotFound()
-    return list(selectors.layer_list())
+    return list(selectors.layer_list(actor=actor(request)))
 
 
 class StraddleOut(Schema):
@@ -208,7 +198,5 @@ class StraddleOut(Schema):
 )
 def straddling(request: HttpRequest, slug: str, threshold: float = Query(0.95, gt=0, le=1)) -> Any:
     who = actor(request)
-    if not who.has(Perm.REGIONS_VIEW):
-        raise NotFound()
-    layer = selectors.layer_get(slug)
+    layer = selectors.layer_get(actor=who, slug=slug)
     return selectors.straddling_grids(actor=who, layer=layer, threshold=threshold)

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from wangge.core.models import Department
+from wangge.core.roles import Perm
 from wangge.core.scope import ScopedModel
 
 
@@ -41,7 +42,9 @@ class GridKind(models.TextChoices):
 class Region(ScopedModel):
     """A node of the tree. The code is the identity; a restructure closes codes, never reuses."""
 
-    scope_code_field: ClassVar[str] = "code"
+    scope_code_field: ClassVar[str | None] = "code"
+    # Department officers work district-wide on the same map: they see the regions of their grant.
+    scope_department_sees_all: ClassVar[bool] = True
 
     code = models.CharField(_("code"), max_length=15, unique=True)
     name = models.CharField(_("name"), max_length=100)
@@ -71,9 +74,19 @@ class Region(ScopedModel):
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
 
+    @classmethod
+    def scope_public_q(cls, perm: Perm) -> Q | None:
+        # Grid names and outlines are posted publicly (滨州 regulation); nothing else is.
+        if perm != Perm.REGIONS_PUBLIC_OUTLINE:
+            return None
+        return Q(valid_to=None)
 
-class Boundary(models.Model):
+
+class Boundary(ScopedModel):
     """One version of a region's boundary. At most one current (valid_to is null) per region."""
+
+    scope_code_field: ClassVar[str | None] = "region__code"
+    scope_department_sees_all: ClassVar[bool] = True
 
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="boundaries")
     geojson = models.TextField(_("boundary (GeoJSON)"))
@@ -100,9 +113,19 @@ class Boundary(models.Model):
     def __str__(self) -> str:
         return f"{self.region_id} {self.valid_from:%Y-%m-%d}"
 
+    @classmethod
+    def scope_public_q(cls, perm: Perm) -> Q | None:
+        if perm != Perm.REGIONS_PUBLIC_OUTLINE:
+            return None
+        return Q(valid_to=None, region__level=Level.GRID, region__valid_to=None)
+
 
 class Layer(models.Model):
     """A department's own legacy grid layer (党建, 城管 …), kept beside the unified grids."""
+
+    scope_exempt: ClassVar[str] = (
+        "a layer's name and department only; its grids (DepartmentGrid) are scoped"
+    )
 
     slug = models.SlugField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=64)
@@ -122,7 +145,8 @@ class Layer(models.Model):
 class DepartmentGrid(ScopedModel):
     """A grid of a department layer. `region_code` is the unified grid holding most of it."""
 
-    scope_code_field: ClassVar[str] = "region_code"
+    scope_code_field: ClassVar[str | None] = "region_code"
+    scope_department_sees_all: ClassVar[bool] = True
 
     layer = models.ForeignKey(Layer, on_delete=models.PROTECT, related_name="grids")
     code = models.CharField(_("code"), max_length=32)
@@ -151,8 +175,11 @@ class DepartmentGrid(ScopedModel):
         return f"{self.layer.name} {self.code}"
 
 
-class Crosswalk(models.Model):
+class Crosswalk(ScopedModel):
     """How much of a department grid lies in each unified grid (shares of its area)."""
+
+    scope_code_field: ClassVar[str | None] = "grid__code"
+    scope_department_sees_all: ClassVar[bool] = True
 
     department_grid = models.ForeignKey(
         DepartmentGrid, on_delete=models.CASCADE, related_name="crosswalk"
@@ -173,6 +200,8 @@ class Crosswalk(models.Model):
 
 class BoundaryRevision(models.Model):
     """A counter bumped whenever current boundaries change; the locate index compares it."""
+
+    scope_exempt: ClassVar[str] = "a counter, no region data"
 
     key = models.CharField(max_length=16, unique=True, default="grids")
     revision = models.BigIntegerField(default=0)

@@ -5,18 +5,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from wangge.core.errors import NotFound
 from wangge.core.roles import Perm
-from wangge.core.scope import access, as_scope
+from wangge.core.scope import Scope, access, as_scope, require_any
 from wangge.regions.models import Boundary, Crosswalk, DepartmentGrid, Layer, Level, Region
+
+
+def regions_visible(*, actor: Any) -> Scope:
+    """The actor's scope if regions exist for them at all; NotFound otherwise."""
+    return require_any(actor, Perm.REGIONS_VIEW)
 
 
 def region_list(
     *, actor: Any, level: str | None = None, parent_code: str | None = None, q: str = ""
 ) -> QuerySet[Region]:
-    qs = Region.objects.visible_to(actor, Perm.REGIONS_VIEW).filter(valid_to=None)
+    qs = Region.objects.visible_to(regions_visible(actor=actor), Perm.REGIONS_VIEW).filter(
+        valid_to=None
+    )
     if level:
         qs = qs.filter(level=level)
     if parent_code:
@@ -36,18 +43,31 @@ def region_get(*, actor: Any, code: str) -> Region:
     )
 
 
-def region_ancestors(region: Region) -> list[Region]:
+def region_ancestors(*, actor: Any, region: Region) -> list[Region]:
+    """The visible ancestors of a region the actor fetched in scope, top first."""
+    scope = as_scope(actor)
     chain = []
     node = region.parent
     while node is not None:
-        chain.append(node)
+        if scope.holds_for(Perm.REGIONS_VIEW, node):
+            chain.append(node)
         node = node.parent
     return list(reversed(chain))
 
 
+def region_path_names(*, actor: Any, code: str) -> list[str]:
+    """Names from the top of the actor's view down to the region `code` (its own name last);
+    the code itself when the actor may not see the region."""
+    try:
+        region = region_get(actor=actor, code=code)
+    except NotFound:
+        return [code]
+    return [r.name for r in region_ancestors(actor=actor, region=region)] + [region.name]
+
+
 def region_roots(*, actor: Any) -> QuerySet[Region]:
     """The top nodes of the actor's scope (the district for district staff, a street …)."""
-    roots = as_scope(actor).roots(Perm.REGIONS_VIEW)
+    roots = regions_visible(actor=actor).roots(Perm.REGIONS_VIEW)
     return (
         Region.objects.visible_to(actor, Perm.REGIONS_VIEW)
         .filter(code__in=roots, valid_to=None)
@@ -94,17 +114,39 @@ def region_counts(*, actor: Any) -> dict[str, int]:
     return {row["level"]: row["n"] for row in rows}
 
 
-def boundary_current(region: Region) -> Boundary | None:
-    return Boundary.objects.filter(region=region, valid_to=None).first()
+def _boundaries(actor: Any) -> QuerySet[Boundary]:
+    return Boundary.objects.visible_to(actor, Perm.REGIONS_VIEW)
 
 
-def boundary_history(region: Region) -> list[Boundary]:
-    return list(Boundary.objects.filter(region=region).order_by("valid_from"))
+def region_counts_if_visible(*, actor: Any) -> dict[str, int]:
+    """Regions by level (the start page), or nothing for an actor without regions."""
+    if not as_scope(actor).has(Perm.REGIONS_VIEW):
+        return {}
+    return region_counts(actor=actor)
 
 
-def boundary_at(region: Region, at: datetime) -> Boundary | None:
+def boundary_current(*, actor: Any, region: Region) -> Boundary | None:
+    return _boundaries(actor).filter(region=region, valid_to=None).first()
+
+
+def boundary_current_geojson(*, actor: Any, code: str) -> str | None:
+    """The current boundary of the region `code` as GeoJSON text, if the actor sees it."""
     return (
-        Boundary.objects.filter(region=region, valid_from__lte=at)
+        _boundaries(actor)
+        .filter(region__code=code, valid_to=None)
+        .values_list("geojson", flat=True)
+        .first()
+    )
+
+
+def boundary_history(*, actor: Any, region: Region) -> list[Boundary]:
+    return list(_boundaries(actor).filter(region=region).order_by("valid_from"))
+
+
+def boundary_at(*, actor: Any, region: Region, at: datetime) -> Boundary | None:
+    return (
+        _boundaries(actor)
+        .filter(region=region, valid_from__lte=at)
         .filter(Q(valid_to=None) | Q(valid_to__gt=at))
         .first()
     )
@@ -114,8 +156,11 @@ def grid_boundaries(
     *, actor: Any, bbox: tuple[float, float, float, float] | None = None, level: str = "grid"
 ) -> QuerySet[Boundary]:
     """Current boundaries of visible regions of one level, optionally within a bounding box."""
-    regions = Region.objects.visible_to(actor, Perm.REGIONS_VIEW).filter(level=level, valid_to=None)
-    qs = Boundary.objects.filter(valid_to=None, region__in=regions).select_related("region")
+    qs = (
+        _boundaries(regions_visible(actor=actor))
+        .filter(valid_to=None, region__level=level, region__valid_to=None)
+        .select_related("region")
+    )
     if bbox:
         min_lon, min_lat, max_lon, max_lat = bbox
         qs = qs.filter(
@@ -124,13 +169,28 @@ def grid_boundaries(
     return qs.order_by("region__code")
 
 
-def layer_list() -> QuerySet[Layer]:
+def public_grid_outlines(*, actor: Any) -> list[tuple[str, str, str]]:
+    """(code, name, GeoJSON) of every current grid, for the residents' map: grid names and
+    outlines are posted publicly anyway (滨州 regulation); no people, no counts."""
+    rows = (
+        Boundary.objects.visible_to(actor, Perm.REGIONS_PUBLIC_OUTLINE)
+        .order_by("region__code")
+        .values_list("region__code", "region__name", "geojson")
+    )
+    return list(rows)
+
+
+def layer_list(*, actor: Any) -> QuerySet[Layer]:
+    regions_visible(actor=actor)
     return Layer.objects.select_related("department").order_by("slug")
 
 
-def layer_get(slug: str) -> Layer:
-    from wangge.core.errors import NotFound
+def layer_list_unscoped() -> QuerySet[Layer]:
+    return Layer.objects.select_related("department").order_by("slug")
 
+
+def layer_get(*, actor: Any, slug: str) -> Layer:
+    regions_visible(actor=actor)
     layer = Layer.objects.filter(slug=slug).first()
     if layer is None:
         raise NotFound()
@@ -140,7 +200,8 @@ def layer_get(slug: str) -> Layer:
 def crosswalk_for_grid(*, actor: Any, grid: Region) -> list[Crosswalk]:
     """Department grids overlapping a visible unified grid (the caller fetched `grid` scoped)."""
     return list(
-        Crosswalk.objects.filter(grid=grid, department_grid__valid_to=None)
+        Crosswalk.objects.visible_to(actor, Perm.REGIONS_VIEW)
+        .filter(grid=grid, department_grid__valid_to=None)
         .select_related("department_grid", "department_grid__layer")
         .order_by("department_grid__layer__slug", "-share")
     )
@@ -151,7 +212,14 @@ def straddling_grids(*, actor: Any, layer: Layer, threshold: float) -> list[dict
     grids = (
         DepartmentGrid.objects.visible_to(actor, Perm.REGIONS_VIEW)
         .filter(layer=layer, valid_to=None)
-        .prefetch_related("crosswalk__grid")
+        .prefetch_related(
+            Prefetch(
+                "crosswalk",
+                queryset=Crosswalk.objects.visible_to(actor, Perm.REGIONS_VIEW).select_related(
+                    "grid"
+                ),
+            )
+        )
         .order_by("code")
     )
     report = []
@@ -195,11 +263,25 @@ def neighbours(*, actor: Any, grid: Region) -> list[Region]:
     )
 
 
+def locate_point(*, actor: Any, lon: float, lat: float, crs: Any) -> Region:
+    """The grid holding a point (WGS-84, or GCJ-02/BD-09 converted), if the actor sees it;
+    NotFound (with its own code) outside every grid, and plain NotFound out of scope."""
+    from django.utils.translation import gettext as _
+
+    from wangge.regions.locate import grid_index
+
+    index = grid_index()
+    codes = index.codes_for(index.locate([lon], [lat], crs))
+    if codes[0] is None:
+        raise NotFound(_("This point lies outside every grid."), code="outside_grids")
+    return region_get(actor=actor, code=codes[0])
+
+
 # -- system reads ------------------------------------------------------------------------------
 
 
 def boundaries_unscoped(*, level: str, at: datetime | None = None) -> list[tuple[str, str]]:
-    qs = Boundary.objects.filter(region__level=level)
+    qs = Boundary.objects.dangerously_unscoped().filter(region__level=level)
     if at is None:
         qs = qs.filter(valid_to=None)
     else:
@@ -213,12 +295,14 @@ def region_names_unscoped() -> dict[str, str]:
     )
 
 
-def interior_point(code: str) -> tuple[float, float]:
+def interior_point_unscoped(code: str) -> tuple[float, float]:
     """A point surely inside a region's current boundary (for tests, demos and forms)."""
     import shapely
 
     boundary = (
-        Boundary.objects.filter(region__code=code, valid_to=None).values_list("geojson", flat=True)
+        Boundary.objects.dangerously_unscoped()
+        .filter(region__code=code, valid_to=None)
+        .values_list("geojson", flat=True)
     ).first()
     if boundary is None:
         raise NotFound()

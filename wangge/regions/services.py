@@ -21,7 +21,8 @@ from wangge.core.audit import audit_record
 from wangge.core.errors import NotFound, ValidationFailed
 from wangge.core.geo import area_m2
 from wangge.core.models import Department, Grant, User
-from wangge.core.roles import Role
+from wangge.core.roles import Perm, Role
+from wangge.core.scope import as_scope, require_any
 from wangge.core.services import grant_create
 from wangge.regions import checks
 from wangge.regions.checks import Feature, Problem, Repair
@@ -68,7 +69,11 @@ def _same_geometry(a: BaseGeometry, b: BaseGeometry) -> bool:
 
 def stored_features() -> dict[str, Feature]:
     """Current regions with their current boundaries, as check features."""
-    boundaries = dict(Boundary.objects.filter(valid_to=None).values_list("region__code", "geojson"))
+    boundaries = dict(
+        Boundary.objects.dangerously_unscoped()
+        .filter(valid_to=None)
+        .values_list("region__code", "geojson")
+    )
     features = {}
     for region in (
         Region.objects.dangerously_unscoped().filter(valid_to=None).select_related("parent")
@@ -102,6 +107,7 @@ def grids_import(
     the code's length). A changed boundary closes the current version and opens a new one at
     `valid_from` (default now), so history stays queryable.
     """
+    require_any(actor, Perm.REGIONS_MANAGE)
     raw_features, problems = checks.read_feature_collection(data)
     report = ImportReport(ok=False, layer=layer, dry_run=dry_run, problems=problems)
     if problems:
@@ -123,6 +129,18 @@ def _import_unified(
 ) -> None:
     features, problems, repairs = checks.parse_unified(raw_features, repair=repair)
     report.repairs = repairs
+    scope = as_scope(actor)
+    for f in features:
+        # A district administrator manages their own district's tree, never another's.
+        if f.code and not scope.holds(Perm.REGIONS_MANAGE, f.code):
+            problems.append(
+                Problem(
+                    "outside_scope",
+                    _("%(code)s lies outside the area you manage.") % {"code": f.code},
+                    f.index,
+                    f.code,
+                )
+            )
     stored = stored_features()
     problems += checks.check_codes(features, set(stored))
     merged = dict(stored)
@@ -195,7 +213,9 @@ def _apply_unified(
                     setattr(region, attr, value)
             if changes:
                 region.save(update_fields=list(changes))
-        current = Boundary.objects.filter(region=region, valid_to=None).first()
+        current = (
+            Boundary.objects.dangerously_unscoped().filter(region=region, valid_to=None).first()
+        )
         new_boundary = current is None or not _same_geometry(
             shapely.from_geojson(current.geojson), f.geometry
         )
@@ -340,7 +360,7 @@ def crosswalk_rebuild(*, layer: Layer) -> int:
     dept_grids = list(
         DepartmentGrid.objects.dangerously_unscoped().filter(layer=layer, valid_to=None)
     )
-    Crosswalk.objects.filter(department_grid__layer=layer).delete()
+    Crosswalk.objects.dangerously_unscoped().filter(department_grid__layer=layer).delete()
     if not dept_grids or len(index.codes) == 0:
         return 0
     grid_ids = dict(
@@ -380,6 +400,7 @@ def crosswalk_rebuild(*, layer: Layer) -> int:
 
 @transaction.atomic
 def layer_create(*, actor: Any, slug: str, name: str, department: Department | None) -> Layer:
+    require_any(actor, Perm.REGIONS_MANAGE)
     if Layer.objects.filter(slug=slug).exists():
         raise ValidationFailed(
             code="duplicate_layer", message=_("Layer %(layer)s exists already.") % {"layer": slug}
@@ -430,7 +451,9 @@ def grids_export(*, layer: str = UNIFIED) -> dict[str, Any]:
     features = []
     if layer == UNIFIED:
         boundaries = dict(
-            Boundary.objects.filter(valid_to=None).values_list("region__code", "geojson")
+            Boundary.objects.dangerously_unscoped()
+            .filter(valid_to=None)
+            .values_list("region__code", "geojson")
         )
         for region in (
             Region.objects.dangerously_unscoped()

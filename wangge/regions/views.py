@@ -7,8 +7,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from wangge.core.errors import NotFound
-from wangge.core.roles import Perm
 from wangge.core.scope import scope_for
 from wangge.regions import selectors
 
@@ -17,8 +15,6 @@ from wangge.regions import selectors
 def tree(request: HttpRequest) -> HttpResponse:
     """The region tree from the top of the user's scope down, with grid counts."""
     scope = scope_for(request.user)
-    if not scope.has(Perm.REGIONS_VIEW):
-        raise NotFound()
     roots = list(selectors.region_roots(actor=scope))
     counts = (
         selectors.grid_counts_by_prefix(actor=scope, prefixes=[r.code for r in roots])
@@ -44,21 +40,19 @@ def children(request: HttpRequest, code: str) -> HttpResponse:
 def detail(request: HttpRequest, code: str) -> HttpResponse:
     scope = scope_for(request.user)
     region = selectors.region_get(actor=scope, code=code)
-    boundary = selectors.boundary_current(region)
+    boundary = selectors.boundary_current(actor=scope, region=region)
     is_grid = region.level == "grid"
     context = {
         "region": region,
         "boundary": boundary,
         "boundary_json": boundary.geojson if boundary else "null",
-        "ancestors": [
-            a for a in selectors.region_ancestors(region) if scope.covers(a.code, Perm.REGIONS_VIEW)
-        ],
+        "ancestors": selectors.region_ancestors(actor=scope, region=region),
         "children": selectors.region_children_with_counts(actor=scope, region=region)
         if not is_grid
         else [],
         "neighbours": selectors.neighbours(actor=scope, grid=region) if is_grid else [],
         "crosswalk": selectors.crosswalk_for_grid(actor=scope, grid=region) if is_grid else [],
-        "history": selectors.boundary_history(region),
+        "history": selectors.boundary_history(actor=scope, region=region),
         "tile_url": settings.TILE_URL,
     }
     return render(request, "regions/detail.html", context)
@@ -66,9 +60,7 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def map_view(request: HttpRequest) -> HttpResponse:
-    scope = scope_for(request.user)
-    if not scope.has(Perm.REGIONS_VIEW):
-        raise NotFound()
+    selectors.regions_visible(actor=scope_for(request.user))
     return render(
         request,
         "regions/map.html",
@@ -78,18 +70,14 @@ def map_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def layers(request: HttpRequest) -> HttpResponse:
-    scope = scope_for(request.user)
-    if not scope.has(Perm.REGIONS_VIEW):
-        raise NotFound()
-    return render(request, "regions/layers.html", {"layers": selectors.layer_list()})
+    layers = selectors.layer_list(actor=scope_for(request.user))
+    return render(request, "regions/layers.html", {"layers": layers})
 
 
 @login_required
 def layer_detail(request: HttpRequest, slug: str) -> HttpResponse:
     scope = scope_for(request.user)
-    if not scope.has(Perm.REGIONS_VIEW):
-        raise NotFound()
-    layer = selectors.layer_get(slug)
+    layer = selectors.layer_get(actor=scope, slug=slug)
     threshold = settings.STRADDLE_THRESHOLD
     rows = selectors.straddling_grids(actor=scope, layer=layer, threshold=threshold)
     return render(

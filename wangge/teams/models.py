@@ -38,7 +38,7 @@ class TeamRole(models.TextChoices):
 class Team(ScopedModel):
     """The one grid team of a grid."""
 
-    scope_code_field: ClassVar[str] = "grid_code"
+    scope_code_field: ClassVar[str | None] = "grid_code"
 
     grid_code = models.CharField(_("grid code"), max_length=15, unique=True)
     name = models.CharField(_("name"), max_length=100)
@@ -58,10 +58,8 @@ class StaffQuerySet(ScopedQuerySet):
         """Registered in scope, or serving (now) in a grid in scope."""
         scope = as_scope(actor)
         serving = Assignment.objects.visible_to(scope, perm).filter(valid_to=None)
-        qs = self.filter(
-            scope.q(perm, code_field="region_code") | Q(pk__in=serving.values("staff_id"))
-        )
-        qs._scope_applied = True
+        qs = self.filter(scope.q(perm, model=self.model) | Q(pk__in=serving.values("staff_id")))
+        qs._scope_token = (scope.token, perm)
         return qs
 
 
@@ -72,7 +70,9 @@ class StaffManager(models.Manager.from_queryset(StaffQuerySet)):  # type: ignore
 class StaffMember(ScopedModel):
     """A person who works in grids. Phone and ID number are encrypted, found by blind index."""
 
-    scope_code_field: ClassVar[str] = "region_code"
+    scope_code_field: ClassVar[str | None] = "region_code"
+    # A department grant sees the staff its department sent (specialists), not the registry.
+    scope_department_field: ClassVar[str | None] = "department__code"
 
     name = models.CharField(_("name"), max_length=50)
     gender = models.CharField(_("gender"), max_length=8, choices=Gender.choices, blank=True)
@@ -113,6 +113,10 @@ class StaffMember(ScopedModel):
     def __str__(self) -> str:
         return self.name
 
+    def scope_codes(self) -> list[str]:
+        serving = Assignment.objects.dangerously_unscoped().filter(staff=self, valid_to=None)
+        return [self.region_code, *serving.values_list("grid_code", flat=True)]
+
 
 class Assignment(ScopedModel):
     """A person's role in a grid team from `valid_from` until `valid_to` (exclusive; null = now).
@@ -121,8 +125,8 @@ class Assignment(ScopedModel):
     so the team on any past date can be read back.
     """
 
-    scope_code_field: ClassVar[str] = "grid_code"
-    scope_department_field: ClassVar[str | None] = None
+    scope_code_field: ClassVar[str | None] = "grid_code"
+    scope_department_field: ClassVar[str | None] = "department__code"
 
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="assignments")
     grid_code = models.CharField(max_length=15, db_index=True)
@@ -173,7 +177,7 @@ class PartyOrgKind(models.TextChoices):
 class PartyOrganisation(ScopedModel):
     """The party branch (党支部) or party group (党小组) of a grid."""
 
-    scope_code_field: ClassVar[str] = "grid_code"
+    scope_code_field: ClassVar[str | None] = "grid_code"
 
     grid_code = models.CharField(max_length=15, unique=True)
     kind = models.CharField(_("kind"), max_length=8, choices=PartyOrgKind.choices)
@@ -210,7 +214,7 @@ class PartyMemberCategory(models.TextChoices):
 class PartyMember(ScopedModel):
     """A party member registered into a grid (报到)."""
 
-    scope_code_field: ClassVar[str] = "grid_code"
+    scope_code_field: ClassVar[str | None] = "grid_code"
 
     grid_code = models.CharField(max_length=15, db_index=True)
     organisation = models.ForeignKey(

@@ -130,6 +130,7 @@ def staff_reveal(request: HttpRequest, staff_id: int) -> HttpResponse:
                 object_id=staff.pk,
                 field=form.cleaned_data["field"],
                 reason=form.cleaned_data["reason"],
+                codes=staff.scope_codes(),
             )
             request.session["revealed"] = {
                 "staff": staff.pk,
@@ -150,7 +151,7 @@ def card(request: HttpRequest, code: str) -> HttpResponse:
     view = selectors.team_get(actor=scope, grid_code=code)
     from wangge.regions.selectors import boundary_current
 
-    boundary = boundary_current(view.grid)
+    boundary = boundary_current(actor=scope, region=view.grid)
     # The 滨州 regulation has grid workers' phones posted publicly; printing them in full is a
     # reveal like any other: the role is checked and the look is audited with its purpose.
     full = request.GET.get("full") == "1"
@@ -162,6 +163,7 @@ def card(request: HttpRequest, code: str) -> HttpResponse:
                 object_id=code,
                 field="phone",
                 reason=_("Printing the grid notice card for public posting"),
+                codes=[code],
             )
         except PermissionDenied as exc:
             messages.error(request, exc.message)

@@ -96,7 +96,7 @@ def test_client_address_comes_from_the_request(client_as: Any) -> None:
     token = current.set(RequestContext(client_ip="10.9.8.7"))
     try:
         _t, _plain = token_create(
-            actor=User.objects.get(username="demo-auditor"),
+            actor=User.objects.get(username="demo-district"),
             user=User.objects.get(username="demo-auditor"),
             name="x",
         )
@@ -105,4 +105,4 @@ def test_client_address_comes_from_the_request(client_as: Any) -> None:
     entry = AuditEntry.objects.order_by("-seq")[0]
     assert entry.action == "token.create"
     assert entry.client_ip == "10.9.8.7"
-    assert entry.actor_name == "demo-auditor"
+    assert entry.actor_name == "demo-district"

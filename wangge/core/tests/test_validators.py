@@ -98,5 +98,5 @@ def test_bad_mobile_numbers(value: str) -> None:
 
 
 def test_masks() -> None:
-    assert mask_id_number("44070419900101123X") == "440704**********123X"
+    assert mask_id_number("44070419900101123X") == "440704************"
     assert mask_phone("13812341234") == "138****1234"

@@ -114,8 +114,10 @@ def load_grids() -> dict[str, Grid]:
     )
     names = dict(regions)
     grids = {}
-    boundaries = Boundary.objects.filter(valid_to=None, region__level=Level.GRID).values_list(
-        "region__code", "region__name", "geojson"
+    boundaries = (
+        Boundary.objects.dangerously_unscoped()
+        .filter(valid_to=None, region__level=Level.GRID)
+        .values_list("region__code", "region__name", "geojson")
     )
     for code, name, geojson in sorted(boundaries):
         geom = shapely.from_geojson(geojson)

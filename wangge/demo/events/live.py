@@ -20,6 +20,7 @@ from wangge.demo.events.history import History
 from wangge.demo.events.reference import MARKABLE, MINE, PREFIX, TITLES
 from wangge.events.intake import Report, event_report
 from wangge.events.models import Channel, Event
+from wangge.events.public import RESIDENT
 from wangge.events.scan import scan
 from wangge.events.workflow import transition
 
@@ -114,7 +115,7 @@ def live_cases(history: History, now: dt.datetime) -> tuple[dict[str, int], dict
     # demo-community: a resident's report waiting for acceptance since two workdays ago.
     report(
         "community",
-        scope_for(None),
+        RESIDENT,
         "440704003001002",
         "0403",
         Channel.RESIDENT,

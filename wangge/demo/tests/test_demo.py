@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+import datetime as dt
+import json
+from typing import Any
+
 import pytest
+from django.core.management import call_command
 
 from wangge.core.models import User
 from wangge.demo.builder import DEMO_USERS
 from wangge.regions.models import Layer, Region
+from wangge.teams.selectors import leader_on
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.demo]
 
 
 def test_demo_district_shape() -> None:
@@ -39,3 +45,27 @@ def test_department_layers_exist_and_differ() -> None:
     }
     assert all(n > 0 for n in counts.values())
     assert any(n != 190 for n in counts.values())
+
+
+def test_demo_coverage_has_the_jianghai_figures(capsys: Any) -> None:
+    call_command("teams", "check", "--json")
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is True, report["problems"][:3]
+    assert report["teams"] == 190
+    assert report["workers"] == {
+        "leader": 190,
+        "full_time": 225,
+        "specialist": 171,
+        "part_time": 1411,
+    }
+    assert report["party_organisations"] == 190
+    assert sum(s["grids"] for s in report["by_street"].values()) == 190
+    assert report["by_community"]["440704003001"]["name"] == "英南村"
+
+
+def test_demo_history_answers_who_led_on_2022_04_19(system: Any) -> None:
+    # The demo's 英南村第1网格 changed leader on 2022-05-01.
+    grid = "440704003001001"
+    earlier = leader_on(actor=system, grid_code=grid, day=dt.date(2022, 4, 19))
+    now = leader_on(actor=system, grid_code=grid, day=dt.date(2022, 5, 1))
+    assert earlier is not None and now is not None and earlier != now

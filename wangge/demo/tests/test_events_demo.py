@@ -23,7 +23,7 @@ from wangge.events.models import OPEN_STATUSES, Channel, CloseKind, Event, Statu
 from wangge.regions.locate import grid_index
 from wangge.regions.models import Level, Region
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.demo]
 
 
 def events() -> list[Event]:

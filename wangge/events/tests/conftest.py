@@ -11,7 +11,7 @@ from wangge.core.models import User
 from wangge.core.scope import scope_for
 from wangge.events.intake import Report, event_report
 from wangge.events.models import Event
-from wangge.regions.selectors import interior_point
+from wangge.regions.selectors import interior_point_unscoped
 
 MINE = "440704003001001"  # demo-grid's grid (英南村第1网格, 礼乐街道)
 OTHER = "440704001001001"  # another street
@@ -35,7 +35,7 @@ def tiny_png(rgba: bytes = b"\xff\x00\x00\xff") -> bytes:
 
 @pytest.fixture
 def point() -> Callable[[str], tuple[float, float]]:
-    return interior_point
+    return interior_point_unscoped
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def report(db: Any) -> Callable[..., Event]:
     def make(
         username: str = "demo-grid", grid: str = MINE, category: str = "0102", **kw: Any
     ) -> Event:
-        lon, lat = interior_point(grid)
+        lon, lat = interior_point_unscoped(grid)
         actor = scope_for(User.objects.get(username=username))
         r = Report(category=category, title=kw.pop("title", "测试事件"), lon=lon, lat=lat, **kw)
         return event_report(actor, r).event

@@ -21,7 +21,7 @@ from wangge.core.scope import Scope, scope_for
 from wangge.events.intake import Report, event_report
 from wangge.events.models import Event, EventAction, Notification, Status
 from wangge.events.workflow import transition
-from wangge.regions.selectors import interior_point
+from wangge.regions.selectors import interior_point_unscoped
 
 pytestmark = pytest.mark.django_db
 
@@ -83,7 +83,7 @@ def race(event_id: int, version: int, moves: list[tuple[str, Scope, str]]) -> di
     "test_workflow.py::test_stale_version_conflicts",
 )
 def test_two_people_at_once_exactly_one_wins() -> None:
-    lon, lat = interior_point("440704003001001")
+    lon, lat = interior_point_unscoped("440704003001001")
 
     def setup() -> tuple[list[int], Scope, Scope]:
         community = scope_for(User.objects.get(username="demo-community"))
@@ -112,7 +112,9 @@ def test_two_people_at_once_exactly_one_wins() -> None:
             def final(eid: int = event_id) -> tuple[str, int, list[str]]:
                 e = Event.objects.dangerously_unscoped().get(pk=eid)
                 log = list(
-                    EventAction.objects.filter(event_id=eid).values_list("action", flat=True)
+                    EventAction.objects.dangerously_unscoped()
+                    .filter(event_id=eid)
+                    .values_list("action", flat=True)
                 )
                 return e.status, e.version, log
 
@@ -123,7 +125,7 @@ def test_two_people_at_once_exactly_one_wins() -> None:
     finally:
 
         def cleanup() -> None:
-            Notification.objects.filter(event_id__in=ids).delete()
+            Notification.objects.dangerously_unscoped().filter(event_id__in=ids).delete()
             Event.objects.dangerously_unscoped().filter(pk__in=ids).delete()
 
         in_thread(cleanup)

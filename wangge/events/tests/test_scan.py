@@ -47,11 +47,16 @@ def test_scan_marks_and_escalates_once_however_often_it_runs(report: Any) -> Non
     run_command(after + dt.timedelta(days=3))  # other (demo) events may fall due meanwhile
     event.refresh_from_db()
     assert event.tier == Tier.COMMUNITY
-    assert EventAction.objects.filter(event=event, action="escalate").count() == 1
+    assert (
+        EventAction.objects.dangerously_unscoped().filter(event=event, action="escalate").count()
+        == 1
+    )
     assert AuditEntry.objects.filter(action="event.overdue", object_id=str(event.pk)).count() == 1
-    assert Notification.objects.filter(
-        event=event, kind="overdue", user__username="demo-community"
-    ).exists()
+    assert (
+        Notification.objects.dangerously_unscoped()
+        .filter(event=event, kind="overdue", user__username="demo-community")
+        .exists()
+    )
 
 
 def test_each_missed_deadline_raises_one_tier(report: Any, system: Scope) -> None:

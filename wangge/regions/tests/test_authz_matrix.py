@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from wangge.core.models import User
+from wangge.regions.models import Region
 
 pytestmark = pytest.mark.django_db
 
@@ -115,7 +116,7 @@ def _grid_point(code: str) -> tuple[float, float]:
 
     from wangge.regions.models import Boundary
 
-    geojson = Boundary.objects.get(region__code=code, valid_to=None).geojson
+    geojson = Boundary.objects.dangerously_unscoped().get(region__code=code, valid_to=None).geojson
     point = shapely.from_geojson(geojson).representative_point()
     return point.x, point.y
 
@@ -173,7 +174,7 @@ def test_api_without_any_grant_sees_nothing(api_as: Any, nobody: User, system: A
 
     _t, plain = token_create(actor=system, user=nobody, name="t")
     client = Client(headers={"Authorization": f"Bearer {plain}"})
-    assert client.get("/api/v1/regions").json()["count"] == 0
+    assert client.get("/api/v1/regions").status_code == 404
     assert client.get(f"/api/v1/regions/{LILE_GRID}").status_code == 404
     assert client.get("/api/v1/layers").status_code == 404
     assert client.get("/api/v1/audit").status_code == 404
@@ -182,7 +183,8 @@ def test_api_without_any_grant_sees_nothing(api_as: Any, nobody: User, system: A
 def test_api_audit_needs_auditor(api_as: Any) -> None:
     assert api_as("demo-district").get("/api/v1/audit").status_code == 404
     body = api_as("demo-auditor").get("/api/v1/audit?action=region.create&limit=5").json()
-    assert body["count"] >= 190 and len(body["items"]) == 5
+    regions = Region.objects.dangerously_unscoped().count()
+    assert body["count"] >= regions and len(body["items"]) == 5
     assert all(item["action"] == "region.create" for item in body["items"])
 
 

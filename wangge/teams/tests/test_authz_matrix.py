@@ -185,9 +185,19 @@ def test_api_reveal_matrix(api_as: Any) -> None:
     payload = {"field": "id_number", "reason": "核对身份"}
     ok = api_as("demo-grid").post(url, payload, content_type="application/json")
     assert ok.status_code == 200 and ok.json()["value"] == staff.id_number
-    # A department officer sees the person but may not reveal: 403, logged as denied.
-    denied = api_as("demo-dept").post(url, payload, content_type="application/json")
-    assert denied.status_code == 403 and staff.id_number not in denied.content.decode()
+    # A department officer does not see the registry: 404, as for a missing person.
+    hidden = api_as("demo-dept").post(url, payload, content_type="application/json")
+    assert hidden.status_code == 404 and staff.id_number not in hidden.content.decode()
+    # It sees the specialists its department sent, but may not reveal: 403, logged as denied.
+    specialist = (
+        Assignment.objects.dangerously_unscoped()
+        .get(grid_code=MINE, role="specialist", valid_to=None)
+        .staff
+    )
+    denied = api_as("demo-dept").post(
+        f"/api/v1/staff/{specialist.pk}/reveal", payload, content_type="application/json"
+    )
+    assert denied.status_code == 403 and specialist.id_number not in denied.content.decode()
     assert AuditEntry.objects.filter(action="personal.reveal", outcome="denied").exists()
     other = _staff_in(OTHER)
     out = api_as("demo-grid").post(

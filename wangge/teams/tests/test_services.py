@@ -51,14 +51,6 @@ def test_leader_change_keeps_history(system: Any) -> None:
     assert actions == ["assignment.start", "assignment.end"]
 
 
-def test_demo_history_answers_who_led_on_2022_04_19(system: Any) -> None:
-    # The demo's 英南村第1网格 changed leader on 2022-05-01.
-    grid = "440704003001001"
-    earlier = leader_on(actor=system, grid_code=grid, day=dt.date(2022, 4, 19))
-    now = leader_on(actor=system, grid_code=grid, day=dt.date(2022, 5, 1))
-    assert earlier is not None and now is not None and earlier != now
-
-
 def test_database_allows_one_current_leader_only(system: Any) -> None:
     current = Assignment.objects.dangerously_unscoped().get(
         grid_code=GRID, role="leader", valid_to=None

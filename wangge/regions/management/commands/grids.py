@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from wangge.core.geo import Crs
 from wangge.core.management.base import WanggeCommand
-from wangge.core.models import Department
+from wangge.core.selectors import department_by_code
 from wangge.regions import services
 from wangge.regions.locate import grid_index
 from wangge.regions.selectors import layer_list
@@ -290,13 +290,7 @@ class Command(WanggeCommand):
 
     def _layers(self, options: dict[str, Any]) -> None:
         if options["add"]:
-            department = None
-            if options["department"]:
-                department = Department.objects.filter(code=options["department"]).first()
-                if department is None:
-                    raise CommandError(
-                        _("Unknown department %(code)s") % {"code": options["department"]}
-                    )
+            department = department_by_code(options["department"])
             layer = services.layer_create(
                 actor=self.system_actor(),
                 slug=options["add"],
@@ -305,6 +299,6 @@ class Command(WanggeCommand):
             )
             self.stdout.write(_("Layer %(slug)s created.") % {"slug": layer.slug})
             return
-        for layer in layer_list():
+        for layer in layer_list(actor=self.system_actor()):
             self.stdout.write(f"{layer.slug}\t{layer.name}")
         sys.stdout.flush()

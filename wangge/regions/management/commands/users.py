@@ -6,9 +6,10 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from wangge.core.errors import NotFound
 from wangge.core.management.base import WanggeCommand
-from wangge.core.models import Department, User
 from wangge.core.roles import Role
+from wangge.core.selectors import department_by_code, user_by_username, user_list
 from wangge.core.services import user_create
 from wangge.regions.services import grant_region
 
@@ -41,17 +42,11 @@ class Command(WanggeCommand):
             )
             self.stdout.write(_("User %(u)s created.") % {"u": user.username})
         elif options["action"] == "grant":
-            found = User.objects.filter(username=options["username"]).first()
-            if found is None:
-                raise CommandError(_("No user %(u)s") % {"u": options["username"]})
-            user = found
-            department = None
-            if options["department"]:
-                department = Department.objects.filter(code=options["department"]).first()
-                if department is None:
-                    raise CommandError(
-                        _("Unknown department %(code)s") % {"code": options["department"]}
-                    )
+            try:
+                user = user_by_username(actor=actor, username=options["username"])
+            except NotFound:
+                raise CommandError(_("No user %(u)s") % {"u": options["username"]}) from None
+            department = department_by_code(options["department"])
             grant_region(
                 actor=actor,
                 user=user,
@@ -61,7 +56,7 @@ class Command(WanggeCommand):
             )
             self.stdout.write(_("Granted."))
         else:
-            for user in User.objects.prefetch_related("grants__department").order_by("username"):
+            for user in user_list(actor=actor):
                 grants = "; ".join(
                     f"{g.role}@{g.region_code}" + (f"/{g.department.code}" if g.department else "")
                     for g in user.grants.all()
