@@ -225,6 +225,9 @@ if not set(LEDGER_SENSITIVE_ROLES) <= _ROLES:
     raise ConfigError(
         f"WANGGE_SENSITIVE_ROLES: unknown roles {set(LEDGER_SENSITIVE_ROLES) - _ROLES}"
     )
+# Searches by a full ID number or phone, per user and hour (each is audited; they answer "is
+# this number registered here?", so a script must not try numbers by the thousand).
+LEDGER_EXACT_SEARCHES_PER_HOUR = env_int("WANGGE_EXACT_SEARCHES_PER_HOUR", 60, minimum=1)
 # Teams: how many grids one person may serve at once, and the size a party branch needs.
 TEAMS_MAX_GRIDS_PER_PERSON = env_int("WANGGE_TEAMS_MAX_GRIDS_PER_PERSON", 3, minimum=1)
 TEAMS_BRANCH_MIN_MEMBERS = env_int("WANGGE_TEAMS_BRANCH_MIN_MEMBERS", 3, minimum=1)

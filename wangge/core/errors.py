@@ -48,3 +48,9 @@ class Conflict(WanggeError):
     code = "conflict"
     status = 409
     default_message = _("The record was changed by someone else.")
+
+
+class TooManyRequests(WanggeError):
+    code = "rate_limited"
+    status = 429
+    default_message = _("Too many requests. Please try again later.")

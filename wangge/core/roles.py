@@ -28,6 +28,7 @@ class Perm(models.TextChoices):
     LEDGER_EDIT = "ledger.edit", _("Edit and import the ledger")
     LEDGER_SENSITIVE = "ledger.sensitive", _("See special-group tags")
     LEDGER_OVERRIDE = "ledger.override", _("Accept a code that fails its check (with a reason)")
+    LEDGER_REVIEW = "ledger.review", _("Review records referred to the district")
     THINGS_VIEW = "things.view", _("View components and facilities")
     EVENTS_VIEW = "events.view", _("View events")
     EVENTS_REPORT = "events.report", _("Report events and resolve small ones in the grid")
@@ -99,6 +100,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
                 Role.STREET_OFFICER,
                 Role.COMMUNITY_OFFICER,
             },
+            # Referrals may concern people anywhere in the district: the district centre only.
+            Perm.LEDGER_REVIEW: {Role.DISTRICT_ADMIN},
             Perm.THINGS_VIEW: _FIELD_ROLES,
             Perm.EVENTS_VIEW: _FIELD_ROLES,
             Perm.EVENTS_REPORT: _FIELD_ROLES - {Role.DEPARTMENT_OFFICER},

@@ -257,9 +257,12 @@ class ScopedQuerySet(models.QuerySet):
                 ".dangerously_unscoped()"
             )
 
-    def _combined_token(self, others: Iterable[Any]) -> tuple[Any, ...]:
-        """Both sides of a combination carry the same scope, or the combination is refused:
-        `visible_to(a) | Model.objects.filter(...)` would otherwise return rows outside `a`."""
+    def _combined_token(self, others: Iterable[Any], *, narrowing: bool = False) -> tuple[Any, ...]:
+        """Every side of a combination carries a scope, or the combination is refused:
+        `visible_to(a) | Model.objects.filter(...)` would otherwise return rows outside `a`.
+        A union (`|`, `^`, `union`) needs the same scope on every side; an intersection or a
+        difference (`&`, `intersection`, `difference`) only narrows the first side, whose scope
+        the result keeps."""
         tokens = [self._scope_token]
         for other in others:
             if not isinstance(other, ScopedQuerySet):
@@ -271,13 +274,17 @@ class ScopedQuerySet(models.QuerySet):
             raise ScopeNotApplied(
                 f"{self.model.__name__}: querysets combined without a scope on every side"
             )
+        if narrowing:
+            first = tokens[0]
+            assert first is not None
+            return first
         real = {t for t in tokens if t is not None and t != _EMPTY}
         if len(real) > 1:
             raise ScopeNotApplied(f"{self.model.__name__}: querysets of different scopes combined")
         return real.pop() if real else _EMPTY
 
     def __and__(self, other: Any) -> Self:
-        token = self._combined_token([other])
+        token = self._combined_token([other], narrowing=True)
         combined = super().__and__(other)
         combined._scope_token = token
         return combined
@@ -301,13 +308,13 @@ class ScopedQuerySet(models.QuerySet):
         return combined
 
     def intersection(self, *other_qs: Any) -> Self:
-        token = self._combined_token(other_qs)
+        token = self._combined_token(other_qs, narrowing=True)
         combined = super().intersection(*other_qs)
         combined._scope_token = token
         return combined
 
     def difference(self, *other_qs: Any) -> Self:
-        token = self._combined_token(other_qs)
+        token = self._combined_token(other_qs, narrowing=True)
         combined = super().difference(*other_qs)
         combined._scope_token = token
         return combined

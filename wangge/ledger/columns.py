@@ -63,14 +63,7 @@ STATE_LABELS: dict[str, str] = {
     ThingState.ABANDONED: "废弃",
     ThingState.REMOVED: "移除",
 }
-GENDER = {
-    "男": "male",
-    "女": "female",
-    "male": "male",
-    "female": "female",
-    "1": "male",
-    "2": "female",
-}
+GENDER_LABELS: dict[str, str] = {"male": "男", "female": "女"}
 
 
 def _accept(labels: dict[Any, str], extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -78,6 +71,15 @@ def _accept(labels: dict[Any, str], extra: dict[str, str] | None = None) -> dict
     accepted.update({str(value): str(value) for value in labels})
     accepted.update(extra or {})
     return accepted
+
+
+def choice(labels: dict[Any, str], extra: dict[str, str] | None = None) -> Any:
+    """A cell holding one of `labels` (the label or the stored value); the parser carries its
+    choices so that the pages' forms and the API offer the same ones (ledger/fields.py)."""
+    parse = parse_choice(_accept(labels, extra))
+    parse.widget = "select"  # type: ignore[attr-defined]
+    parse.choices = {str(k): v for k, v in labels.items()}  # type: ignore[attr-defined]
+    return parse
 
 
 def tag_list(labels: dict[Any, str]) -> Any:
@@ -102,6 +104,8 @@ def tag_list(labels: dict[Any, str]) -> Any:
             tags.append(accepted[part])
         return sorted(set(tags))
 
+    parse.widget = "tags"  # type: ignore[attr-defined]
+    parse.choices = {str(k): v for k, v in labels.items()}  # type: ignore[attr-defined]
     return parse
 
 
@@ -148,6 +152,7 @@ def coordinate(low: float, high: float) -> Any:
             )
         return value
 
+    parse.widget = "decimal"  # type: ignore[attr-defined]
     return parse
 
 
@@ -179,7 +184,7 @@ PEOPLE = [
         True,
         id_number_cell,
     ),
-    Column("gender", "性别", (), False, parse_choice(GENDER)),
+    Column("gender", "性别", (), False, choice(GENDER_LABELS, {"1": "male", "2": "female"})),
     Column("ethnicity", "民族", ()),
     Column("birth_date", "出生日期", ("出生年月日",), False, parse_date),
     Column("phone", "手机号码", ("联系电话", "手机号", "电话", "手机"), False, mobile_cell),
@@ -192,9 +197,7 @@ PEOPLE = [
         "人口类型",
         ("人员类型",),
         False,
-        parse_choice(
-            _accept(POPULATION_LABELS, {"常住人口": "1", "户籍": "1", "流动": "2", "境外": "4"})
-        ),
+        choice(POPULATION_LABELS, {"常住人口": "1", "户籍": "1", "流动": "2", "境外": "4"}),
     ),
     Column("separated", "人户分离", ("是否人户分离",), False, parse_bool),
     Column("move_in", "迁入日期", ("来本地日期", "入住日期"), False, parse_date),
@@ -218,7 +221,7 @@ ORGANISATIONS = [
         "单位类型",
         ("类型", "组织类型"),
         True,
-        parse_choice(_accept(KIND_LABELS, {"个体户": "individual"})),
+        choice(KIND_LABELS, {"个体户": "individual"}),
     ),
     Column("legal_representative", "法定代表人", ("负责人", "法人")),
     Column("phone", "联系电话", ("手机号码", "电话"), False, mobile_cell),
@@ -244,14 +247,14 @@ ADDRESSES = [
     Column("number", "房号", ("门牌号",)),
     Column("floor", "所在楼层", ("楼层",), False, parse_int),
     Column("area_m2", "建筑面积", ("面积",), False, coordinate(0, 100000)),
-    Column("use", "房屋用途", ("用途",), False, parse_choice(_accept(USE_LABELS))),
+    Column("use", "房屋用途", ("用途",), False, choice(USE_LABELS)),
 ]
 
 THINGS = [
     Column("code", "部件编码", ("编码", "标识码"), True, digits((16, 17), "部件编码")),
     Column("name", "名称", ("部件名称",), True),
     Column("responsible_unit", "责任单位", ("主管单位", "养护单位")),
-    Column("state", "状态", ("部件状态",), False, parse_choice(_accept(STATE_LABELS))),
+    Column("state", "状态", ("部件状态",), False, choice(STATE_LABELS)),
     Column("lon", "经度", ("lon", "lng"), True, coordinate(73, 136)),
     Column("lat", "纬度", ("lat",), True, coordinate(3, 54)),
     Column("note", "备注", ()),

@@ -16,7 +16,72 @@ from wangge.core.crypto import EncryptedField
 from wangge.core.scope import ScopedModel
 
 
-class Estate(ScopedModel):
+class RetireReason(models.TextChoices):
+    MOVED_AWAY = "moved_away", _("Moved away")
+    DECEASED = "deceased", _("Deceased")
+    CLOSED = "closed", _("Closed")
+    REMOVED = "removed", _("Removed")
+    DEMOLISHED = "demolished", _("Demolished")
+    DUPLICATE = "duplicate", _("Registered twice")
+    OTHER = "other", _("Other")
+
+
+class LedgerRecord(ScopedModel):
+    """What every ledger record has: a version that each change raises by one (an update names
+    the version it started from, so a stale edit is refused, not silently applied over someone
+    else's), and retirement instead of deletion (the record stays, with reason and date)."""
+
+    # Database defaults too: the people importer's fast path inserts without the ORM.
+    version = models.PositiveIntegerField(default=1, db_default=1)
+    retired_on = models.DateField(_("retired on"), null=True, blank=True)
+    retired_reason = models.CharField(
+        _("reason for retiring"),
+        max_length=16,
+        choices=RetireReason.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
+    retired_note = models.CharField(
+        _("note"), max_length=200, blank=True, default="", db_default=""
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def retired(self) -> bool:
+        return self.retired_on is not None
+
+
+class LedgerChange(ScopedModel):
+    """One change of one ledger record: which version it made and the names of the fields it
+    changed (never their values). A stale update is told which fields changed since the version
+    it started from; the record's page shows its history."""
+
+    kind = models.CharField(max_length=16)  # person, household, organisation, thing, …
+    record_id = models.BigIntegerField()
+    version = models.PositiveIntegerField()
+    action = models.CharField(max_length=16)  # create, update, move, retire, restore, member, head
+    fields = models.JSONField(default=list, blank=True)
+    grid_code = models.CharField(max_length=15)
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    actor_name = models.CharField(max_length=150)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["kind", "record_id", "version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "record_id", "version"], name="ledger_change_unique_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.record_id} v{self.version} {self.action}"
+
+
+class Estate(LedgerRecord):
     """小区. Code: community (12) + estate (3)."""
 
     code = models.CharField(_("address code"), max_length=15, unique=True)
@@ -32,7 +97,7 @@ class Estate(ScopedModel):
         return self.name
 
 
-class Building(ScopedModel):
+class Building(LedgerRecord):
     """楼栋. Code: estate (15) + building (3). Its location places it in a grid."""
 
     code = models.CharField(_("address code"), max_length=18, unique=True)
@@ -44,6 +109,7 @@ class Building(ScopedModel):
     grid_code = models.CharField(max_length=15, db_index=True)
     floors = models.PositiveSmallIntegerField(_("floors"), default=1)
     units = models.PositiveSmallIntegerField(_("units"), default=1)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["code"]
@@ -61,7 +127,7 @@ class RoomUse(models.TextChoices):
     BUSINESS = "business", _("Business")
 
 
-class Room(ScopedModel):
+class Room(LedgerRecord):
     """房屋. Code: building (18) + unit (2) + room (4) = 24 digits."""
 
     code = models.CharField(_("address code"), max_length=24, unique=True)
@@ -112,7 +178,7 @@ class SpecialTag(models.TextChoices):
     YOUTH = "youth", _("Youth needing attention")
 
 
-class Household(ScopedModel):
+class Household(LedgerRecord):
     """户. `code` is the household number from the register or the import file."""
 
     code = models.CharField(_("household number"), max_length=32, unique=True)
@@ -131,7 +197,7 @@ class Household(ScopedModel):
         return self.code
 
 
-class Person(ScopedModel):
+class Person(LedgerRecord):
     """实有人口. The ID number and phone are encrypted; the blind indexes find and de-duplicate."""
 
     grid_code = models.CharField(max_length=15)
@@ -215,7 +281,7 @@ class OrganisationKind(models.TextChoices):
     PARTY = "party", _("Party organisation")
 
 
-class Organisation(ScopedModel):
+class Organisation(LedgerRecord):
     """实有单位."""
 
     grid_code = models.CharField(max_length=15, db_index=True)
@@ -233,6 +299,7 @@ class Organisation(ScopedModel):
     employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
     key_tags = models.CharField(_("key-place tags"), max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["grid_code", "id"]
@@ -258,7 +325,7 @@ class ThingState(models.TextChoices):
     REMOVED = "removed", _("Removed")
 
 
-class Thing(ScopedModel):
+class Thing(LedgerRecord):
     """部件 and facilities. Code: area (6) + major (2) + minor (2 or 3) + sequence (6)."""
 
     # Components are no one's personal data, and departments (城管 above all) maintain them
@@ -285,3 +352,41 @@ class Thing(ScopedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ReferralStatus(models.TextChoices):
+    OPEN = "open", _("Waiting for review")
+    DONE = "done", _("Resolved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Referral(ScopedModel):
+    """A record sent to the district for review instead of being written: e.g. an ID number a
+    grid worker entered that is registered outside their scope. The worker is told only that
+    the district will look at it — not where the person is registered, nor that they are."""
+
+    scope_code_field: ClassVar[str | None] = "district_code"
+
+    kind = models.CharField(max_length=16)  # person, organisation
+    reason = models.CharField(max_length=32)  # duplicate_elsewhere
+    grid_code = models.CharField(max_length=15)  # where the submitter meant the record to go
+    district_code = models.CharField(max_length=6, db_index=True)
+    existing_id = models.BigIntegerField(null=True, blank=True)
+    payload = EncryptedField(blank=True)  # the submitted values (JSON), encrypted
+    source = models.CharField(max_length=32, blank=True)  # page, api, import
+    status = models.CharField(
+        max_length=16, choices=ReferralStatus.choices, default=ReferralStatus.OPEN
+    )
+    created_by_id = models.BigIntegerField(null=True, blank=True)
+    created_by_name = models.CharField(max_length=150)
+    created_at = models.DateTimeField()
+    resolved_by_name = models.CharField(max_length=150, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["district_code", "status"], name="referral_open_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.reason} {self.status}"

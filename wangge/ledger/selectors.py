@@ -1,24 +1,82 @@
 """Reads of the ledger, always through the actor's scope. Exact lookups of ID numbers and
-phones go through blind indexes; nothing here decrypts more than the page shows."""
+phones go through blind indexes; nothing here decrypts more than the page shows.
+
+Exact search is a look at personal data: finding a person by a full ID number or phone answers
+"is this number registered here?", and tried over the 10⁴ hidden digits of a masked phone it
+rebuilds the number (security finding 9). So it is allowed only to roles that may reveal, only
+among the people a grant holding `personal.reveal` covers, audited, and limited per hour.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from wangge.core.audit import audit_record
+from wangge.core.errors import NotFound, PermissionDenied, TooManyRequests
+from wangge.core.models import AuditEntry
 from wangge.core.personal import normalise
 from wangge.core.roles import Perm
-from wangge.core.scope import access, as_scope
+from wangge.core.scope import Scope, access, as_scope, require_any
 from wangge.ledger.importers import person_id_index, phone_index, tag_index
 from wangge.ledger.models import (
     Building,
+    Estate,
     Household,
+    LedgerChange,
     Organisation,
     Person,
+    Referral,
+    ReferralStatus,
+    Room,
     SensitiveTag,
     Thing,
 )
+
+
+def _exact(q: str) -> tuple[str, str] | None:
+    """("id_number" | "phone", normalised) when `q` is a full ID number or phone."""
+    cleaned = normalise(q)
+    if len(cleaned) >= 15 and cleaned[:15].isdigit():
+        return "id_number", cleaned
+    digits = cleaned.lstrip("+")
+    if digits.isdigit() and len(digits) >= 11:
+        return "phone", digits
+    return None
+
+
+def _exact_search(scope: Scope, by: str) -> None:
+    """Refuse, rate-limit and audit an exact search (see the module's docstring)."""
+    if not scope.has(Perm.PERSONAL_REVEAL):
+        raise PermissionDenied(
+            _(
+                "Only roles that may see full personal data can search by a full ID number or phone."
+            ),
+            code="exact_search_not_allowed",
+        )
+    if scope.user_id is not None:
+        since = timezone.now() - dt.timedelta(hours=1)
+        done = AuditEntry.objects.filter(
+            actor_id=scope.user_id, action="ledger.search_exact", at__gte=since
+        ).count()
+        if done >= settings.LEDGER_EXACT_SEARCHES_PER_HOUR:
+            raise TooManyRequests(
+                _("Too many searches by ID number or phone in the last hour. Try again later."),
+                code="rate_limited",
+            )
+    audit_record(
+        actor=scope, action="ledger.search_exact", object_type="person", details={"by": by}
+    )
+
+
+def people_visible(*, actor: Any) -> Scope:
+    """The actor's scope if the people ledger exists for them; NotFound otherwise."""
+    return require_any(actor, Perm.LEDGER_VIEW)
 
 
 def person_list(
@@ -29,21 +87,30 @@ def person_list(
     care_tag: str = "",
     special_tag: str = "",
     address: str = "",
+    retired: bool = False,
+    perm: Perm = Perm.LEDGER_VIEW,
 ) -> QuerySet[Person]:
-    """People in scope. `q` is a name (prefix), or a full ID number or phone (exact, through
-    the blind index). A special-group filter needs `ledger.sensitive`; without it the filter
-    matches nobody, exactly as if the tag did not exist."""
-    scope = as_scope(actor)
-    qs = Person.objects.visible_to(scope, Perm.LEDGER_VIEW)
+    """People in scope (current ones; `retired` for those who left). `q` is a name (prefix),
+    or a full ID number or phone (exact, through the blind index; see `_exact_search`). A
+    special-group filter needs `ledger.sensitive`; without it the filter matches nobody, exactly
+    as if the tag did not exist."""
+    scope = people_visible(actor=actor)
+    qs = Person.objects.visible_to(scope, perm)
     q = (q or "").strip()
     if q:
-        cleaned = normalise(q)
-        if len(cleaned) >= 15 and cleaned[:17].isdigit():
-            qs = qs.filter(id_index=person_id_index(cleaned))
-        elif cleaned.isdigit() and len(cleaned) >= 11:
-            qs = qs.filter(phone_index=phone_index(cleaned))
-        else:
+        exact = _exact(q)
+        if exact is None:
             qs = qs.filter(name__startswith=q)
+        else:
+            by, value = exact
+            _exact_search(scope, by)
+            # Only among the people the actor may reveal: the grant covering each one decides.
+            qs = Person.objects.visible_to(scope, Perm.PERSONAL_REVEAL)
+            if by == "id_number":
+                qs = qs.filter(id_index=person_id_index(value))
+            else:
+                qs = qs.filter(phone_index=phone_index(value))
+    qs = qs.filter(retired_on__isnull=not retired)
     if grid:
         qs = qs.filter(grid_code__gte=grid, grid_code__lt=grid + ":")
     if care_tag:
@@ -82,9 +149,10 @@ def person_household(*, actor: Any, person: Person) -> list[Person]:
 
 
 def person_special_tags(*, actor: Any, person: Person) -> list[str] | None:
-    """The person's special-group tags, or None when the actor may not know they exist."""
+    """The person's special-group tags, or None when the actor may not know they exist (the
+    grant covering the person decides)."""
     scope = as_scope(actor)
-    if not scope.has(Perm.LEDGER_SENSITIVE):
+    if not scope.holds(Perm.LEDGER_SENSITIVE, person.grid_code):
         return None
     return sorted(
         t.tag
@@ -92,14 +160,71 @@ def person_special_tags(*, actor: Any, person: Person) -> list[str] | None:
     )
 
 
+def record_abilities(*, actor: Any, record: Any) -> dict[str, bool]:
+    """What the actor may do with one ledger record they see (what its page offers): the same
+    rules the services check, against the grant covering the record."""
+    scope = as_scope(actor)
+    code = record.scope_code()
+    return {
+        "edit": scope.holds(Perm.LEDGER_EDIT, code),
+        "reveal": scope.holds(Perm.PERSONAL_REVEAL, code),
+        "sensitive": scope.holds(Perm.LEDGER_SENSITIVE, code),
+    }
+
+
+def ledger_abilities(*, actor: Any) -> dict[str, bool]:
+    """What the ledger's menus offer: which lists exist for the actor, may they add, export in
+    full, review referrals."""
+    scope = as_scope(actor)
+    if not (scope.has(Perm.LEDGER_VIEW) or scope.has(Perm.THINGS_VIEW)):
+        raise NotFound()
+    return {
+        "people": scope.has(Perm.LEDGER_VIEW),
+        "things": scope.has(Perm.THINGS_VIEW),
+        "edit": scope.has(Perm.LEDGER_EDIT),
+        "unmask": scope.has(Perm.PERSONAL_REVEAL),
+        "sensitive": scope.has(Perm.LEDGER_SENSITIVE),
+        "review": scope.has(Perm.LEDGER_REVIEW),
+    }
+
+
+def record_history(*, actor: Any, kind: str, record: Any) -> list[LedgerChange]:
+    """The changes of a record the actor fetched in scope (who, when, which fields)."""
+    perm = Perm.THINGS_VIEW if kind == "thing" else Perm.LEDGER_VIEW
+    return list(
+        LedgerChange.objects.visible_to(actor, perm)
+        .filter(kind=kind, record_id=record.pk)
+        .order_by("-version")[:50]
+    )
+
+
 def household_get(*, actor: Any, household_id: int) -> Household:
-    return access(Household.objects, actor, Perm.LEDGER_VIEW, pk=household_id)
+    return access(
+        Household.objects.select_related("head", "room"), actor, Perm.LEDGER_VIEW, pk=household_id
+    )
+
+
+def household_members(*, actor: Any, household: Household) -> list[Person]:
+    return list(
+        Person.objects.visible_to(actor, Perm.LEDGER_VIEW)
+        .filter(household=household)
+        .order_by("id")
+    )
+
+
+def household_candidates(*, actor: Any, household: Household) -> list[Person]:
+    """People of the household's grid who are in no household: whom a member may be added from."""
+    return list(
+        Person.objects.visible_to(actor, Perm.LEDGER_EDIT)
+        .filter(grid_code=household.grid_code, household__isnull=True, retired_on__isnull=True)
+        .order_by("name", "id")[:200]
+    )
 
 
 def organisation_list(
-    *, actor: Any, q: str = "", kind: str = "", grid: str = ""
+    *, actor: Any, q: str = "", kind: str = "", grid: str = "", retired: bool = False
 ) -> QuerySet[Organisation]:
-    qs = Organisation.objects.visible_to(actor, Perm.LEDGER_VIEW)
+    qs = Organisation.objects.visible_to(people_visible(actor=actor), Perm.LEDGER_VIEW)
     q = (q or "").strip()
     if q:
         code = normalise(q)
@@ -109,17 +234,27 @@ def organisation_list(
         qs = qs.filter(kind=kind)
     if grid:
         qs = qs.filter(grid_code__gte=grid, grid_code__lt=grid + ":")
-    return qs.order_by("grid_code", "id")
+    return qs.filter(retired_on__isnull=not retired).order_by("grid_code", "id")
 
 
 def organisation_get(*, actor: Any, organisation_id: int) -> Organisation:
     return access(Organisation.objects, actor, Perm.LEDGER_VIEW, pk=organisation_id)
 
 
+def things_visible(*, actor: Any) -> Scope:
+    return require_any(actor, Perm.THINGS_VIEW)
+
+
 def thing_list(
-    *, actor: Any, major: str = "", minor: str = "", state: str = "", grid: str = ""
+    *,
+    actor: Any,
+    major: str = "",
+    minor: str = "",
+    state: str = "",
+    grid: str = "",
+    retired: bool = False,
 ) -> QuerySet[Thing]:
-    qs = Thing.objects.visible_to(actor, Perm.THINGS_VIEW)
+    qs = Thing.objects.visible_to(things_visible(actor=actor), Perm.THINGS_VIEW)
     if major:
         qs = qs.filter(major=major)
     if minor:
@@ -128,21 +263,68 @@ def thing_list(
         qs = qs.filter(state=state)
     if grid:
         qs = qs.filter(grid_code__gte=grid, grid_code__lt=grid + ":")
-    return qs.order_by("grid_code", "code")
+    return qs.filter(retired_on__isnull=not retired).order_by("grid_code", "code")
+
+
+def thing_get(*, actor: Any, thing_id: int) -> Thing:
+    return access(Thing.objects, actor, Perm.THINGS_VIEW, pk=thing_id)
+
+
+def estate_list(*, actor: Any, grid: str = "") -> QuerySet[Estate]:
+    qs = Estate.objects.visible_to(people_visible(actor=actor), Perm.LEDGER_VIEW)
+    if grid:
+        qs = qs.filter(grid_code__gte=grid, grid_code__lt=grid + ":")
+    return qs.filter(retired_on__isnull=True).order_by("code")
+
+
+def estate_get(*, actor: Any, estate_id: int) -> Estate:
+    return access(Estate.objects, actor, Perm.LEDGER_VIEW, pk=estate_id)
+
+
+def estate_buildings(*, actor: Any, estate: Estate) -> list[Building]:
+    return list(
+        Building.objects.visible_to(actor, Perm.LEDGER_VIEW)
+        .filter(estate=estate, retired_on__isnull=True)
+        .order_by("code")
+    )
+
+
+def building_get(*, actor: Any, building_id: int) -> Building:
+    return access(
+        Building.objects.select_related("estate"), actor, Perm.LEDGER_VIEW, pk=building_id
+    )
+
+
+def building_rooms(*, actor: Any, building: Building) -> list[Room]:
+    return list(
+        Room.objects.visible_to(actor, Perm.LEDGER_VIEW)
+        .filter(building=building, retired_on__isnull=True)
+        .order_by("unit", "floor", "number")
+    )
+
+
+def room_get(*, actor: Any, room_id: int) -> Room:
+    return access(
+        Room.objects.select_related("building__estate"), actor, Perm.LEDGER_VIEW, pk=room_id
+    )
+
+
+def referral_list(*, actor: Any, status: str = ReferralStatus.OPEN) -> QuerySet[Referral]:
+    """Entries referred to the district (district centre only)."""
+    scope = require_any(actor, Perm.LEDGER_REVIEW)
+    qs = Referral.objects.visible_to(scope, Perm.LEDGER_REVIEW)
+    return (qs.filter(status=status) if status else qs).order_by("-created_at", "-id")
 
 
 def map_features(
     *, actor: Any, bbox: tuple[float, float, float, float] | None = None, limit: int = 5000
 ) -> dict[str, Any]:
     """Things and buildings in scope as GeoJSON points (the ledger's map layer)."""
-    scope = as_scope(actor)
+    scope = things_visible(actor=actor)
     features: list[dict[str, Any]] = []
-    things = Thing.objects.visible_to(scope, Perm.THINGS_VIEW)
-    buildings = (
-        Building.objects.visible_to(scope, Perm.LEDGER_VIEW)
-        if scope.has(Perm.LEDGER_VIEW)
-        else Building.objects.none()
-    )
+    things = Thing.objects.visible_to(scope, Perm.THINGS_VIEW).filter(retired_on__isnull=True)
+    # Without ledger.view the query filter matches nothing: the same query, no rows.
+    buildings = Building.objects.visible_to(scope, Perm.LEDGER_VIEW).filter(retired_on__isnull=True)
     if bbox:
         x0, y0, x1, y1 = bbox
         things = things.filter(lon__gte=x0, lon__lte=x1, lat__gte=y0, lat__lte=y1)
@@ -182,10 +364,19 @@ def map_features(
 def ledger_counts(*, actor: Any) -> dict[str, int]:
     scope = as_scope(actor)
     counts = {}
+    if not (scope.has(Perm.LEDGER_VIEW) or scope.has(Perm.THINGS_VIEW)):
+        raise NotFound()
+    current = Q(retired_on__isnull=True)
     if scope.has(Perm.LEDGER_VIEW):
-        counts["people"] = Person.objects.visible_to(scope, Perm.LEDGER_VIEW).count()
-        counts["organisations"] = Organisation.objects.visible_to(scope, Perm.LEDGER_VIEW).count()
-        counts["buildings"] = Building.objects.visible_to(scope, Perm.LEDGER_VIEW).count()
+        counts["people"] = (
+            Person.objects.visible_to(scope, Perm.LEDGER_VIEW).filter(current).count()
+        )
+        counts["organisations"] = (
+            Organisation.objects.visible_to(scope, Perm.LEDGER_VIEW).filter(current).count()
+        )
+        counts["buildings"] = (
+            Building.objects.visible_to(scope, Perm.LEDGER_VIEW).filter(current).count()
+        )
     if scope.has(Perm.THINGS_VIEW):
-        counts["things"] = Thing.objects.visible_to(scope, Perm.THINGS_VIEW).count()
+        counts["things"] = Thing.objects.visible_to(scope, Perm.THINGS_VIEW).filter(current).count()
     return counts

@@ -100,13 +100,19 @@ def test_export_is_scoped_masked_and_audited(api_as: Any, client_as: Any) -> Non
     assert mine.id_number not in body and mine.phone not in body
     entry = AuditEntry.objects.filter(action="ledger.export.people").order_by("-seq")[0]
     assert entry.details["unmasked"] is False and entry.details["rows"] == len(lines) - 1
-    # Unmasked: the role and a reason are needed.
-    denied = api_as("demo-dept").get("/api/v1/people.csv?unmasked=true&reason=核对数据")
+    # Unmasked: a POST (no link can trigger it), the role and a reason are needed.
+    reason = {"reason": "核对数据"}
+    denied = api_as("demo-dept").post("/api/v1/people.csv", reason, content_type="application/json")
     assert denied.status_code == 404
-    full = api_as("demo-grid").get("/api/v1/people.csv?unmasked=true&reason=核对数据")
+    full = api_as("demo-grid").post("/api/v1/people.csv", reason, content_type="application/json")
     assert mine.id_number in b"".join(full.streaming_content).decode("utf-8-sig")
-    no_reason = api_as("demo-grid").get("/api/v1/people.csv?unmasked=true")
+    no_reason = api_as("demo-grid").post(
+        "/api/v1/people.csv", {"reason": "x"}, content_type="application/json"
+    )
     assert no_reason.status_code == 400
+    # The old GET form reveals nothing (finding 15): it is refused, not served masked silently.
+    old = api_as("demo-grid").get("/api/v1/people.csv?unmasked=true&reason=核对数据")
+    assert old.status_code == 400 and mine.id_number not in old.content.decode()
 
 
 def test_reveal_writes_an_audit_entry_with_its_reason(api_as: Any) -> None:

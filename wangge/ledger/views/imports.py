@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from wangge.core import exports
+from wangge.core.errors import NotFound
+from wangge.core.jobs import job_get_for
+from wangge.core.scope import scope_for
+from wangge.ledger import importers, selectors
+from wangge.ledger import jobs as ledger_jobs
+
+
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    scope = scope_for(request.user)
+    return render(
+        request,
+        "ledger/overview.html",
+        {
+            "can": selectors.ledger_abilities(actor=scope),
+            "counts": selectors.ledger_counts(actor=scope),
+        },
+    )
+
+
+@login_required
+def ledger_map(request: HttpRequest) -> HttpResponse:
+    selectors.things_visible(actor=scope_for(request.user))
+    return render(request, "ledger/map.html", {"tile_url": settings.TILE_URL})
+
+
+@login_required
+def import_page(request: HttpRequest) -> HttpResponse:
+    """Upload → a background job (progress bar on the job page); the worker runs it."""
+    if not selectors.ledger_abilities(actor=scope_for(request.user))["edit"]:
+        raise NotFound()
+    kind = request.POST.get("kind", "people")
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if kind not in importers.IMPORTERS or upload is None:
+            messages.error(request, _("Choose what to import and a file."))
+        elif (upload.size or 0) > settings.IMPORT_MAX_BYTES:
+            messages.error(request, _("The file is too large to import at once."))
+        else:
+            job = ledger_jobs.queue_import(
+                user=request.user,
+                kind=kind,
+                data=upload.read(),
+                filename=upload.name or "upload.csv",
+                dry_run=request.POST.get("dry_run") == "on",
+                on_duplicate="update" if request.POST.get("on_duplicate") == "update" else "skip",
+            )
+            return redirect("ledger:job", job_id=job.pk)
+    return render(
+        request, "ledger/import.html", {"kind": kind, "kinds": sorted(importers.IMPORTERS)}
+    )
+
+
+@login_required
+def job_page(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = job_get_for(request.user, job_id)
+    if job is None:
+        raise NotFound()
+    template = "ledger/_job.html" if request.headers.get("HX-Request") else "ledger/job.html"
+    percent = None
+    if job.total:
+        percent = min(100, round(100 * job.progress / job.total))
+    return render(request, template, {"job": job, "percent": percent, "result": job.result})
+
+
+@login_required
+def job_errors(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = job_get_for(request.user, job_id)
+    data = exports.load(job.result.get("error_file", "")) if job else None
+    if data is None:
+        raise NotFound()
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = 'attachment; filename="ledger-errors.xlsx"'
+    return response
+
+
+@login_required
+def template(request: HttpRequest, kind: str) -> HttpResponse:
+    selectors.people_visible(actor=scope_for(request.user))
+    if kind not in importers.IMPORTERS:
+        raise NotFound()
+    response = HttpResponse(
+        importers.template(kind),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{kind}-template.xlsx"'
+    return response
