@@ -54,9 +54,7 @@ def _exact_search(scope: Scope, by: str) -> None:
     """Refuse, rate-limit and audit an exact search (see the module's docstring)."""
     if not scope.has(Perm.PERSONAL_REVEAL):
         raise PermissionDenied(
-            _(
-                "Only roles that may see full personal data can search by a full ID number or phone."
-            ),
+            _("Only roles that may see full personal data search by ID number or phone."),
             code="exact_search_not_allowed",
         )
     if scope.user_id is not None:

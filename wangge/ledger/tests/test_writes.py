@@ -61,7 +61,7 @@ def test_bad_values_are_refused_per_field_with_the_import_messages() -> None:
 
 
 def test_a_stale_update_is_refused_naming_the_fields_changed_since() -> None:
-    person = PersonFactory(grid_code=MINE)
+    person = PersonFactory.create(grid_code=MINE)
     grid = who("demo-grid")
     services.person_update(actor=grid, person_id=person.pk, version=1, values={"employer": "某厂"})
     with pytest.raises(Conflict) as caught:
@@ -77,7 +77,7 @@ def test_a_stale_update_is_refused_naming_the_fields_changed_since() -> None:
 
 
 def test_outside_the_scope_is_not_found_and_nothing_changes() -> None:
-    other = PersonFactory(grid_code=OTHER)
+    other = PersonFactory.create(grid_code=OTHER)
     with pytest.raises(NotFound):
         services.person_update(
             actor=who("demo-grid"), person_id=other.pk, version=1, values={"name": "改名"}
@@ -95,7 +95,7 @@ def test_outside_the_scope_is_not_found_and_nothing_changes() -> None:
 
 
 def test_the_same_id_number_in_scope_names_the_person() -> None:
-    existing = PersonFactory(grid_code=MINE)
+    existing = PersonFactory.create(grid_code=MINE)
     with pytest.raises(Conflict) as caught:
         services.person_create(
             actor=who("demo-community"),
@@ -107,7 +107,7 @@ def test_the_same_id_number_in_scope_names_the_person() -> None:
 
 def test_the_same_id_number_elsewhere_is_referred_without_saying_so() -> None:
     """Security finding 9: a grid worker must not learn that a number is registered elsewhere."""
-    elsewhere = PersonFactory(grid_code=OTHER)
+    elsewhere = PersonFactory.create(grid_code=OTHER)
     before = unscoped().count()
     with pytest.raises(services.Referred) as caught:
         services.person_create(
@@ -136,7 +136,7 @@ def test_the_same_id_number_elsewhere_is_referred_without_saying_so() -> None:
 
 
 def test_possible_duplicates_are_offered_and_confirming_adds() -> None:
-    existing = PersonFactory(grid_code=MINE, phone="13911112222")
+    existing = PersonFactory.create(grid_code=MINE, phone="13911112222")
     values = {"name": "另一人", "id_number": NEW_ID, "phone": "13911112222"}
     with pytest.raises(Conflict) as caught:
         services.person_create(actor=who("demo-grid"), values=values, grid_code=MINE)
@@ -154,7 +154,7 @@ def test_special_groups_are_written_only_by_those_who_may_see_them() -> None:
     with pytest.raises(PermissionDenied):
         services.person_create(actor=who("demo-grid"), values=values, grid_code=MINE)
     assert not unscoped().filter(name="乙").exists()
-    person = PersonFactory(grid_code=MINE)
+    person = PersonFactory.create(grid_code=MINE)
     with pytest.raises(PermissionDenied):
         services.person_update(
             actor=who("demo-grid"), person_id=person.pk, version=1, values={"special_tags": []}
@@ -164,7 +164,7 @@ def test_special_groups_are_written_only_by_those_who_may_see_them() -> None:
 
 
 def test_move_needs_both_grids_and_takes_the_tags_along() -> None:
-    person = PersonFactory(grid_code=MINE)
+    person = PersonFactory.create(grid_code=MINE)
     SensitiveTag.objects.create(person=person, grid_code=MINE, tag="released", tag_index="x")
     with pytest.raises(ValidationFailed):
         services.person_move(
@@ -182,7 +182,7 @@ def test_move_needs_both_grids_and_takes_the_tags_along() -> None:
 
 
 def test_retired_people_leave_the_lists_and_keep_their_record() -> None:
-    person = PersonFactory(grid_code=MINE)
+    person = PersonFactory.create(grid_code=MINE)
     grid = who("demo-grid")
     with pytest.raises(ValidationFailed):
         services.person_retire(actor=grid, person_id=person.pk, version=1, reason="bored")
@@ -197,7 +197,7 @@ def test_retired_people_leave_the_lists_and_keep_their_record() -> None:
 
 def test_households_members_and_head() -> None:
     grid = who("demo-grid")
-    head, spouse = PersonFactory(grid_code=MINE), PersonFactory(grid_code=MINE)
+    head, spouse = PersonFactory.create(grid_code=MINE), PersonFactory.create(grid_code=MINE)
     household = services.household_create(actor=grid, code="H-TEST-1", head_id=head.pk)
     household = services.household_add_member(
         actor=grid, household_id=household.pk, version=1, person_id=spouse.pk, relation="配偶"
@@ -222,7 +222,7 @@ def test_a_household_number_from_elsewhere_cannot_be_used_or_joined() -> None:
     elsewhere = Household.objects.dangerously_unscoped().filter(grid_code__startswith="440704001")[
         0
     ]
-    person = PersonFactory(grid_code=MINE)
+    person = PersonFactory.create(grid_code=MINE)
     with pytest.raises(ValidationFailed) as caught:
         services.household_create(actor=who("demo-grid"), code=elsewhere.code, head_id=person.pk)
     assert caught.value.code == "code_taken" and OTHER[:9] not in caught.value.message
