@@ -61,6 +61,13 @@ def fresh_keys(tmp_path: Path, settings: Any) -> Iterator[Path]:
     crypto._ring.clear()
 
 
+@pytest.fixture(autouse=True)
+def _audit_checkpoints_per_test(tmp_path: Path, settings: Any) -> None:
+    """Audit checkpoints are a file, which does not roll back with the test's transaction:
+    each test writes its own, so one test's checkpoint never describes another's log."""
+    settings.AUDIT_CHECKPOINT_FILE = str(tmp_path / "audit" / "checkpoints.jsonl")
+
+
 @pytest.fixture
 def system() -> Scope:
     return Scope.system("test")

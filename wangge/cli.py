@@ -5,13 +5,14 @@ wangge demo               build the demo district and serve it on 127.0.0.1:8000
 wangge serve              serve with gunicorn (production)
 wangge grids …            import / check / export / locate grids, department layers
 wangge users …            users and grants
-wangge audit verify       check the audit log's hash chain
+wangge audit verify       check the audit log's keyed hash chain and its checkpoints
+wangge audit checkpoint   write a signed checkpoint of the audit log's head
 wangge token create USER  print an API token
 wangge teams …            grid teams, rosters, coverage check
 wangge ledger …           ledger templates and imports
 wangge events scan        mark overdue events and escalate them (idempotent)
 wangge open311 keys …     API keys for Open311 clients
-wangge worker             background jobs and the deadline scan
+wangge worker             background jobs, the deadline scan, audit checkpoints
 """
 
 from __future__ import annotations

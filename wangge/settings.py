@@ -207,6 +207,12 @@ KEY_FILE = env_str("WANGGE_KEY_FILE", "")
 CRYPTO_PROFILE = env_str("WANGGE_CRYPTO_PROFILE", "aes")
 if CRYPTO_PROFILE not in {"aes", "sm"}:
     raise ConfigError(f"WANGGE_CRYPTO_PROFILE={CRYPTO_PROFILE!r}: use aes or sm")
+# The audit chain's key (outside the database, like the personal-data keys; made on first use)
+# and the signed checkpoints of its head. Defaults: $WANGGE_DATA_DIR/keys/audit.json and
+# $WANGGE_DATA_DIR/audit/checkpoints.jsonl. `wangge worker` writes a checkpoint this often.
+AUDIT_KEY_FILE = env_str("WANGGE_AUDIT_KEY_FILE", "")
+AUDIT_CHECKPOINT_FILE = env_str("WANGGE_AUDIT_CHECKPOINT_FILE", "")
+AUDIT_CHECKPOINT_SECONDS = env_int("WANGGE_AUDIT_CHECKPOINT_SECONDS", 300, minimum=5)
 # Tabular imports (CSV/XLSX).
 IMPORT_MAX_BYTES = env_int("WANGGE_IMPORT_MAX_MB", 200, minimum=1) * 1024 * 1024
 IMPORT_MAX_ROWS = env_int("WANGGE_IMPORT_MAX_ROWS", 1_000_000, minimum=1)

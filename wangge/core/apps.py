@@ -6,3 +6,12 @@ class CoreConfig(AppConfig):
     name = "wangge.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self) -> None:
+        from django.conf import settings
+
+        from wangge.core import audit, jobs
+
+        jobs.register_periodic(
+            "audit.checkpoint", settings.AUDIT_CHECKPOINT_SECONDS, audit.checkpoint_periodic
+        )

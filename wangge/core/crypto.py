@@ -149,7 +149,9 @@ def _new_key_doc(algorithm: str) -> dict[str, str]:
     }
 
 
-def _write(path: Path, doc: dict[str, Any], *, create: bool) -> None:
+def write_key_file(path: Path, doc: dict[str, Any], *, create: bool) -> None:
+    """Write a key file readable by its owner only (directory 0700): `create` refuses to
+    overwrite one (two processes making the first key), otherwise replace it atomically."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     if create:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -173,7 +175,7 @@ def _generate(path: Path) -> None:
         "mac_algorithm": mac_algorithm,
         "mac_key": base64.b64encode(secrets.token_bytes(32)).decode(),
     }
-    _write(path, doc, create=True)
+    write_key_file(path, doc, create=True)
 
 
 def _load(path: Path) -> KeyRing:
@@ -225,7 +227,7 @@ def key_add(*, profile: str | None = None) -> str:
     key_id = f"k{number}"
     doc["keys"][key_id] = _new_key_doc(algorithm)
     doc["active"] = key_id
-    _write(path, doc, create=False)
+    write_key_file(path, doc, create=False)
     with _lock:
         _ring.pop(str(path), None)
     return key_id
@@ -238,7 +240,7 @@ def key_retire(key_id: str) -> None:
     if key_id == doc["active"]:
         raise ConfigError("the active key cannot be removed")
     doc["keys"].pop(key_id, None)
-    _write(path, doc, create=False)
+    write_key_file(path, doc, create=False)
     with _lock:
         _ring.pop(str(path), None)
 

@@ -31,8 +31,9 @@ def register(kind: str, handler: Handler) -> None:
     _handlers[kind] = handler
 
 
-# Periodic work (the events deadline scan): run by every worker between jobs. Each task must be
-# safe to run twice at once (claim its rows with conditional UPDATEs), so no lease is needed.
+# Periodic work (the events deadline scan, the audit checkpoint): run by every worker between
+# jobs. Each task must be safe to run twice at once (claim its rows with conditional UPDATEs,
+# lock its file), so no lease is needed.
 _periodic: dict[str, tuple[int, Callable[..., Any]]] = {}
 
 

@@ -116,7 +116,9 @@ class AuditEntry(models.Model):
 
     There is no update or delete path in the code, and database triggers (migration 0002)
     refuse UPDATE and DELETE. `hash` covers every field and the previous entry's hash, so
-    `wangge audit verify` finds an edited, deleted or reordered entry.
+    `wangge audit verify` finds an edited, deleted or reordered entry. `scheme` says how `hash`
+    was made: `sha256` for entries written before the chain was keyed, else the HMAC under the
+    audit key (`hmac-sha256` or `hmac-sm3`, see core/audit.py).
     """
 
     scope_exempt: ClassVar[str] = (
@@ -135,6 +137,7 @@ class AuditEntry(models.Model):
     details = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    scheme = models.CharField(max_length=16)
 
     class Meta:
         ordering = ["seq"]

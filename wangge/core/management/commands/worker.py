@@ -15,7 +15,7 @@ from wangge.core.management.base import WanggeCommand
 class Command(WanggeCommand):
     help = (
         "Run background jobs (imports …) claimed from the database and periodic work (the "
-        "events deadline scan); safe to run twice."
+        "events deadline scan, audit checkpoints); safe to run twice."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -39,7 +39,7 @@ class Command(WanggeCommand):
                 # Drop connections the database closed while we slept (not inside a caller's
                 # transaction, e.g. a test's: closing that would lose it).
                 close_old_connections()
-            # Periodic work (the deadline scan) when due; with --once, once (cron-friendly).
+            # Periodic work (deadline scan, audit checkpoint) when due; with --once, once (cron).
             jobs.run_periodic(last_run, time.monotonic())
             job = jobs.claim(name=name, reclaim_after=reclaim)
             if job is None:

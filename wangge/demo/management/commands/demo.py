@@ -9,6 +9,7 @@ from django.core.management.base import CommandError, CommandParser
 from django.db import connection
 from django.utils.translation import gettext as _
 
+from wangge.core.audit import dangerously_discard_audit_files
 from wangge.core.management.base import WanggeCommand
 from wangge.demo import builder
 
@@ -99,4 +100,5 @@ class Command(WanggeCommand):
                 raise CommandError(_("--reset on PostgreSQL only runs with WANGGE_DEMO=true."))
             with connection.cursor() as cursor:
                 cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        dangerously_discard_audit_files()
         self.stdout.write(_("Database reset."))
