@@ -170,7 +170,8 @@ def test_the_worker_logs_a_refused_checkpoint_and_carries_on(system: Any, caplog
         audit_record(actor=system, action="test.tail", details={"n": n})
     audit_checkpoint()
     _drop_triggers()
-    AuditEntry.objects.filter(seq__gt=_head() - 3).delete()
+    checkpointed = _head()
+    AuditEntry.objects.filter(seq__gt=checkpointed - 3).delete()
     before = checkpoint_file_path().read_text()
 
     call_command("worker", "--once", stdout=io.StringIO())
@@ -178,5 +179,5 @@ def test_the_worker_logs_a_refused_checkpoint_and_carries_on(system: Any, caplog
     assert checkpoint_file_path().read_text() == before
     errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
     assert [e.split("：")[0] for e in errors] == [
-        f"audit checkpoint refused: 审计日志与最近一个检查点（#{_head() + 3}）不再相符"
+        f"audit checkpoint refused: 审计日志与最近一个检查点（#{checkpointed}）不再相符"
     ]
