@@ -19,7 +19,7 @@ from wangge.core.audit import audit_record
 from wangge.core.errors import Conflict, NotFound, ValidationFailed
 from wangge.core.personal import mask_name, reveal
 from wangge.core.roles import Perm
-from wangge.core.scope import as_scope
+from wangge.core.scope import as_scope, require_any
 from wangge.core.validators import IdNumber
 from wangge.ledger import fields as ledger_fields
 from wangge.ledger.importers import person_id_index, phone_index, tag_index
@@ -238,7 +238,8 @@ def _person_create(
     confirm_new: bool,
     source: str,
 ) -> Person | Referral:
-    scope = as_scope(actor)
+    # Without ledger.edit anywhere the people ledger is not theirs to add to: not found.
+    scope = require_any(actor, Perm.LEDGER_EDIT)
     parsed = _parse(dict(values), creating=True)
     grid_code, room = _placement(scope, grid_code=grid_code, room_code=room_code)
     attrs, special = _person_values(parsed)

@@ -11,10 +11,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from wangge.core.errors import Conflict, ValidationFailed
+from wangge.core.errors import Conflict, PermissionDenied, ValidationFailed
 from wangge.core.personal import reveal
 from wangge.core.roles import Perm
-from wangge.core.scope import Scope, as_scope
+from wangge.core.scope import Scope, as_scope, require_any
 from wangge.ledger import fields as ledger_fields
 from wangge.ledger.importers import phone_index
 from wangge.ledger.models import (
@@ -248,7 +248,7 @@ def organisation_create(
 ) -> Organisation:
     """Add an organisation. The same credit code: the one registered (Conflict `duplicate`);
     the same name in the grid: Conflict `possible_duplicate` unless `confirm_new`."""
-    scope = as_scope(actor)
+    scope = require_any(actor, Perm.LEDGER_EDIT)
     attrs = _organisation_attrs(_parse(ORG, dict(values), creating=True))
     place = _place(scope, grid_code=grid_code, room_code=room_code, lon=lon, lat=lat)
     if attrs.get("credit_code"):
@@ -343,6 +343,8 @@ def thing_create(*, actor: Any, values: dict[str, Any], lon: Any, lat: Any) -> T
     """Add a component or facility at a point; its classes come from its code (area 6 +
     major 2 + minor 2 or 3 + sequence 6)."""
     scope = as_scope(actor)
+    if not scope.has(Perm.LEDGER_EDIT):  # departments see things but do not keep the ledger
+        raise PermissionDenied(_("Your role may not change the ledger."))
     attrs = _parse(THING, dict(values), creating=True)
     place = _place(scope, lon=lon, lat=lat)
     code = attrs["code"]
@@ -399,7 +401,7 @@ def _digits(value: Any, length: int, field: str) -> str:
 def estate_create(*, actor: Any, code: str, name: str, grid_code: str) -> Estate:
     """A new estate (小区): code = its community's 12 digits + 3; it lies in a grid of that
     community the actor keeps the ledger of."""
-    scope = as_scope(actor)
+    scope = require_any(actor, Perm.LEDGER_EDIT)
     code = _digits(code, 15, "code")
     records.require_edit_at(scope, grid_code)
     if not grid_code.startswith(code[:12]):
