@@ -60,10 +60,13 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 def data_dir() -> Path:
+    """The data directory, made private (0700): it holds the database, keys and uploads."""
     path = Path(env_str("WANGGE_DATA_DIR", "var")).resolve()
     if path.exists() and not path.is_dir():
         raise ConfigError(f"WANGGE_DATA_DIR={path} exists and is not a directory")
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o077:
+        path.chmod(0o700)
     return path
 
 

@@ -58,3 +58,27 @@ def test_defaults_are_production_safe(tmp_path: Path) -> None:
     assert result.stdout.split() == ["False", "Asia/Shanghai", "zh-hans", "True"]
     demo = _settings_in_subprocess({"WANGGE_DEMO": "true"}, tmp_path)
     assert demo.stdout.split()[0] == "True"
+
+
+def test_the_data_directory_and_database_are_private(tmp_path: Path) -> None:
+    """Security finding 5: the SQLite file was created world-readable (0644)."""
+    data = tmp_path / "data"
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'wangge.settings'; "
+        "django.setup(); from django.db import connection; "
+        "c = connection.cursor(); c.execute('CREATE TABLE t (x int)'); c.execute('INSERT INTO t VALUES (1)')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={"PATH": "/usr/bin:/bin", "WANGGE_DATA_DIR": str(data)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert data.stat().st_mode & 0o777 == 0o700
+    database = data / "wangge.sqlite3"
+    assert database.stat().st_mode & 0o777 == 0o600
+    for sidecar in (data / "wangge.sqlite3-wal", data / "wangge.sqlite3-shm"):
+        if sidecar.exists():
+            assert sidecar.stat().st_mode & 0o077 == 0, sidecar

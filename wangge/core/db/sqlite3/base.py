@@ -45,6 +45,17 @@ class DatabaseWrapper(base.DatabaseWrapper):
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
         self._locked = False
 
+    def get_new_connection(self, conn_params: Any) -> Any:
+        # SQLite creates a missing database file world-readable (0644, the umask's default):
+        # create it 0600 first; its -wal and -shm files then take the same mode.
+        name = str(conn_params.get("database") or "")
+        if name and name != ":memory:" and not name.startswith("file:"):
+            try:
+                os.close(os.open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+            except FileExistsError:
+                pass
+        return super().get_new_connection(conn_params)
+
     def _start_transaction_under_autocommit(self) -> None:
         self._acquire()
         try:
