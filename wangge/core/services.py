@@ -88,7 +88,7 @@ def user_create(*, actor: Any, username: str, password: str | None, display_name
         user.set_password(password)
     else:
         user.set_unusable_password()
-    user.save()
+    user.save(force_insert=True)
     audit_record(actor=actor, action="user.create", object_type="user", object_id=user.pk)
     return user
 
