@@ -36,15 +36,15 @@ class PersonOut(Schema):
     grid_code: str
     name: str
     gender: str
-    birth_year: int | None = Field(description="the year only: the date would unmask the ID")
-    age: int | None
+    birth_year: int | None = Field(None, description="the year only: the date would unmask the ID")
+    age: int | None = None
     id_number: str = Field(description="masked: 440704************")
     phone: str = Field(description="masked: 138****1234")
     population_type: str
     separated: bool
     current_address: str
     care_tags: list[str]
-    household_id: int | None
+    household_id: int | None = None
     relation: str
     version: int
     retired_on: Any = None
