@@ -5,15 +5,16 @@ from wangge.ledger import views
 app_name = "ledger"
 
 
-def _record(kind: str) -> list[URLPattern]:
-    """One record's pages: the record, correct it, move it, retire it."""
+def _record(kind: str, *, movable: bool = False) -> list[URLPattern]:
+    """One record's pages: the record, correct it, retire it (and move it, if it moves)."""
     base = {"organisation": "organisations", "thing": "things", "estate": "estates"}.get(
         kind, f"{kind}s"
     )
+    move = [path(f"{base}/<int:pk>/move/", views.record_move, {"kind": kind}, name=f"{kind}_move")]
     return [
         path(f"{base}/<int:pk>/", views.record, {"kind": kind}, name=kind),
         path(f"{base}/<int:pk>/edit/", views.record_edit, {"kind": kind}, name=f"{kind}_edit"),
-        path(f"{base}/<int:pk>/move/", views.record_move, {"kind": kind}, name=f"{kind}_move"),
+        *(move if movable else []),
         path(
             f"{base}/<int:pk>/retire/", views.record_retire, {"kind": kind}, name=f"{kind}_retire"
         ),
@@ -36,10 +37,10 @@ urlpatterns = [
     path("organisations/", views.organisations, name="organisations"),
     path("organisations/new/", views.organisation_new, name="organisation_new"),
     path("organisations/<int:pk>/reveal/", views.organisation_reveal, name="organisation_reveal"),
-    *_record("organisation"),
+    *_record("organisation", movable=True),
     path("things/", views.things, name="things"),
     path("things/new/", views.thing_new, name="thing_new"),
-    *_record("thing"),
+    *_record("thing", movable=True),
     path("addresses/", views.addresses, name="addresses"),
     path("estates/new/", views.estate_new, name="estate_new"),
     path("estates/<int:pk>/buildings/new/", views.building_new, name="building_new"),
