@@ -2,7 +2,7 @@
 
 from ninja import NinjaAPI
 
-from wangge.core.api import api_auth, install_error_handlers
+from wangge.core.api import ApiDocs, api_auth, docs_login_required, install_error_handlers
 from wangge.core.api_routes import router as core_router
 from wangge.events.api import router as events_router
 from wangge.ledger.api import router as ledger_router
@@ -16,6 +16,8 @@ api = NinjaAPI(
     auth=api_auth(),
     urls_namespace="api",
     docs_url="/docs",
+    docs=ApiDocs(),
+    docs_decorator=docs_login_required,
 )
 install_error_handlers(api)
 api.add_router("", core_router)

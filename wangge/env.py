@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 class ConfigError(RuntimeError):
@@ -88,3 +89,20 @@ def secret_key(directory: Path) -> str:
     if len(key) < 32:
         raise ConfigError(f"{key_file} holds a key shorter than 32 characters")
     return key
+
+
+def csp_source(name: str, url: str) -> str:
+    """The Content-Security-Policy source that lets pages load from `url`'s server: for an
+    intranet tile server such as http://{s}.tiles.intranet/{z}/{x}/{y}.png it is
+    http://*.tiles.intranet. Empty for no URL or a path on this site ('self' covers it)."""
+    if not url or (url.startswith("/") and not url.startswith("//")):
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ConfigError(f"{name}={url!r} must start with http:// or https://, or be a path")
+    host = parts.netloc
+    if host.startswith("{s}."):  # Leaflet's subdomain placeholder
+        host = "*." + host[len("{s}.") :]
+    if any(c in host for c in "{}@;,'\" \t"):
+        raise ConfigError(f"{name}={url!r}: only a leading {{s}}. may vary in the host")
+    return f"{parts.scheme}://{host}"

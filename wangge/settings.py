@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wangge.env import (
     ConfigError,
+    csp_source,
     data_dir,
     env_bool,
     env_float,
@@ -83,6 +84,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, so that static files carry the security headers too.
+    "wangge.core.middleware.SecurityHeadersMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "wangge.core.middleware.LanguageMiddleware",
@@ -90,7 +94,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wangge.core.middleware.RequestContextMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -156,8 +159,11 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("WANGGE_SESSION_HOURS", 8, minimum=1) * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Security headers on every response: these four from Django, the Content-Security-Policy and
+# Permissions-Policy (below, once the tile server is known) from SecurityHeadersMiddleware.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if SECURE_COOKIES:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -189,6 +195,26 @@ LOGGING = {
 # --- wangge ------------------------------------------------------------------------------------
 # Intranet tile server, e.g. http://tiles.intranet/{z}/{x}/{y}.png; empty = draw grids only.
 TILE_URL = env_str("WANGGE_TILE_URL", "")
+# No inline script or style, no eval, nothing loaded or sent anywhere but this site (and the
+# tile server): text that reaches a page as markup by mistake still cannot run. Leaflet and
+# Swagger UI set styles through the CSSOM, which style-src does not restrict.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        " ".join(["img-src 'self' data: blob:", csp_source("WANGGE_TILE_URL", TILE_URL)]).strip(),
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ]
+)
+# The phone report page takes the GPS position and photos from the camera; nothing else.
+PERMISSIONS_POLICY = "camera=(self), geolocation=(self), microphone=(), payment=(), usb=()"
+# Our responses (photos of residents above all) may not be embedded by other intranet sites.
+CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"
 # Sibling grids may overlap by at most this many square metres before import refuses them.
 OVERLAP_TOLERANCE_M2 = env_float("WANGGE_OVERLAP_TOLERANCE_M2", 1.0, minimum=0.0)
 # Uncovered area inside a community above this is reported as a gap.

@@ -26,7 +26,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def demo_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The environment of the served demo district: `wangge` commands run with it change the
+    data the server shows (imports, as an administrator would run them)."""
     data_dir = tmp_path_factory.mktemp("demo")
     env = {
         **os.environ,
@@ -37,6 +39,21 @@ def live_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env.pop("WANGGE_DATABASE_URL", None)
     subprocess.run([BIN / "wangge", "demo", "--build-only"], env=env, check=True, timeout=300)
+    return env
+
+
+def wangge(env: dict[str, str], *args: str) -> str:
+    """Run a `wangge` command against the served district; its output, or the test fails."""
+    done = subprocess.run(
+        [BIN / "wangge", *args], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="session")
+def live_demo(demo_env: dict[str, str]) -> Iterator[str]:
+    env = demo_env
     port = _free_port()
     server = subprocess.Popen(
         [BIN / "wangge", "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--with-worker"],

@@ -12,6 +12,9 @@
     });
   }
   function t(k) { return texts[k] || k; }
+  /* Text that came from people (titles typed by residents) goes into the page as a text node,
+     never as HTML: a Leaflet tooltip given a string sets innerHTML. */
+  function text(s) { return document.createTextNode(s); }
 
   /* ---- maps ---- */
   var el = document.getElementById("map");
@@ -53,7 +56,7 @@
               return L.circleMarker(latlng, { radius: late ? 7 : 5, color: late ? "#b3261e" : "#e08a00", weight: 1, fillOpacity: 0.85 });
             },
             onEachFeature: function (f, l) {
-              l.bindTooltip(f.properties.number + " " + f.properties.title + " · " + f.properties.category);
+              l.bindTooltip(function () { return text(f.properties.number + " " + f.properties.title + " · " + f.properties.category); });
               l.on("click", function () { window.location.href = detail.replace("/0/", "/" + f.properties.id + "/"); });
             }
           }).addTo(map);
@@ -136,7 +139,7 @@
   function render() {
     return all().then(function (items) {
       box.hidden = items.length === 0;
-      list.innerHTML = "";
+      list.textContent = "";
       items.forEach(function (it) {
         var li = document.createElement("li");
         li.dataset.key = it.key;

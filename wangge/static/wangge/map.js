@@ -9,6 +9,9 @@
   if (tiles) { L.tileLayer(tiles, { maxZoom: 19 }).addTo(map); }
   var style = { color: "#b3261e", weight: 1.2, fillColor: "#f6d7a7", fillOpacity: 0.35 };
   var highlight = { weight: 3, fillOpacity: 0.6 };
+  /* Names come from imports (grids, things, building addresses): they go into the page as text
+     nodes, never as HTML — a Leaflet tooltip given a string sets innerHTML. */
+  function text(s) { return document.createTextNode(s); }
 
   function fit(layer) {
     var bounds = layer.getBounds();
@@ -30,10 +33,10 @@
           return f.properties.kind === "dedicated" ? Object.assign({}, style, { fillColor: "#9ecae1" }) : style;
         },
         onEachFeature: function (f, l) {
-          l.bindTooltip(f.properties.name + " " + f.properties.code, { sticky: true });
+          l.bindTooltip(function () { return text(f.properties.name + " " + f.properties.code); }, { sticky: true });
           l.on("mouseover", function () { l.setStyle(highlight); });
           l.on("mouseout", function () { layer.resetStyle(l); });
-          l.on("click", function () { window.location.href = detail.replace("CODE", f.properties.code); });
+          l.on("click", function () { window.location.href = detail.replace("CODE", encodeURIComponent(f.properties.code)); });
         }
       }).addTo(map);
       el.dataset.loaded = String(data.features.length);
@@ -47,7 +50,9 @@
                 var building = f.properties.layer === "building";
                 return L.circleMarker(latlng, { radius: building ? 4 : 5, color: building ? "#1f4e79" : "#2e7d32", weight: 1, fillOpacity: 0.8 });
               },
-              onEachFeature: function (f, l) { l.bindTooltip(f.properties.name + " " + f.properties.code); }
+              onEachFeature: function (f, l) {
+                l.bindTooltip(function () { return text(f.properties.name + " " + f.properties.code); });
+              }
             }).addTo(map);
             el.dataset.points_loaded = String(pts.features.length);
           });
