@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from wangge.core.audit import audit_verify
 from wangge.core.management.base import WanggeCommand
-from wangge.core.models import AuditEntry
+from wangge.core.selectors import audit_list
 
 
 class Command(WanggeCommand):
@@ -53,7 +53,7 @@ class Command(WanggeCommand):
             if problems:
                 self.fail()
             return
-        for e in reversed(list(AuditEntry.objects.order_by("-seq")[: options["n"]])):
+        for e in reversed(list(audit_list(actor=self.system_actor())[: options["n"]])):
             self.stdout.write(
                 f"#{e.seq} {e.at:%Y-%m-%d %H:%M:%S} {e.actor_name} {e.action} "
                 f"{e.object_type}:{e.object_id} {e.outcome} {e.client_ip} {e.details}"
