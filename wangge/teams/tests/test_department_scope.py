@@ -148,3 +148,71 @@ def test_roster_export_holds_only_the_departments_specialists(client_as: Any, ap
         assert len(staff) == _chengguan_assignments()
         assert {(row[2], row[9]) for row in staff} == {("专业网格员", "城管")}
         assert sheets["党组织"] == [] and sheets["党员"] == []
+
+
+def _specialist_assignment() -> Assignment:
+    return Assignment.objects.dangerously_unscoped().get(
+        grid_code=MINE, role=TeamRole.SPECIALIST, valid_to=None
+    )
+
+
+def test_department_writes_nothing_to_teams(client_as: Any, api_as: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from wangge.core.models import AuditEntry
+    from wangge.teams.tests.test_roster import GOOD, _workbook
+
+    sent = _specialist_assignment()
+    api, page = api_as("demo-dept"), client_as("demo-dept")
+    audit_before = AuditEntry.objects.count()
+    person = {"name": "城管派人", "id_number": "11010519491231002X"}
+
+    answers = [
+        api.post(
+            f"/api/v1/teams/{MINE}/assignments",
+            {"role": "specialist", "valid_from": "2026-11-01", "staff": person},
+            content_type="application/json",
+        ),
+        api.post(
+            f"/api/v1/assignments/{sent.pk}/end",
+            {"valid_to": "2026-11-30"},
+            content_type="application/json",
+        ),
+        api.post("/api/v1/teams-roster", {"file": SimpleUploadedFile("r.xlsx", _workbook([GOOD]))}),
+        page.post(f"/teams/assignments/{sent.pk}/end/", {"valid_to": "2026-11-30"}),
+        page.post(
+            "/teams/roster/",
+            {"file": SimpleUploadedFile("r.xlsx", _workbook([GOOD])), "partial": "on"},
+        ),
+    ]
+
+    assert [a.status_code for a in answers] == [404] * len(answers)
+    sent.refresh_from_db()
+    assert sent.valid_to is None
+    assert (
+        not StaffMember.objects.dangerously_unscoped()
+        .filter(name__in=["城管派人", "黎明"])
+        .exists()
+    )
+    assert AuditEntry.objects.count() == audit_before
+
+
+def test_department_may_not_reveal_or_unmask(client_as: Any, api_as: Any) -> None:
+    specialist = _specialist_assignment().staff
+    api = api_as("demo-dept")
+    assert api.get(f"/api/v1/staff/{specialist.pk}").status_code == 200
+    assert api.get(f"/api/v1/staff/{_leader_of_mine().pk}").status_code == 404
+    reveal = api.post(
+        f"/api/v1/staff/{specialist.pk}/reveal",
+        {"field": "phone", "reason": "核实电话"},
+        content_type="application/json",
+    )
+    assert reveal.status_code == 403 and specialist.phone not in reveal.content.decode()
+    unmasked = api.post(
+        "/api/v1/teams-roster.xlsx", {"reason": "核对名册"}, content_type="application/json"
+    )
+    assert unmasked.status_code == 403 and not unmasked.content.startswith(b"PK")
+    page = client_as("demo-dept").get("/teams/roster/").content.decode()
+    assert 'name="reason"' not in page and 'type="file"' not in page
+    staff_page = client_as("demo-dept").get(f"/teams/staff/{specialist.pk}/").content.decode()
+    assert 'name="reason"' not in staff_page and specialist.phone not in staff_page
