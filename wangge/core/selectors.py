@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from wangge.core.errors import NotFound, ValidationFailed
-from wangge.core.models import AuditEntry, Department, User
+from wangge.core.models import ApiToken, AuditEntry, Department, User
 from wangge.core.roles import Perm
 from wangge.core.scope import as_scope, require_any
 
@@ -82,6 +82,15 @@ def user_by_username(*, actor: Any, username: str) -> User:
 def user_list(*, actor: Any) -> list[User]:
     require_any(actor, Perm.USERS_MANAGE)
     return list(User.objects.prefetch_related("grants__department").order_by("username"))
+
+
+def token_list(*, actor: Any, username: str = "") -> list[ApiToken]:
+    """API tokens (of one user, or all), oldest first, for administrators (and the CLI)."""
+    require_any(actor, Perm.USERS_MANAGE)
+    qs = ApiToken.objects.select_related("user").order_by("created_at")
+    if username:
+        qs = qs.filter(user__username=username)
+    return list(qs)
 
 
 def abilities(*, actor: Any) -> dict[str, bool]:

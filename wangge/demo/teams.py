@@ -215,7 +215,7 @@ def add_problems(actor: Scope) -> list[str]:
         .first()
     )
     if leader is not None:
-        services.assignment_end(actor=actor, assignment=leader, valid_to=TODAY)
+        services.assignment_end(actor=actor, assignment_id=leader.pk, valid_to=TODAY)
         done.append("440704002001003 no_leader")
     PartyMember.objects.dangerously_unscoped().filter(grid_code="440704002001004").update(
         organisation=None

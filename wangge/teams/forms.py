@@ -3,8 +3,15 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from wangge.core.errors import ValidationFailed
 from wangge.core.models import Department
+from wangge.core.selectors import department_by_code, departments
 from wangge.teams.models import Gender, PoliticalStatus, TeamRole
+
+
+def _department_choices() -> list[tuple[str, str]]:
+    # A callable: read when a form is made, not when this module is imported.
+    return [("", "—"), *((d.code, d.name) for d in departments())]
 
 
 class AssignmentForm(forms.Form):
@@ -19,13 +26,16 @@ class AssignmentForm(forms.Form):
         label=_("Political status"), choices=[("", "—"), *PoliticalStatus.choices], required=False
     )
     employer = forms.CharField(label=_("Employer"), max_length=100, required=False)
-    department = forms.ModelChoiceField(
-        label=_("Department (specialists)"),
-        queryset=Department.objects.all(),
-        required=False,
-        to_field_name="code",
+    department = forms.ChoiceField(
+        label=_("Department (specialists)"), choices=_department_choices, required=False
     )
     valid_from = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean_department(self) -> Department | None:
+        try:
+            return department_by_code(self.cleaned_data["department"])
+        except ValidationFailed as exc:
+            raise forms.ValidationError(exc.message) from None
 
 
 class EndForm(forms.Form):
@@ -37,6 +47,10 @@ class RevealForm(forms.Form):
         choices=[("phone", _("Mobile phone")), ("id_number", _("ID number"))],
         widget=forms.HiddenInput,
     )
+    reason = forms.CharField(label=_("Reason"), min_length=4, max_length=500)
+
+
+class ExportForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), min_length=4, max_length=500)
 
 

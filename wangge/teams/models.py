@@ -57,8 +57,13 @@ class StaffQuerySet(ScopedQuerySet):
     def visible_to(self, actor: Any, perm: Perm) -> Self:
         """Registered in scope, or serving (now) in a grid in scope."""
         scope = as_scope(actor)
-        serving = Assignment.objects.visible_to(scope, perm).filter(valid_to=None)
-        qs = self.filter(scope.q(perm, model=self.model) | Q(pk__in=serving.values("staff_id")))
+        rows = scope.q(perm, model=self.model)
+        # An empty Q is every row (the system); OR-ing into it would drop it and keep only the
+        # serving people.
+        if rows:
+            serving = Assignment.objects.visible_to(scope, perm).filter(valid_to=None)
+            rows |= Q(pk__in=serving.values("staff_id"))
+        qs = self.filter(rows)
         qs._scope_token = (scope.token, perm)
         return qs
 

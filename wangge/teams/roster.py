@@ -3,6 +3,11 @@
 A roster workbook has three sheets: 网格员 (one row per person per grid role), 党组织 (one row per
 grid) and 党员 (one row per registered party member). A CSV file holds the 网格员 sheet only.
 Rows are numbered as the spreadsheet shows them (header = 1).
+
+Both directions decide inside: an import needs teams.edit, and each row is checked against the
+grant covering its grid (a row outside is rejected with its row, column and reason, never
+dropped) before it goes through the same services as the pages and the API; an export holds
+what the actor sees, and an unmasked one only the rows the actor may reveal.
 """
 
 from __future__ import annotations
@@ -11,14 +16,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from wangge.core.audit import audit_record
-from wangge.core.errors import NotFound, ValidationFailed
+from wangge.core.errors import PermissionDenied, ValidationFailed
 from wangge.core.models import Department
-from wangge.core.personal import mask_id_number, mask_phone
+from wangge.core.personal import REVEAL_REASON_MIN, mask_id_number, mask_phone
 from wangge.core.roles import Perm
-from wangge.core.scope import as_scope
+from wangge.core.scope import as_scope, require_any
 from wangge.core.tabular import (
     CellError,
     Column,
@@ -186,8 +192,21 @@ class RosterResult(ImportResult):
         return error_workbook(self.rejected_rows)
 
 
-def template() -> bytes:
-    """An empty roster workbook with the three sheets and a sheet explaining the columns."""
+def may_import(actor: Any) -> bool:
+    """Whether the actor may import at all; each row still needs teams.edit over its grid."""
+    return as_scope(actor).has(Perm.TEAMS_EDIT)
+
+
+def may_unmask(actor: Any) -> bool:
+    """Whether the actor may export unmasked at all; the export then holds only the rows a
+    grant holding personal.reveal covers."""
+    return as_scope(actor).has(Perm.PERSONAL_REVEAL)
+
+
+def template(*, actor: Any) -> bytes:
+    """An empty roster workbook with the three sheets and a sheet explaining the columns
+    (NotFound without teams.view)."""
+    require_any(actor, Perm.TEAMS_VIEW)
     help_rows = []
     for sheet, columns in (
         (STAFF_SHEET, STAFF_COLUMNS),
@@ -242,20 +261,26 @@ def roster_import(
     dry_run: bool = False,
     all_or_nothing: bool = True,
 ) -> RosterResult:
-    """Import a roster. Rows outside the actor's edit scope are rejected as unknown grids.
+    """Import a roster (NotFound without teams.edit). A row whose grid does not exist, or whose
+    team the actor may not change (`services.may_edit_team`), is rejected as an unknown grid,
+    the same answer for both.
 
     All rows run inside one transaction; with `dry_run`, or when `all_or_nothing` and any row
     was rejected, the transaction is rolled back: the counts say what would have happened and
-    `stored` is False.
+    `stored` is False. Refused ID numbers (`services.NotRegistrableHere`) are audited after it,
+    so that the rollback keeps them.
     """
-    scope = as_scope(actor)
+    scope = require_any(actor, Perm.TEAMS_EDIT)
     result = RosterResult(dry_run=dry_run)
     sheets = _sheets(data, filename)
-    grid_codes = set(
-        Region.objects.visible_to(scope, Perm.TEAMS_EDIT)
+    grid_codes = {
+        code
+        for code in Region.objects.dangerously_unscoped()
         .filter(level=Level.GRID, valid_to=None)
         .values_list("code", flat=True)
-    )
+        if services.may_edit_team(scope, code)
+    }
+    refusals: list[services.NotRegistrableHere] = []
 
     class Rollback(Exception):
         pass
@@ -283,8 +308,10 @@ def roster_import(
                     if not errors:
                         try:
                             with transaction.atomic():
-                                outcome = handler(actor, values)
+                                outcome = handler(scope, values)
                         except ValidationFailed as exc:
+                            if isinstance(exc, services.NotRegistrableHere):
+                                refusals.append(exc)
                             errors = [
                                 RowError(number, _error_column(exc.code), exc.code, exc.message)
                             ]
@@ -306,6 +333,8 @@ def roster_import(
             )
     except Rollback:
         result.stored = False
+    for refused in refusals:
+        services.staff_refusal_record(actor=scope, refused=refused)
     return result
 
 
@@ -315,7 +344,7 @@ def _error_column(code: str) -> str:
         "start_before_current": "任职日期",
         "end_before_start": "离任日期",
         "department_required": "派出部门",
-        "duplicate_id_number": "身份证号",
+        "id_number_not_here": "身份证号",
         "unknown_secretary": "书记（组长）姓名",
     }.get(code, "")
 
@@ -336,25 +365,23 @@ def _staff_row(actor: Any, v: dict[str, Any]) -> str:
         employer=v["employer"] or "",
         department=v["department"],
     )
-    staff = services.staff_find(id_number=v["id_number"])
-    staff, changed = services.staff_save(
-        actor=actor, data=data, region_code=v["grid_code"][:12], staff=staff
-    )
-    assignment, created = services.assignment_start(
+    done = services.staff_assign(
         actor=actor,
-        staff=staff,
         grid_code=v["grid_code"],
+        data=data,
         role=role,
         valid_from=v["valid_from"],
         department=v["department"] if role == TeamRole.SPECIALIST else None,
     )
     ended = False
     if v.get("valid_to"):
-        services.assignment_end(actor=actor, assignment=assignment, valid_to=v["valid_to"])
+        services.assignment_end(
+            actor=actor, assignment_id=done.assignment.pk, valid_to=v["valid_to"]
+        )
         ended = True
-    if created:
+    if done.created:
         return "inserted"
-    return "updated" if changed or ended else "skipped"
+    return "updated" if done.changed or ended else "skipped"
 
 
 def _org_row(actor: Any, v: dict[str, Any]) -> str:
@@ -362,7 +389,7 @@ def _org_row(actor: Any, v: dict[str, Any]) -> str:
     if v["secretary"]:
         matches = [
             a.staff
-            for a in Assignment.objects.dangerously_unscoped()
+            for a in Assignment.objects.visible_to(actor, Perm.TEAMS_EDIT)
             .filter(grid_code=v["grid_code"], valid_to=None, staff__name=v["secretary"])
             .select_related("staff")
         ]
@@ -375,7 +402,9 @@ def _org_row(actor: Any, v: dict[str, Any]) -> str:
             )
         secretary = next(iter(unique.values()))
     existed = (
-        PartyOrganisation.objects.dangerously_unscoped().filter(grid_code=v["grid_code"]).exists()
+        PartyOrganisation.objects.visible_to(actor, Perm.TEAMS_EDIT)
+        .filter(grid_code=v["grid_code"])
+        .exists()
     )
     _org, changed = services.party_org_save(
         actor=actor,
@@ -405,17 +434,16 @@ def _member_row(actor: Any, v: dict[str, Any]) -> str:
 
 
 def roster_export(*, actor: Any, unmasked: bool = False, reason: str = "") -> bytes:
-    """The current rosters in scope as a workbook that imports back unchanged (when unmasked).
+    """The current rosters the actor sees as a workbook that imports back unchanged (when
+    unmasked). NotFound without teams.view; a department grant gets the specialists it sent.
 
-    Masked by default; an unmasked export needs `personal.reveal` and is audited with its reason.
+    Masked by default. An unmasked export needs personal.reveal and a reason, holds only the
+    rows a grant holding personal.reveal covers (who leads one grid and is a grid worker in
+    another gets the grid they lead), and is audited with its reason; a refusal is audited too.
     """
-    scope = as_scope(actor)
-    if not scope.has(Perm.TEAMS_VIEW):
-        raise NotFound()
-    if unmasked and not scope.has(Perm.PERSONAL_REVEAL):
-        raise ValidationFailed(
-            _("Your role may not export full personal data."), code="reveal_not_allowed"
-        )
+    scope = require_any(actor, Perm.TEAMS_VIEW)
+    if unmasked:
+        _unmasked_check(scope, reason)
     names = dict(
         Region.objects.dangerously_unscoped()
         .filter(level=Level.GRID, valid_to=None)
@@ -424,7 +452,7 @@ def roster_export(*, actor: Any, unmasked: bool = False, reason: str = "") -> by
     staff_rows = []
     for a in (
         Assignment.objects.visible_to(scope, Perm.TEAMS_VIEW)
-        .filter(valid_to=None)
+        .filter(_revealable(scope, Assignment, unmasked), valid_to=None)
         .select_related("staff", "staff__department", "department")
         .order_by("grid_code", "role", "valid_from", "staff__name", "id")
     ):
@@ -454,6 +482,7 @@ def roster_export(*, actor: Any, unmasked: bool = False, reason: str = "") -> by
             o.parent_name,
         ]
         for o in PartyOrganisation.objects.visible_to(scope, Perm.TEAMS_VIEW)
+        .filter(_revealable(scope, PartyOrganisation, unmasked))
         .select_related("secretary")
         .order_by("grid_code")
     ]
@@ -468,12 +497,12 @@ def roster_export(*, actor: Any, unmasked: bool = False, reason: str = "") -> by
             "是" if m.formal else "否",
             m.registered_on,
         ]
-        for m in PartyMember.objects.visible_to(scope, Perm.TEAMS_VIEW).order_by(
-            "grid_code", "name", "id"
-        )
+        for m in PartyMember.objects.visible_to(scope, Perm.TEAMS_VIEW)
+        .filter(_revealable(scope, PartyMember, unmasked))
+        .order_by("grid_code", "name", "id")
     ]
     audit_record(
-        actor=actor,
+        actor=scope,
         action="teams.export",
         object_type="roster",
         details={
@@ -489,3 +518,26 @@ def roster_export(*, actor: Any, unmasked: bool = False, reason: str = "") -> by
             (MEMBER_SHEET, [c.header for c in MEMBER_COLUMNS], member_rows),
         ]
     )
+
+
+def _revealable(scope: Any, model: Any, unmasked: bool) -> Q:
+    """Of the rows the actor sees, those an unmasked export may hold: the ones a grant holding
+    personal.reveal covers (all of them for a masked export)."""
+    return scope.q(Perm.PERSONAL_REVEAL, model=model) if unmasked else Q()
+
+
+def _unmasked_check(scope: Any, reason: str) -> None:
+    if not may_unmask(scope):
+        audit_record(
+            actor=scope,
+            action="teams.export",
+            object_type="roster",
+            outcome="denied",
+            details={"unmasked": True},
+        )
+        raise PermissionDenied(_("Your role may not export full personal data."))
+    if len(reason.strip()) < REVEAL_REASON_MIN:
+        raise ValidationFailed(
+            _("Give a reason of at least %(n)d characters.") % {"n": REVEAL_REASON_MIN},
+            code="reason_required",
+        )

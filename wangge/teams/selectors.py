@@ -1,4 +1,6 @@
-"""Reads of teams, always through the actor's scope."""
+"""Reads of teams, always through the actor's scope, and what a page may offer the actor there
+(`team_abilities`, `staff_abilities`, `roster_abilities`): answered by the rule functions the
+services enforce (`services.may_*`), so a page and the service cannot disagree."""
 
 from __future__ import annotations
 
@@ -14,9 +16,10 @@ from django.utils.translation import gettext as _
 from wangge.core.errors import NotFound
 from wangge.core.personal import normalise
 from wangge.core.roles import Perm
-from wangge.core.scope import Scope, access, as_scope
+from wangge.core.scope import Scope, access, as_scope, require_any
 from wangge.regions.models import Level, Region
 from wangge.regions.selectors import region_get
+from wangge.teams import roster, services
 from wangge.teams.models import (
     Assignment,
     PartyMember,
@@ -40,12 +43,39 @@ class TeamView:
     party_members: list[PartyMember]
 
 
-def team_get(*, actor: Any, grid_code: str) -> TeamView:
-    """A grid's team now: members by role, party organisation and members (NotFound if out of
-    the actor's `teams.view` scope)."""
-    scope = as_scope(actor)
-    if not scope.covers(grid_code, Perm.TEAMS_VIEW):
+@dataclass(frozen=True)
+class TeamAbilities:
+    can_edit: bool  # add and end assignments (`services.staff_assign`, `assignment_end`)
+    can_reveal: bool  # full phones of the members, the notice card with full phones
+
+
+def team_abilities(*, actor: Any, grid_code: str) -> TeamAbilities:
+    return TeamAbilities(
+        can_edit=services.may_edit_team(actor, grid_code),
+        can_reveal=services.may_reveal_team(actor, grid_code),
+    )
+
+
+def staff_abilities(*, actor: Any, staff: StaffMember) -> dict[str, bool]:
+    return {"can_reveal": services.may_reveal_staff(actor, staff)}
+
+
+def roster_abilities(*, actor: Any) -> dict[str, bool]:
+    """The roster page: NotFound without teams.view anywhere."""
+    require_any(actor, Perm.TEAMS_VIEW)
+    return {"can_import": roster.may_import(actor), "can_unmask": roster.may_unmask(actor)}
+
+
+def _require_team(actor: Any, grid_code: str) -> None:
+    if not services.may_view_team(actor, grid_code):
         raise NotFound()
+
+
+def team_get(*, actor: Any, grid_code: str) -> TeamView:
+    """A grid's team now: members by role, party organisation and members (NotFound where the
+    team does not exist for the actor: out of scope, or a department grant)."""
+    scope = as_scope(actor)
+    _require_team(scope, grid_code)
     grid = region_get(actor=Scope.system("teams"), code=grid_code)
     if grid.level != Level.GRID:
         raise NotFound()
@@ -54,7 +84,7 @@ def team_get(*, actor: Any, grid_code: str) -> TeamView:
     for a in (
         Assignment.objects.visible_to(scope, Perm.TEAMS_VIEW)
         .filter(grid_code=grid_code, valid_to=None)
-        .select_related("staff", "department")
+        .select_related("staff", "staff__department", "department")
         .order_by("role", "valid_from", "staff__name")
     ):
         members[a.role].append(a)
@@ -72,9 +102,12 @@ def team_get(*, actor: Any, grid_code: str) -> TeamView:
     return TeamView(grid, team, members, org, party_members)
 
 
-def assignment_get(*, actor: Any, assignment_id: int, perm: Perm = Perm.TEAMS_VIEW) -> Assignment:
+def assignment_get(*, actor: Any, assignment_id: int) -> Assignment:
     return access(
-        Assignment.objects.select_related("staff", "department"), actor, perm, pk=assignment_id
+        Assignment.objects.select_related("staff", "department"),
+        actor,
+        Perm.TEAMS_VIEW,
+        pk=assignment_id,
     )
 
 
@@ -87,7 +120,9 @@ def staff_get(*, actor: Any, staff_id: int) -> StaffMember:
 def staff_list(
     *, actor: Any, q: str = "", grid_code: str = "", role: str = ""
 ) -> QuerySet[StaffMember]:
-    """People in scope. `q` matches a name, or exactly an ID number or phone (blind index)."""
+    """People in scope (for a department grant: the staff its department sent). `q` matches a
+    name, or exactly an ID number or phone (blind index). NotFound without teams.view."""
+    require_any(actor, Perm.TEAMS_VIEW)
     qs = StaffMember.objects.visible_to(actor, Perm.TEAMS_VIEW).select_related("department")
     q = (q or "").strip()
     if q:
@@ -115,8 +150,7 @@ def staff_assignments(*, actor: Any, staff: StaffMember) -> list[Assignment]:
 
 def leader_on(*, actor: Any, grid_code: str, day: dt.date) -> StaffMember | None:
     """Who led this grid on `day` (history kept by closing assignments, never overwriting)."""
-    if not as_scope(actor).covers(grid_code, Perm.TEAMS_VIEW):
-        raise NotFound()
+    _require_team(actor, grid_code)
     assignment = (
         Assignment.objects.visible_to(actor, Perm.TEAMS_VIEW)
         .filter(grid_code=grid_code, role=TeamRole.LEADER, valid_from__lte=day)
@@ -128,12 +162,11 @@ def leader_on(*, actor: Any, grid_code: str, day: dt.date) -> StaffMember | None
 
 
 def team_history(*, actor: Any, grid_code: str) -> list[Assignment]:
-    if not as_scope(actor).covers(grid_code, Perm.TEAMS_VIEW):
-        raise NotFound()
+    _require_team(actor, grid_code)
     return list(
         Assignment.objects.visible_to(actor, Perm.TEAMS_VIEW)
         .filter(grid_code=grid_code)
-        .select_related("staff", "department")
+        .select_related("staff", "staff__department", "department")
         .order_by("-valid_from", "role")
     )
 
@@ -186,14 +219,18 @@ class Coverage:
 
 
 def coverage(*, actor: Any) -> Coverage:
-    """Teams, leaders and party organisations of every grid in scope, with what is missing."""
-    scope = as_scope(actor)
-    grids = list(
-        Region.objects.visible_to(scope, Perm.TEAMS_VIEW)
+    """Teams, leaders and party organisations of every grid whose team the actor sees, with
+    what is missing; worker counts of the assignments the actor sees (a department grant: the
+    specialists it sent, and no grid). NotFound without teams.view."""
+    scope = require_any(actor, Perm.TEAMS_VIEW)
+    grids = [
+        (code, name)
+        for code, name in Region.objects.visible_to(scope, Perm.TEAMS_VIEW)
         .filter(level=Level.GRID, valid_to=None)
         .order_by("code")
         .values_list("code", "name")
-    )
+        if services.may_view_team(scope, code)
+    ]
     names = dict(
         Region.objects.dangerously_unscoped()
         .filter(valid_to=None, level__in=[Level.STREET, Level.COMMUNITY])
@@ -296,6 +333,7 @@ def coverage(*, actor: Any) -> Coverage:
                 )
             )
     limit = settings.TEAMS_MAX_GRIDS_PER_PERSON
+    shown = {code for code, _name in grids}
     for staff_id, codes in sorted(grids_of.items()):
         if len(codes) > limit:
             report.problems.append(
@@ -303,7 +341,8 @@ def coverage(*, actor: Any) -> Coverage:
                     "over_capacity",
                     _("%(name)s serves %(n)d grids; the limit is %(limit)d.")
                     % {"name": person[staff_id], "n": len(codes), "limit": limit},
-                    sorted(codes)[0],
+                    # Link to a team only where the actor sees it (not a department).
+                    next((c for c in sorted(codes) if c in shown), None),
                     staff_id,
                 )
             )

@@ -1,49 +1,77 @@
+"""Teams pages: each turns a request into a selector or service call and the answer into a
+page. Who may do what is decided behind those calls (`services.may_*`); what a page offers
+comes from `selectors.*_abilities`, answered by the same rules."""
+
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as Forbidden
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
 
 from wangge.core import exports
 from wangge.core.errors import NotFound, PermissionDenied, ValidationFailed
-from wangge.core.personal import reveal
-from wangge.core.roles import Perm
-from wangge.core.scope import scope_for
+from wangge.core.scope import Scope, scope_for
 from wangge.core.validators import InvalidCode, parse_id_number, parse_mobile
+from wangge.regions.selectors import boundary_current
 from wangge.teams import roster, selectors, services
-from wangge.teams.forms import AssignmentForm, EndForm, RevealForm, RosterUploadForm
-from wangge.teams.models import TeamRole
+from wangge.teams.forms import (
+    AssignmentForm,
+    EndForm,
+    ExportForm,
+    RevealForm,
+    RosterUploadForm,
+)
+from wangge.teams.models import StaffMember, TeamRole
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _refusal_is_403(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A service's PermissionDenied (the actor sees the object but may not do this) becomes the
+    403 page; NotFound is already the 404 page (core.middleware)."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except PermissionDenied as exc:
+            raise Forbidden(exc.message) from None
+
+    return wrapped
 
 
 @login_required
 def coverage(request: HttpRequest) -> HttpResponse:
-    scope = scope_for(request.user)
-    if not scope.has(Perm.TEAMS_VIEW):
-        raise NotFound()
-    report = selectors.coverage(actor=scope)
+    report = selectors.coverage(actor=scope_for(request.user))
     return render(request, "teams/coverage.html", {"report": report})
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
+@_refusal_is_403
 def team(request: HttpRequest, code: str) -> HttpResponse:
     scope = scope_for(request.user)
     view = selectors.team_get(actor=scope, grid_code=code)
-    can_edit = scope.covers(code, Perm.TEAMS_EDIT)
     form = AssignmentForm(initial={"valid_from": dt.date.today()})  # noqa: DTZ011
     if request.method == "POST":
-        if not can_edit:
-            raise NotFound()
+        # Refused before the form is read: a read-only actor learns nothing from its errors.
+        services.team_edit_check(actor=scope, grid_code=code)
         form = AssignmentForm(request.POST)
         if form.is_valid():
             try:
-                _save_assignment(scope, code, form.cleaned_data)
+                _assign(scope, code, form.cleaned_data)
             except ValidationFailed as exc:
                 form.add_error(None, exc.message)
             else:
@@ -54,56 +82,48 @@ def team(request: HttpRequest, code: str) -> HttpResponse:
         "teams/team.html",
         {
             "view": view,
-            "can_edit": can_edit,
-            "can_reveal": scope.has(Perm.PERSONAL_REVEAL),
+            "abilities": selectors.team_abilities(actor=scope, grid_code=code),
             "form": form,
             "roles": [(r, TeamRole(r).label, view.members[r]) for r in view.members],
-            "revealed": request.session.pop("revealed", None),
         },
     )
 
 
-def _save_assignment(scope: object, code: str, data: dict[str, object]) -> None:
+def _assign(scope: Scope, code: str, data: dict[str, Any]) -> None:
     try:
         id_number = parse_id_number(str(data["id_number"])).value
         phone = parse_mobile(str(data["phone"])) if data["phone"] else ""
     except InvalidCode as exc:
         raise ValidationFailed(exc.message, code=exc.code) from None
-    staff_data = services.StaffData(
-        name=str(data["name"]),
-        gender=str(data["gender"] or ""),
-        phone=phone,
-        id_number=id_number,
-        political_status=str(data["political_status"] or ""),
-        employer=str(data["employer"] or ""),
-        department=data["department"],  # type: ignore[arg-type]
-    )
-    existing = services.staff_find(id_number=id_number)
-    staff, _changed = services.staff_save(
-        actor=scope, data=staff_data, region_code=code[:12], staff=existing
-    )
-    services.assignment_start(
+    services.staff_assign(
         actor=scope,
-        staff=staff,
         grid_code=code,
+        data=services.StaffData(
+            name=str(data["name"]),
+            gender=str(data["gender"] or ""),
+            phone=phone,
+            id_number=id_number,
+            political_status=str(data["political_status"] or ""),
+            employer=str(data["employer"] or ""),
+            department=data["department"],
+        ),
         role=str(data["role"]),
-        valid_from=data["valid_from"],  # type: ignore[arg-type]
-        department=data["department"] if data["role"] == TeamRole.SPECIALIST else None,  # type: ignore[arg-type]
+        valid_from=data["valid_from"],
+        department=data["department"] if data["role"] == TeamRole.SPECIALIST else None,
     )
 
 
 @login_required
 @require_POST
+@_refusal_is_403
 def assignment_end(request: HttpRequest, assignment_id: int) -> HttpResponse:
     scope = scope_for(request.user)
-    assignment = selectors.assignment_get(
-        actor=scope, assignment_id=assignment_id, perm=Perm.TEAMS_EDIT
-    )
+    assignment = selectors.assignment_get(actor=scope, assignment_id=assignment_id)
     form = EndForm(request.POST)
     if form.is_valid():
         try:
             services.assignment_end(
-                actor=scope, assignment=assignment, valid_to=form.cleaned_data["valid_to"]
+                actor=scope, assignment_id=assignment.pk, valid_to=form.cleaned_data["valid_to"]
             )
             messages.success(request, _("The assignment has ended; it stays in the history."))
         except ValidationFailed as exc:
@@ -115,65 +135,50 @@ def assignment_end(request: HttpRequest, assignment_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@never_cache
+@_refusal_is_403
 def staff_reveal(request: HttpRequest, staff_id: int) -> HttpResponse:
+    """The person's page with the one full value, in this response only (never the session)."""
     scope = scope_for(request.user)
     staff = selectors.staff_get(actor=scope, staff_id=staff_id)
     form = RevealForm(request.POST)
-    back = request.POST.get("back", "")
     if not form.is_valid():
-        messages.error(request, _("Give a reason of at least 4 characters."))
-    else:
-        try:
-            reveal(
-                actor=scope,
-                object_type="staff",
-                object_id=staff.pk,
-                field=form.cleaned_data["field"],
-                reason=form.cleaned_data["reason"],
-                codes=staff.scope_codes(),
-            )
-            request.session["revealed"] = {
-                "staff": staff.pk,
-                "field": form.cleaned_data["field"],
-                "value": getattr(staff, form.cleaned_data["field"]),
-            }
-        except (PermissionDenied, ValidationFailed) as exc:
-            messages.error(request, exc.message)
-    if back.startswith("/teams/") and "//" not in back:
-        return redirect(back)
-    return redirect("teams:staff", staff_id=staff.pk)
+        return _staff_page(
+            request, scope, staff, error=_("Give a reason of at least 4 characters."), status=400
+        )
+    try:
+        value = services.staff_reveal(
+            actor=scope,
+            staff_id=staff.pk,
+            field=form.cleaned_data["field"],
+            reason=form.cleaned_data["reason"],
+        )
+    except ValidationFailed as exc:
+        return _staff_page(request, scope, staff, error=exc.message, status=400)
+    return _staff_page(request, scope, staff, revealed=value)
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
+@never_cache
+@_refusal_is_403
 def card(request: HttpRequest, code: str) -> HttpResponse:
-    """The printable grid notice card (网格公示牌): name, code, area, team, phones, supervision."""
+    """The printable grid notice card (网格公示牌): name, code, area, team, phones, supervision.
+
+    Full phones only in answer to the card's own POST (CSRF-protected): a link or an image on
+    another site cannot make the browser reveal them."""
     scope = scope_for(request.user)
     view = selectors.team_get(actor=scope, grid_code=code)
-    from wangge.regions.selectors import boundary_current
-
-    boundary = boundary_current(actor=scope, region=view.grid)
-    # The 滨州 regulation has grid workers' phones posted publicly; printing them in full is a
-    # reveal like any other: the role is checked and the look is audited with its purpose.
-    full = request.GET.get("full") == "1"
+    full = request.method == "POST"
     if full:
-        try:
-            reveal(
-                actor=scope,
-                object_type="team",
-                object_id=code,
-                field="phone",
-                reason=_("Printing the grid notice card for public posting"),
-                codes=[code],
-            )
-        except PermissionDenied as exc:
-            messages.error(request, exc.message)
-            full = False
+        services.team_phones_reveal(actor=scope, grid_code=code)
+    boundary = boundary_current(actor=scope, region=view.grid)
     return render(
         request,
         "teams/card.html",
         {
             "full": full,
-            "can_reveal": scope.has(Perm.PERSONAL_REVEAL),
+            "abilities": selectors.team_abilities(actor=scope, grid_code=code),
             "view": view,
             "area_km2": boundary.area_m2 / 1e6 if boundary else None,
             "supervision_phone": settings.SUPERVISION_PHONE,
@@ -205,14 +210,11 @@ def history(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def staff_list(request: HttpRequest) -> HttpResponse:
-    scope = scope_for(request.user)
-    if not scope.has(Perm.TEAMS_VIEW):
-        raise NotFound()
     q = request.GET.get("q", "").strip()
     role = request.GET.get("role", "")
     if role not in TeamRole.values:
         role = ""
-    qs = selectors.staff_list(actor=scope, q=q, role=role)
+    qs = selectors.staff_list(actor=scope_for(request.user), q=q, role=role)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -230,30 +232,39 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def staff_detail(request: HttpRequest, staff_id: int) -> HttpResponse:
     scope = scope_for(request.user)
-    staff = selectors.staff_get(actor=scope, staff_id=staff_id)
+    return _staff_page(request, scope, selectors.staff_get(actor=scope, staff_id=staff_id))
+
+
+def _staff_page(
+    request: HttpRequest,
+    scope: Scope,
+    staff: StaffMember,
+    *,
+    revealed: str | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> HttpResponse:
     return render(
         request,
         "teams/staff.html",
         {
             "staff": staff,
             "assignments": selectors.staff_assignments(actor=scope, staff=staff),
-            "can_reveal": scope.has(Perm.PERSONAL_REVEAL),
-            "revealed": request.session.pop("revealed", None),
+            "abilities": selectors.staff_abilities(actor=scope, staff=staff),
+            "revealed": revealed,
+            "error": error,
         },
+        status=status,
     )
 
 
 @login_required
 def roster_page(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
-    if not scope.has(Perm.TEAMS_VIEW):
-        raise NotFound()
-    can_edit = scope.has(Perm.TEAMS_EDIT)
+    abilities = selectors.roster_abilities(actor=scope)
     result = None
     form = RosterUploadForm()
     if request.method == "POST":
-        if not can_edit:
-            raise NotFound()
         form = RosterUploadForm(request.POST, request.FILES)
         if form.is_valid():
             upload = form.cleaned_data["file"]
@@ -276,8 +287,8 @@ def roster_page(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "result": result,
-            "can_edit": can_edit,
-            "can_unmask": scope.has(Perm.PERSONAL_REVEAL),
+            "abilities": abilities,
+            "export_form": ExportForm(),
             "error_token": request.session.get("roster_errors") if result else None,
         },
     )
@@ -289,40 +300,37 @@ def roster_errors(request: HttpRequest) -> HttpResponse:
     data = exports.load(request.session.get("roster_errors", ""))
     if data is None:
         raise NotFound()
-    response = HttpResponse(
-        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = 'attachment; filename="roster-errors.xlsx"'
-    return response
+    return _xlsx(data, "roster-errors.xlsx")
 
 
 @login_required
 def roster_template(request: HttpRequest) -> HttpResponse:
-    if not scope_for(request.user).has(Perm.TEAMS_VIEW):
-        raise NotFound()
-    response = HttpResponse(
-        roster.template(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = 'attachment; filename="roster-template.xlsx"'
-    return response
+    return _xlsx(roster.template(actor=scope_for(request.user)), "roster-template.xlsx")
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
+@never_cache
+@_refusal_is_403
 def roster_export(request: HttpRequest) -> HttpResponse:
+    """GET: the masked export. POST (CSRF-protected, with a reason): the unmasked one, so that
+    another site cannot start it from a link."""
     scope = scope_for(request.user)
-    unmasked = request.GET.get("unmasked") == "1"
-    reason = request.GET.get("reason", "").strip()
-    if unmasked and len(reason) < 4:
+    if request.method == "GET":
+        return _xlsx(roster.roster_export(actor=scope), "roster.xlsx")
+    form = ExportForm(request.POST)
+    if not form.is_valid():
         messages.error(request, _("Give a reason of at least 4 characters."))
         return redirect("teams:roster")
     try:
-        data = roster.roster_export(actor=scope, unmasked=unmasked, reason=reason)
+        data = roster.roster_export(actor=scope, unmasked=True, reason=form.cleaned_data["reason"])
     except ValidationFailed as exc:
         messages.error(request, exc.message)
         return redirect("teams:roster")
-    response = HttpResponse(
-        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = 'attachment; filename="roster.xlsx"'
+    return _xlsx(data, "roster.xlsx")
+
+
+def _xlsx(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

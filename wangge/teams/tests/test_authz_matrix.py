@@ -102,9 +102,21 @@ def test_community_officer_edits_its_team_and_it_is_audited(client_as: Any) -> N
 
 def test_grid_leader_may_view_but_not_edit(client_as: Any) -> None:
     client = client_as("demo-grid")
-    assert client.get(f"/teams/grid/{MINE}/").status_code == 200
+    page = client.get(f"/teams/grid/{MINE}/")
+    assert page.status_code == 200 and 'name="id_number"' not in page.content.decode()
+    # It sees the team, so a change is refused as forbidden, even before the form is checked.
     response = client.post(f"/teams/grid/{MINE}/", {"role": "part_time", "name": "x"})
-    assert response.status_code == 404
+    assert response.status_code == 403
+
+
+def test_grid_leader_may_not_end_an_assignment(client_as: Any) -> None:
+    mine = Assignment.objects.dangerously_unscoped().filter(grid_code=MINE, role="part_time")[0]
+    response = client_as("demo-grid").post(
+        f"/teams/assignments/{mine.pk}/end/", {"valid_to": "2026-11-30"}
+    )
+    assert response.status_code == 403
+    mine.refresh_from_db()
+    assert mine.valid_to is None
 
 
 def test_end_assignment_out_of_scope_is_404(client_as: Any) -> None:
@@ -123,9 +135,8 @@ def test_reveal_needs_reason_and_role_and_is_audited(client_as: Any) -> None:
     response = client.post(
         f"/teams/staff/{staff.pk}/reveal/", {"field": "phone", "reason": "核实电话"}
     )
-    assert response.status_code == 302
-    page = client.get(response["Location"]).content.decode()
-    assert staff.phone in page
+    assert response.status_code == 200
+    assert staff.phone in response.content.decode()
     entry = AuditEntry.objects.filter(action="personal.reveal").order_by("-seq")[0]
     assert entry.details == {"field": "phone", "reason": "核实电话"}
     assert entry.object_id == str(staff.pk) and entry.outcome == "success"
@@ -232,14 +243,14 @@ def test_api_assignment_create_and_end(api_as: Any) -> None:
         f"/api/v1/teams/{OTHER}/assignments", payload, content_type="application/json"
     )
     assert out.status_code == 404
-    # Without the edit role (grid leader): 404 as well, nothing stored.
+    # Without the edit role (a grid leader, who sees the team): 403, nothing stored.
     leader = api_as("demo-grid")
     payload["staff"]["name"] = "无权新增"
     assert (
         leader.post(
             f"/api/v1/teams/{MINE}/assignments", payload, content_type="application/json"
         ).status_code
-        == 404
+        == 403
     )
     assert not StaffMember.objects.dangerously_unscoped().filter(name="无权新增").exists()
 
@@ -278,7 +289,7 @@ def test_notice_card_full_phones_are_a_logged_reveal(client_as: Any) -> None:
     )
     masked = client_as("demo-community").get(f"/teams/grid/{MINE}/card/").content.decode()
     assert staff.phone not in masked
-    full = client_as("demo-community").get(f"/teams/grid/{MINE}/card/?full=1").content.decode()
+    full = client_as("demo-community").post(f"/teams/grid/{MINE}/card/").content.decode()
     assert staff.phone in full
     entry = AuditEntry.objects.filter(action="personal.reveal").order_by("-seq")[0]
     assert (entry.object_type, entry.object_id, entry.actor_name) == (
@@ -286,6 +297,143 @@ def test_notice_card_full_phones_are_a_logged_reveal(client_as: Any) -> None:
         MINE,
         "demo-community",
     )
-    # A department officer may see the card but not the full phones.
-    dept = client_as("demo-dept").get(f"/teams/grid/{MINE}/card/?full=1").content.decode()
-    assert staff.phone not in dept
+    # A grid leader of another grid (in the same community) sees neither the card nor phones.
+    other = client_as("demo-grid").post("/teams/grid/440704003001002/card/")
+    assert other.status_code == 404 and staff.phone not in other.content.decode()
+
+
+# -- PUT /teams/{grid_code}/party-organisation ------------------------------------------------
+
+
+def _org(grid: str) -> tuple[str, str, int | None]:
+    from wangge.teams.models import PartyOrganisation
+
+    org = PartyOrganisation.objects.dangerously_unscoped().get(grid_code=grid)
+    return (org.kind, org.name, org.secretary_id)
+
+
+def _put_org(client: Any, grid: str, **extra: Any) -> Any:
+    payload = {"kind": "group", "name": "改过的党小组", **extra}
+    return client.put(
+        f"/api/v1/teams/{grid}/party-organisation", payload, content_type="application/json"
+    )
+
+
+@pytest.mark.parametrize(
+    ("who", "grid", "status"),
+    [
+        (None, MINE, 401),  # anonymous
+        ("demo-community", OTHER, 404),  # out of scope
+        ("demo-auditor", MINE, 404),  # no teams role at all: the team does not exist for them
+        ("demo-grid", MINE, 403),  # in scope, sees the team, may not edit it
+        ("demo-dept", MINE, 404),  # a department grant sees no team
+    ],
+)
+def test_party_organisation_put_denied(
+    api_as: Any, who: str | None, grid: str, status: int
+) -> None:
+    client = api_as(who)
+    before, audit_before = _org(grid), AuditEntry.objects.count()
+
+    response = _put_org(client, grid)
+
+    assert response.status_code == status
+    assert set(response.json()) == {"code", "message", "details"}
+    assert "改过的党小组" not in response.content.decode()
+    assert _org(grid) == before and AuditEntry.objects.count() == audit_before
+
+
+def test_party_organisation_put_with_the_role(api_as: Any) -> None:
+    member = _staff_in(MINE)
+
+    response = _put_org(api_as("demo-community"), MINE, secretary_id=member.pk)
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "kind": "group",
+        "name": "改过的党小组",
+        "secretary": member.name,
+        "secretary_id": member.pk,
+        "parent_name": "",
+    }
+    assert _org(MINE) == ("group", "改过的党小组", member.pk)
+    entry = AuditEntry.objects.order_by("-seq")[0]
+    assert (entry.action, entry.object_id, entry.actor_name) == (
+        "party_org.save",
+        MINE,
+        "demo-community",
+    )
+
+
+def test_party_organisation_secretary_outside_scope_is_not_found(api_as: Any) -> None:
+    before = _org(MINE)
+    response = _put_org(api_as("demo-community"), MINE, secretary_id=_staff_in(OTHER).pk)
+    assert response.status_code == 404
+    assert _org(MINE) == before
+
+
+# -- GET /teams-roster.xlsx ---------------------------------------------------------------------
+
+
+def _exports() -> int:
+    return AuditEntry.objects.filter(action="teams.export").count()
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        (None, 401),  # anonymous
+        ("demo-auditor", 404),  # district-wide, but no teams role
+    ],
+)
+def test_roster_export_denied(api_as: Any, who: str | None, status: int) -> None:
+    before = _exports()
+
+    response = api_as(who).get("/api/v1/teams-roster.xlsx")
+
+    assert response.status_code == status
+    assert set(response.json()) == {"code", "message", "details"}
+    assert _exports() == before
+
+
+def test_roster_export_without_any_grant_is_not_found(db: Any, system: Any) -> None:
+    from django.test import Client
+
+    from wangge.core.services import token_create
+
+    nobody = User.objects.create_user(username="nobody3", password="x-unused-password-1")
+    _token, plain = token_create(actor=system, user=nobody, name="t")
+    before = _exports()
+    response = Client(headers={"Authorization": f"Bearer {plain}"}).get("/api/v1/teams-roster.xlsx")
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
+    assert _exports() == before
+
+
+def _roster_names(data: bytes) -> set[str]:
+    import io
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(data))["网格员"]
+    return {row[3].value for row in sheet.iter_rows(min_row=2)}
+
+
+@pytest.mark.parametrize("who", ["demo-grid", "demo-community"])
+def test_roster_export_holds_the_scope_only(api_as: Any, who: str) -> None:
+    before = _exports()
+
+    response = api_as(who).get("/api/v1/teams-roster.xlsx")
+
+    assert response.status_code == 200
+    names = _roster_names(response.content)
+    assert _staff_in(MINE).name in names
+    assert _staff_in(OTHER).name not in names
+    visible_grids = {"demo-grid": MINE, "demo-community": MINE[:12]}[who]
+    expected = {
+        a.staff.name
+        for a in Assignment.objects.dangerously_unscoped()
+        .filter(grid_code__startswith=visible_grids, valid_to=None)
+        .select_related("staff")
+    }
+    assert names == expected
+    assert _exports() == before + 1

@@ -31,14 +31,11 @@ def _raw_phones() -> list[str]:
 def test_rotation_to_the_sm_profile_re_encrypts_every_row(
     fresh_keys: Path, system: Any, capsys: Any
 ) -> None:
-    from wangge.teams import services
+    from wangge.teams import selectors
     from wangge.teams.models import StaffMember
+    from wangge.teams.tests.factories import StaffFactory
 
-    staff, _ = services.staff_save(
-        actor=system,
-        data=services.StaffData(name="轮换", id_number="11010519491231002X", phone="13800138000"),
-        region_code="440704003001",
-    )
+    staff = StaffFactory.create(name="轮换", id_number="11010519491231002X", phone="13800138000")
     before = _raw_phones()
     assert all(v.startswith("v1.k1.") for v in before)
 
@@ -50,7 +47,7 @@ def test_rotation_to_the_sm_profile_re_encrypts_every_row(
     assert all(v.startswith("v1.k2.") for v in after) and after != before
     assert StaffMember.objects.dangerously_unscoped().get(pk=staff.pk).phone == "13800138000"
     # The blind index did not change, so search still works.
-    assert services.staff_find(id_number="11010519491231002X") == staff
+    assert list(selectors.staff_list(actor=system, q="11010519491231002X")) == [staff]
     assert crypto.keys_in_use() == {"k2"}
     call_command("keys", "retire", "k1")
     assert "k1" not in json.loads(fresh_keys.read_text())["keys"]
@@ -59,13 +56,9 @@ def test_rotation_to_the_sm_profile_re_encrypts_every_row(
 def test_an_unused_key_only_can_be_retired(fresh_keys: Path, system: Any) -> None:
     from django.core.management.base import CommandError
 
-    from wangge.teams import services
+    from wangge.teams.tests.factories import StaffFactory
 
-    services.staff_save(
-        actor=system,
-        data=services.StaffData(name="在用", phone="13800138000"),
-        region_code="440704003001",
-    )
+    StaffFactory.create(name="在用", phone="13800138000")
     crypto.key_add()
     with pytest.raises(CommandError):
         call_command("keys", "retire", "k1")

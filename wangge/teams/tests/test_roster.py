@@ -10,6 +10,7 @@ from django.core.management import call_command
 from openpyxl import Workbook, load_workbook
 
 from wangge.core.models import AuditEntry
+from wangge.core.scope import Scope
 from wangge.teams import roster
 from wangge.teams.models import Assignment, PartyMember, PartyOrganisation, StaffMember
 
@@ -149,12 +150,14 @@ def test_header_aliases_and_gb18030_csv(system: Any) -> None:
     assert (result.inserted, result.rejected) == (1, 0), result.as_dict()
 
 
-def test_unknown_and_missing_headers_are_named() -> None:
+def test_unknown_and_missing_headers_are_named(db: Any) -> None:
     from wangge.core.errors import ValidationFailed
 
     headers = [h for h in HEADERS if h != "身份证号"] + ["备注栏"]
     with pytest.raises(ValidationFailed) as info:
-        roster.roster_import(actor=None, data=_workbook([], headers=headers), filename="r.xlsx")
+        roster.roster_import(
+            actor=Scope.system("test"), data=_workbook([], headers=headers), filename="r.xlsx"
+        )
     assert "身份证号" in info.value.message and "备注栏" in info.value.message
 
 
@@ -182,16 +185,25 @@ def test_export_is_masked_unless_asked(system: Any, user: Any) -> None:
     masked = load_workbook(io.BytesIO(roster.roster_export(actor=system))).active
     ids = [row[5].value for row in masked.iter_rows(min_row=2)]
     assert all("**********" in v for v in ids)
-    worker = scope_for(user("demo-dept"))
-    from wangge.core.errors import ValidationFailed
-
-    with pytest.raises(ValidationFailed):
-        roster.roster_export(actor=worker, unmasked=True, reason="检查名册")
     entry = AuditEntry.objects.filter(action="teams.export").order_by("-seq")[0]
     assert entry.details["unmasked"] is False
+    full = load_workbook(
+        io.BytesIO(roster.roster_export(actor=system, unmasked=True, reason="检查名册"))
+    )
+    assert not any("*" in row[5].value for row in full.active.iter_rows(min_row=2))
+    # Without personal.reveal: refused, and the refusal is in the audit log.
+    from wangge.core.errors import PermissionDenied, ValidationFailed
+
+    with pytest.raises(PermissionDenied):
+        roster.roster_export(actor=scope_for(user("demo-dept")), unmasked=True, reason="检查名册")
+    entry = AuditEntry.objects.filter(action="teams.export").order_by("-seq")[0]
+    assert (entry.outcome, entry.details) == ("denied", {"unmasked": True})
+    with pytest.raises(ValidationFailed) as info:
+        roster.roster_export(actor=system, unmasked=True, reason=" x ")
+    assert info.value.code == "reason_required"
 
 
-def test_template_has_the_three_sheets() -> None:
-    wb = load_workbook(io.BytesIO(roster.template()))
+def test_template_has_the_three_sheets(system: Any) -> None:
+    wb = load_workbook(io.BytesIO(roster.template(actor=system)))
     assert wb.sheetnames[:3] == ["网格员", "党组织", "党员"]
     assert [c.value for c in wb["网格员"][1]] == HEADERS

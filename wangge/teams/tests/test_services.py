@@ -8,10 +8,12 @@ from django.db import IntegrityError, transaction
 
 from wangge.core.errors import NotFound, ValidationFailed
 from wangge.core.models import AuditEntry, Department
+from wangge.core.roles import Perm
 from wangge.core.scope import scope_for
-from wangge.teams import services
+from wangge.teams import selectors, services
 from wangge.teams.models import Assignment, StaffMember, TeamRole
 from wangge.teams.selectors import leader_on
+from wangge.teams.tests.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,12 +22,10 @@ OTHER_STREET_GRID = "440704001001001"
 
 
 def _person(system: Any, name: str, id_number: str) -> StaffMember:
-    staff, _changed = services.staff_save(
-        actor=system,
-        data=services.StaffData(name=name, id_number=id_number, phone="13800138000"),
-        region_code=GRID[:12],
+    """A person registered in the grid's community, serving nowhere yet."""
+    return StaffFactory.create(
+        name=name, id_number=id_number, phone="13800138000", region_code=GRID[:12]
     )
-    return staff
 
 
 def test_leader_change_keeps_history(system: Any) -> None:
@@ -122,18 +122,13 @@ def test_grid_limit_per_person(system: Any, settings: Any) -> None:
 
 def test_community_officer_edits_only_its_community(user: Any) -> None:
     officer = scope_for(user("demo-community"))
-    staff, _ = services.staff_save(
+    staff = services.staff_assign(
         actor=officer,
-        data=services.StaffData(name="本村人", id_number="11010519491231002X"),
-        region_code=GRID[:12],
-    )
-    services.assignment_start(
-        actor=officer,
-        staff=staff,
         grid_code=GRID,
+        data=services.StaffData(name="本村人", id_number="11010519491231002X"),
         role=TeamRole.PART_TIME,
         valid_from=dt.date(2026, 1, 1),
-    )
+    ).assignment.staff
     with pytest.raises(NotFound):
         services.assignment_start(
             actor=officer,
@@ -156,14 +151,28 @@ def test_personal_fields_are_encrypted_at_rest(system: Any) -> None:
     assert "13800138000" not in phone and phone.startswith("v1.")
     assert "11010519491231002X" not in id_number and id_number.startswith("v1.")
     assert len(index) == 64
-    found = services.staff_find(id_number="110105 19491231002x")  # spaces and lower-case x
-    assert found == staff
+    # Found by the blind index, with spaces and a lower-case x.
+    assert list(selectors.staff_list(actor=system, q="110105 19491231002x")) == [staff]
     assert StaffMember.objects.dangerously_unscoped().get(pk=staff.pk).phone == "13800138000"
 
 
 def test_audit_never_holds_the_personal_values(system: Any) -> None:
-    _person(system, "审计", "11010519491231002X")
-    entry = AuditEntry.objects.order_by("-seq")[0]
-    assert entry.action == "staff.create"
+    services.staff_assign(
+        actor=system,
+        grid_code=GRID,
+        data=services.StaffData(name="审计", id_number="11010519491231002X", phone="13800138000"),
+        role=TeamRole.PART_TIME,
+        valid_from=dt.date(2026, 1, 1),
+    )
+    entry = AuditEntry.objects.filter(action="staff.create").order_by("-seq")[0]
     assert "11010519491231002X" not in str(entry.details)
     assert "13800138000" not in str(entry.details)
+
+
+def test_the_system_sees_people_who_serve_nowhere(system: Any) -> None:
+    # An empty scope filter is "every row": adding "or serving in scope" to it must not turn it
+    # into "serving only" (a registered person between assignments would vanish).
+    idle = StaffFactory.create()
+    seen = StaffMember.objects.visible_to(system, Perm.TEAMS_VIEW)
+    assert seen.filter(pk=idle.pk).exists()
+    assert seen.count() == StaffMember.objects.dangerously_unscoped().count()

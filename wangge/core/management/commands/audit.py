@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from wangge.core.audit import AuditReport, audit_checkpoint, audit_verify, checkpoint_file_path
 from wangge.core.management.base import WanggeCommand
-from wangge.core.models import AuditEntry
+from wangge.core.selectors import audit_list
 
 
 class Command(WanggeCommand):
@@ -36,7 +36,7 @@ class Command(WanggeCommand):
         if options["action"] == "checkpoint":
             self._checkpoint(as_json=options["json"])
             return
-        for e in reversed(list(AuditEntry.objects.order_by("-seq")[: options["n"]])):
+        for e in reversed(list(audit_list(actor=self.system_actor())[: options["n"]])):
             self.stdout.write(
                 f"#{e.seq} {e.at:%Y-%m-%d %H:%M:%S} {e.actor_name} {e.action} "
                 f"{e.object_type}:{e.object_id} {e.outcome} {e.client_ip} {e.details}"

@@ -5,8 +5,9 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from wangge.core.errors import NotFound
 from wangge.core.management.base import WanggeCommand
-from wangge.core.models import ApiToken, User
+from wangge.core.selectors import token_list, user_by_username
 from wangge.core.services import token_create, token_revoke
 
 
@@ -26,16 +27,17 @@ class Command(WanggeCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
         if action == "create":
-            user = User.objects.filter(username=options["username"], is_active=True).first()
-            if user is None:
+            try:
+                user = user_by_username(actor=self.system_actor(), username=options["username"])
+            except NotFound:
+                user = None
+            if user is None or not user.is_active:
                 raise CommandError(_("No active user %(u)s") % {"u": options["username"]})
             _token, plain = token_create(actor=self.system_actor(), user=user, name=options["name"])
             self.stdout.write(plain)
         elif action == "list":
-            qs = ApiToken.objects.select_related("user").order_by("created_at")
-            if options["username"]:
-                qs = qs.filter(user__username=options["username"])
-            for t in qs:
+            tokens = token_list(actor=self.system_actor(), username=options["username"] or "")
+            for t in tokens:
                 state = _("revoked") if t.revoked_at else _("active")
                 self.stdout.write(
                     f"{t.prefix}…\t{t.user.username}\t{t.name}\t{state}\t{t.created_at:%Y-%m-%d}"

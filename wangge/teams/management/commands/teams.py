@@ -81,7 +81,7 @@ class Command(WanggeCommand):
         self.stderr.write(_("Roster written to %(path)s") % {"path": options["out"]})
 
     def _template(self, options: dict[str, Any]) -> None:
-        Path(options["out"]).write_bytes(roster.template())
+        Path(options["out"]).write_bytes(roster.template(actor=self.system_actor()))
         self.stderr.write(_("Template written to %(path)s") % {"path": options["out"]})
 
     def _import(self, options: dict[str, Any]) -> None:
