@@ -109,3 +109,49 @@ def reveal(
         object_id=object_id,
         details={"field": field, "reason": reason[:500]},
     )
+
+
+def exact_query(q: str) -> tuple[str, str] | None:
+    """("id_number" | "phone", normalised) when a search box holds a full ID number or phone."""
+    cleaned = normalise(q)
+    if len(cleaned) >= 15 and cleaned[:15].isdigit():
+        return "id_number", cleaned
+    digits = cleaned.lstrip("+")
+    if digits.isdigit() and len(digits) >= 11:
+        return "phone", normalise_phone(digits)
+    return None
+
+
+def exact_search_allowed(*, actor: Any, by: str, object_type: str) -> None:
+    """Refuse, rate-limit and audit a search by a full ID number or phone.
+
+    Finding someone by a full number answers "is this number registered here?", and tried over
+    the 10⁴ hidden digits of a masked phone it rebuilds the number in seconds (security finding
+    9). So only roles that may reveal may search so (the caller then searches only among the
+    records a grant holding `personal.reveal` covers), each search is audited (by which kind of
+    number, never the number) and a user has `WANGGE_EXACT_SEARCHES_PER_HOUR` of them an hour."""
+    import datetime as dt
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from wangge.core.errors import TooManyRequests
+    from wangge.core.models import AuditEntry
+
+    scope = as_scope(actor)
+    if not scope.has(Perm.PERSONAL_REVEAL):
+        raise PermissionDenied(
+            _("Only roles that may see full personal data search by ID number or phone."),
+            code="exact_search_not_allowed",
+        )
+    if scope.user_id is not None:
+        since = timezone.now() - dt.timedelta(hours=1)
+        done = AuditEntry.objects.filter(
+            actor_id=scope.user_id, action="search.exact", at__gte=since
+        ).count()
+        if done >= settings.LEDGER_EXACT_SEARCHES_PER_HOUR:
+            raise TooManyRequests(
+                _("Too many searches by ID number or phone in the last hour. Try again later."),
+                code="rate_limited",
+            )
+    audit_record(actor=scope, action="search.exact", object_type=object_type, details={"by": by})

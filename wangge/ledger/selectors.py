@@ -1,26 +1,19 @@
 """Reads of the ledger, always through the actor's scope. Exact lookups of ID numbers and
 phones go through blind indexes; nothing here decrypts more than the page shows.
 
-Exact search is a look at personal data: finding a person by a full ID number or phone answers
-"is this number registered here?", and tried over the 10⁴ hidden digits of a masked phone it
-rebuilds the number (security finding 9). So it is allowed only to roles that may reveal, only
-among the people a grant holding `personal.reveal` covers, audited, and limited per hour.
+Exact search is a look at personal data (`core.personal.exact_search_allowed`): only for roles
+that may reveal, only among the people a grant holding `personal.reveal` covers, audited, and
+limited per hour.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Q, QuerySet
-from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from wangge.core.audit import audit_record
-from wangge.core.errors import NotFound, PermissionDenied, TooManyRequests
-from wangge.core.models import AuditEntry
-from wangge.core.personal import normalise
+from wangge.core.errors import NotFound
+from wangge.core.personal import exact_query, exact_search_allowed, normalise
 from wangge.core.roles import Perm
 from wangge.core.scope import Scope, access, as_scope, require_any
 from wangge.ledger.importers import person_id_index, phone_index, tag_index
@@ -37,39 +30,6 @@ from wangge.ledger.models import (
     SensitiveTag,
     Thing,
 )
-
-
-def _exact(q: str) -> tuple[str, str] | None:
-    """("id_number" | "phone", normalised) when `q` is a full ID number or phone."""
-    cleaned = normalise(q)
-    if len(cleaned) >= 15 and cleaned[:15].isdigit():
-        return "id_number", cleaned
-    digits = cleaned.lstrip("+")
-    if digits.isdigit() and len(digits) >= 11:
-        return "phone", digits
-    return None
-
-
-def _exact_search(scope: Scope, by: str) -> None:
-    """Refuse, rate-limit and audit an exact search (see the module's docstring)."""
-    if not scope.has(Perm.PERSONAL_REVEAL):
-        raise PermissionDenied(
-            _("Only roles that may see full personal data search by ID number or phone."),
-            code="exact_search_not_allowed",
-        )
-    if scope.user_id is not None:
-        since = timezone.now() - dt.timedelta(hours=1)
-        done = AuditEntry.objects.filter(
-            actor_id=scope.user_id, action="ledger.search_exact", at__gte=since
-        ).count()
-        if done >= settings.LEDGER_EXACT_SEARCHES_PER_HOUR:
-            raise TooManyRequests(
-                _("Too many searches by ID number or phone in the last hour. Try again later."),
-                code="rate_limited",
-            )
-    audit_record(
-        actor=scope, action="ledger.search_exact", object_type="person", details={"by": by}
-    )
 
 
 def people_visible(*, actor: Any) -> Scope:
@@ -96,12 +56,12 @@ def person_list(
     qs = Person.objects.visible_to(scope, perm)
     q = (q or "").strip()
     if q:
-        exact = _exact(q)
+        exact = exact_query(q)
         if exact is None:
             qs = qs.filter(name__startswith=q)
         else:
             by, value = exact
-            _exact_search(scope, by)
+            exact_search_allowed(actor=scope, by=by, object_type="person")
             # Only among the people the actor may reveal: the grant covering each one decides.
             qs = Person.objects.visible_to(scope, Perm.PERSONAL_REVEAL)
             if by == "id_number":

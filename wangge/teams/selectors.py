@@ -14,7 +14,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from wangge.core.errors import NotFound
-from wangge.core.personal import normalise
+from wangge.core.personal import exact_query, exact_search_allowed
 from wangge.core.roles import Perm
 from wangge.core.scope import Scope, access, as_scope, require_any
 from wangge.regions.models import Level, Region
@@ -121,14 +121,26 @@ def staff_list(
     *, actor: Any, q: str = "", grid_code: str = "", role: str = ""
 ) -> QuerySet[StaffMember]:
     """People in scope (for a department grant: the staff its department sent). `q` matches a
-    name, or exactly an ID number or phone (blind index). NotFound without teams.view."""
-    require_any(actor, Perm.TEAMS_VIEW)
-    qs = StaffMember.objects.visible_to(actor, Perm.TEAMS_VIEW).select_related("department")
+    name, or exactly an ID number or phone (blind index) — the latter only for roles that may
+    reveal, among the staff they may reveal, audited and limited (see
+    `core.personal.exact_search_allowed`). NotFound without teams.view."""
+    scope = require_any(actor, Perm.TEAMS_VIEW)
+    qs = StaffMember.objects.visible_to(scope, Perm.TEAMS_VIEW).select_related("department")
     q = (q or "").strip()
     if q:
-        qs = qs.filter(
-            Q(name__contains=q) | Q(id_index=id_index(normalise(q))) | Q(phone_index=phone_index(q))
-        )
+        exact = exact_query(q)
+        if exact is None:
+            qs = qs.filter(name__contains=q)
+        else:
+            by, value = exact
+            exact_search_allowed(actor=scope, by=by, object_type="staff")
+            qs = StaffMember.objects.visible_to(scope, Perm.PERSONAL_REVEAL).select_related(
+                "department"
+            )
+            if by == "id_number":
+                qs = qs.filter(id_index=id_index(value))
+            else:
+                qs = qs.filter(phone_index=phone_index(value))
     if grid_code or role:
         current = Assignment.objects.visible_to(actor, Perm.TEAMS_VIEW).filter(valid_to=None)
         if grid_code:

@@ -134,11 +134,11 @@ def test_exact_search_only_for_roles_that_may_reveal(api_as: Any) -> None:
     refused = worker.get(f"/api/v1/people?q={person.phone}")
     assert refused.status_code == 403 and refused.json()["code"] == "exact_search_not_allowed"
     assert worker.get(f"/api/v1/people?q={person.name[:1]}").status_code == 200
-    before = AuditEntry.objects.filter(action="ledger.search_exact").count()
+    before = AuditEntry.objects.filter(action="search.exact").count()
     found = api_as("demo-grid").get(f"/api/v1/people?q={person.phone}").json()
     assert [p["id"] for p in found["items"]] == [person.pk]
-    entry = AuditEntry.objects.filter(action="ledger.search_exact").order_by("-seq")[0]
-    assert AuditEntry.objects.filter(action="ledger.search_exact").count() == before + 1
+    entry = AuditEntry.objects.filter(action="search.exact").order_by("-seq")[0]
+    assert AuditEntry.objects.filter(action="search.exact").count() == before + 1
     assert entry.details == {"by": "phone"} and person.phone not in str(entry.details)
 
 

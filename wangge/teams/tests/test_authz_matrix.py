@@ -437,3 +437,24 @@ def test_roster_export_holds_the_scope_only(api_as: Any, who: str) -> None:
     }
     assert names == expected
     assert _exports() == before + 1
+
+
+def test_staff_exact_search_only_for_roles_that_may_reveal(api_as: Any) -> None:
+    """Security finding 9 for the staff directory: exact search by phone is an oracle."""
+    from django.test import Client
+
+    from wangge.core.roles import Role
+    from wangge.core.scope import Scope
+    from wangge.core.services import token_create
+    from wangge.core.tests.factories import user_with
+
+    staff = _staff_in(MINE)
+    _t, plain = token_create(
+        actor=Scope.system("test"), user=user_with((Role.GRID_WORKER, MINE)), name="t"
+    )
+    worker = Client(headers={"Authorization": f"Bearer {plain}"})
+    refused = worker.get(f"/api/v1/staff?q={staff.phone}")
+    assert refused.status_code == 403 and staff.phone not in refused.content.decode()
+    found = api_as("demo-grid").get(f"/api/v1/staff?q={staff.phone}").json()
+    assert [s["id"] for s in found["items"]] == [staff.pk]
+    assert AuditEntry.objects.filter(action="search.exact", object_type="staff").exists()

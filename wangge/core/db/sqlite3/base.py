@@ -10,6 +10,7 @@ transactions are untouched (WAL lets them run beside the writer).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 from typing import Any
@@ -50,10 +51,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
         # create it 0600 first; its -wal and -shm files then take the same mode.
         name = str(conn_params.get("database") or "")
         if name and name != ":memory:" and not name.startswith("file:"):
-            try:
+            with contextlib.suppress(FileExistsError):
                 os.close(os.open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
-            except FileExistsError:
-                pass
         return super().get_new_connection(conn_params)
 
     def _start_transaction_under_autocommit(self) -> None:
