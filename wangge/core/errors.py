@@ -13,6 +13,9 @@ class WanggeError(Exception):
     code = "error"
     status = 400
     default_message: Any = _("The request could not be completed.")
+    # An exact lookup the error's answer amounts to (core.personal.ExactLookup), audited by the
+    # service's caller after the transaction rolled back.
+    lookup: Any = None
 
     def __init__(self, message: Any = None, *, code: str | None = None, details: Any = None):
         self.message = str(message if message is not None else self.default_message)

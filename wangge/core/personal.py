@@ -130,6 +130,24 @@ def exact_search_allowed(*, actor: Any, by: str, object_type: str) -> None:
     9). So only roles that may reveal may search so (the caller then searches only among the
     records a grant holding `personal.reveal` covers), each search is audited (by which kind of
     number, never the number) and a user has `WANGGE_EXACT_SEARCHES_PER_HOUR` of them an hour."""
+    scope = as_scope(actor)
+    if not scope.has(Perm.PERSONAL_REVEAL):
+        raise PermissionDenied(
+            _("Only roles that may see full personal data search by ID number or phone."),
+            code="exact_search_not_allowed",
+        )
+    exact_lookup_counted(actor=scope, by=by, object_type=object_type)
+
+
+def exact_lookup_counted(*, actor: Any, by: str, object_type: str, via: str = "search") -> None:
+    """Count (and audit) an answer that tells whether a full number is registered: a search,
+    or an entry refused as a duplicate. Past the hourly budget: TooManyRequests."""
+    exact_lookup_budget(actor=actor)
+    exact_lookup_audit(actor=actor, by=by, object_type=object_type, via=via)
+
+
+def exact_lookup_budget(*, actor: Any) -> None:
+    """TooManyRequests once the actor used this hour's `WANGGE_EXACT_SEARCHES_PER_HOUR`."""
     import datetime as dt
 
     from django.conf import settings
@@ -139,19 +157,32 @@ def exact_search_allowed(*, actor: Any, by: str, object_type: str) -> None:
     from wangge.core.models import AuditEntry
 
     scope = as_scope(actor)
-    if not scope.has(Perm.PERSONAL_REVEAL):
-        raise PermissionDenied(
-            _("Only roles that may see full personal data search by ID number or phone."),
-            code="exact_search_not_allowed",
+    if scope.user_id is None:
+        return
+    since = timezone.now() - dt.timedelta(hours=1)
+    done = AuditEntry.objects.filter(
+        actor_id=scope.user_id, action="search.exact", at__gte=since
+    ).count()
+    if done >= settings.LEDGER_EXACT_SEARCHES_PER_HOUR:
+        raise TooManyRequests(
+            _("Too many searches by ID number or phone in the last hour. Try again later."),
+            code="rate_limited",
         )
-    if scope.user_id is not None:
-        since = timezone.now() - dt.timedelta(hours=1)
-        done = AuditEntry.objects.filter(
-            actor_id=scope.user_id, action="search.exact", at__gte=since
-        ).count()
-        if done >= settings.LEDGER_EXACT_SEARCHES_PER_HOUR:
-            raise TooManyRequests(
-                _("Too many searches by ID number or phone in the last hour. Try again later."),
-                code="rate_limited",
-            )
-    audit_record(actor=scope, action="search.exact", object_type=object_type, details={"by": by})
+
+
+def exact_lookup_audit(*, actor: Any, by: str, object_type: str, via: str = "search") -> None:
+    """The audit entry of an exact lookup (which kind of number, never the number). A refused
+    entry's lookup is written after its transaction rolled back (see `ExactLookup`)."""
+    details = {"by": by} if via == "search" else {"by": by, "via": via}
+    audit_record(actor=actor, action="search.exact", object_type=object_type, details=details)
+
+
+class ExactLookup:
+    """Attached to an error whose answer told that a number is registered (`exc.lookup`):
+    the service's caller audits it once the transaction that raised has rolled back."""
+
+    def __init__(self, *, actor: Any, by: str, object_type: str, via: str) -> None:
+        self.kwargs = {"actor": actor, "by": by, "object_type": object_type, "via": via}
+
+    def audit(self) -> None:
+        exact_lookup_audit(**self.kwargs)

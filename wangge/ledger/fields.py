@@ -107,6 +107,36 @@ def field_map(kind: str) -> dict[str, Field]:
     return {f.key: f for f in fields(kind)}
 
 
+# Attributes that are not columns but change (placement, links, retirement), as people call them.
+_OTHER_LABELS = {
+    "grid_code": "网格",
+    "room": "地址",
+    "household": "家庭户",
+    "household_id": "家庭户",
+    "relation": "与户主关系",
+    "head": "户主",
+    "head_id": "户主",
+    "members": "成员",
+    "lon": "经度",
+    "lat": "纬度",
+    "retired_on": "注销",
+    "retired_reason": "注销原因",
+    "retired_note": "注销说明",
+    "code": "编码",
+}
+
+
+def labels(kind: str, attrs: list[str]) -> list[str]:
+    """What people call the changed attributes of a record (the import's headers)."""
+    known = {f.attr: f.label for f in fields(kind)} if kind in RECORDS else {}
+    out: list[str] = []
+    for attr in attrs:
+        label = known.get(attr) or _OTHER_LABELS.get(attr)
+        if label and label not in out:
+            out.append(label)
+    return out
+
+
 @dataclass
 class FieldError:
     field: str

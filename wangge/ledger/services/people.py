@@ -17,7 +17,13 @@ from django.utils.translation import gettext as _
 
 from wangge.core.audit import audit_record
 from wangge.core.errors import Conflict, NotFound, ValidationFailed
-from wangge.core.personal import mask_name, reveal
+from wangge.core.personal import (
+    ExactLookup,
+    exact_lookup_audit,
+    exact_lookup_budget,
+    mask_name,
+    reveal,
+)
 from wangge.core.roles import Perm
 from wangge.core.scope import as_scope, require_any
 from wangge.core.validators import IdNumber
@@ -215,14 +221,15 @@ def person_create(
     - The same name and birth date, or phone, in the grid: Conflict `possible_duplicate` with the
       candidates, unless `confirm_new` says it is someone else.
     """
-    made = _person_create(
-        actor=actor,
-        values=values,
-        grid_code=grid_code,
-        room_code=room_code,
-        confirm_new=confirm_new,
-        source=source,
-    )
+    with records.lookups_audited():
+        made = _person_create(
+            actor=actor,
+            values=values,
+            grid_code=grid_code,
+            room_code=room_code,
+            confirm_new=confirm_new,
+            source=source,
+        )
     if not isinstance(made, Person):
         raise Referred()
     return made
@@ -253,13 +260,21 @@ def _person_create(
         else None
     )
     if existing is not None:
+        # The answer tells whether a number is registered: counted like an exact search, so
+        # trying the candidates a masked number leaves is slow and on the record.
+        exact_lookup_budget(actor=scope)
         pk, where = existing
         if scope.holds(Perm.LEDGER_VIEW, where):
-            raise Conflict(
+            refused = Conflict(
                 _("This ID number is already in the ledger."),
                 code="duplicate",
                 details={"id": pk},
             )
+            refused.lookup = ExactLookup(
+                actor=scope, by="id_number", object_type=KIND, via="create"
+            )
+            raise refused
+        exact_lookup_audit(actor=scope, by="id_number", object_type=KIND, via="create")
         return refer(
             actor=scope,
             kind=KIND,
@@ -299,12 +314,19 @@ def _person_create(
     return person
 
 
-@transaction.atomic
 def person_update(
     *, actor: Any, person_id: int, version: int | None, values: dict[str, Any]
 ) -> Person:
     """Correct a person's fields. `version` is the one the change started from: a stale one is
     refused with the fields changed since. Special-group tags need `ledger.sensitive`."""
+    with records.lookups_audited():
+        return _person_update(actor=actor, person_id=person_id, version=version, values=values)
+
+
+@transaction.atomic
+def _person_update(
+    *, actor: Any, person_id: int, version: int | None, values: dict[str, Any]
+) -> Person:
     scope = as_scope(actor)
     person = records.for_edit(Person, actor=scope, kind=KIND, pk=person_id)
     parsed = _parse(dict(values), creating=False)
@@ -322,12 +344,15 @@ def person_update(
         .exclude(pk=person.pk)
         .exists()
     ):
-        # Not which person, nor where: only that the number cannot be used here.
-        raise ValidationFailed(
+        # Not which person, nor where: only that the number cannot be used here (counted).
+        exact_lookup_budget(actor=scope)
+        taken = ValidationFailed(
             _("This ID number cannot be used here; ask the district to check it."),
             code="id_number_taken",
             details={"fields": [{"field": "id_number", "code": "id_number_taken"}]},
         )
+        taken.lookup = ExactLookup(actor=scope, by="id_number", object_type=KIND, via="update")
+        raise taken
     changed = records.apply(person, attrs)
     if special is not None and _set_special_tags(person, special):
         changed.append("special_tags")

@@ -11,6 +11,8 @@ never values) and an audit entry — all in the caller's transaction.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from django.db import models
@@ -18,16 +20,29 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wangge.core.audit import audit_record
-from wangge.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from wangge.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, WanggeError
 from wangge.core.roles import Perm
 from wangge.core.scope import Scope, as_scope
-from wangge.ledger.fields import FieldError
+from wangge.ledger.fields import FieldError, labels
 from wangge.ledger.models import LedgerChange, LedgerRecord
 
 R = TypeVar("R", bound=LedgerRecord)
 
 # The permission that lets an actor see each kind (editing always needs ledger.edit).
 VIEW_PERM = {"thing": Perm.THINGS_VIEW}
+
+
+@contextmanager
+def lookups_audited() -> Iterator[None]:
+    """Around a service's transaction: an error that told whether a number is registered
+    (`exc.lookup`) is audited after the rollback, so the hourly budget counts it."""
+    try:
+        yield
+    except WanggeError as exc:
+        lookup = getattr(exc, "lookup", None)
+        if lookup is not None:
+            lookup.audit()
+        raise
 
 
 def view_perm(kind: str) -> Perm:
@@ -91,7 +106,7 @@ def check_version(record: LedgerRecord, *, kind: str, version: int | None) -> No
     )
     raise Conflict(
         _("Someone else changed this record since you opened it: %(fields)s. Reload it.")
-        % {"fields": "、".join(changed) or _("unknown fields")},
+        % {"fields": "、".join(labels(kind, changed)) or _("unknown fields")},
         code="conflict",
         details={"current_version": record.version, "changed_fields": changed},
     )

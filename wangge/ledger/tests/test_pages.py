@@ -88,7 +88,7 @@ def test_a_stale_edit_says_what_changed(client_as: Any) -> None:
         f"/ledger/people/{person.pk}/edit/",
         {"version": "1", "name": person.name, "employer": "乙厂"},
     )
-    assert stale.status_code == 409 and "employer" in stale.content.decode()
+    assert stale.status_code == 409 and "工作单位" in stale.content.decode()
     assert unscoped().get(pk=person.pk).employer == "甲厂"
 
 
@@ -186,3 +186,47 @@ def test_record_pages_of_each_kind(client_as: Any) -> None:
                 suffix,
             )
             assert client.get(f"/ledger/{prefix}/{other.pk}/{suffix}").status_code == 404
+
+
+def test_the_edit_form_never_shows_the_full_id_number_or_phone(client_as: Any) -> None:
+    """An editor who may not reveal must not read the full number from the edit form."""
+    from wangge.core.roles import Role
+    from wangge.core.tests.factories import user_with
+
+    person = PersonFactory.create(grid_code=MINE)
+    worker = client_as(None)
+    worker.force_login(user_with((Role.GRID_WORKER, MINE)))
+    body = worker.get(f"/ledger/people/{person.pk}/edit/").content.decode()
+    assert person.id_number not in body and person.phone not in body
+    assert person.id_number[:6] + "************" in body  # as a placeholder
+    # Saving with the secret fields left blank keeps them.
+    saved = worker.post(
+        f"/ledger/people/{person.pk}/edit/",
+        {"version": "1", "name": person.name, "id_number": "", "phone": "", "employer": "丙厂"},
+    )
+    assert saved.status_code == 302
+    stored = unscoped().get(pk=person.pk)
+    assert (stored.id_number, stored.phone, stored.employer) == (
+        person.id_number,
+        person.phone,
+        "丙厂",
+    )
+
+
+def test_a_refused_duplicate_counts_as_an_exact_lookup(client_as: Any, settings: Any) -> None:
+    """Entering candidate numbers until one is 'already in the ledger' is an oracle too."""
+    from wangge.core.errors import Conflict, TooManyRequests
+    from wangge.core.models import User
+    from wangge.core.scope import scope_for
+    from wangge.ledger import services
+
+    settings.LEDGER_EXACT_SEARCHES_PER_HOUR = 2
+    existing = PersonFactory.create(grid_code=MINE)
+    grid = scope_for(User.objects.get(username="demo-grid"))
+    values = {"name": "试探", "id_number": existing.id_number}
+    for _ in range(2):
+        with pytest.raises(Conflict):
+            services.person_create(actor=grid, values=values, grid_code=MINE)
+    assert AuditEntry.objects.filter(action="search.exact", details__via="create").count() == 2
+    with pytest.raises(TooManyRequests):
+        services.person_create(actor=grid, values=values, grid_code=MINE)

@@ -8,9 +8,14 @@ from dataclasses import field as dataclass_field
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from wangge.core.errors import WanggeError
 from wangge.ledger.fields import Field, fields
+
+# Encrypted personal fields: an edit form never shows them (the page masks them, and an editor
+# may not be allowed to reveal); left blank, they stay as they are.
+SECRET = {"id_number", "phone"}
 
 
 @dataclass
@@ -18,6 +23,7 @@ class FormField:
     field: Field
     value: Any = None
     errors: list[str] = dataclass_field(default_factory=list)
+    placeholder: str = ""
 
     @property
     def name(self) -> str:
@@ -47,14 +53,30 @@ def form_fields(
             continue
         if f.sensitive and not sensitive:
             continue
+        placeholder = ""
         if posted is not None:
             value = posted.get(f.key)
         elif record is not None:
             value = stored_value(record, f)
         else:
             value = [] if f.widget == "tags" else ""
-        out.append(FormField(f, value, (errors or {}).get(f.key, [])))
+        if f.key in SECRET and record is not None:
+            stored = getattr(record, f.attr, "") or ""
+            placeholder = (
+                _("%(masked)s — leave blank to keep") % {"masked": _mask(f.key, stored)}
+                if stored
+                else ""
+            )
+            if posted is None or value == stored:
+                value = ""
+        out.append(FormField(f, value, (errors or {}).get(f.key, []), placeholder))
     return out
+
+
+def _mask(key: str, value: str) -> str:
+    from wangge.core.personal import mask_id_number, mask_phone
+
+    return mask_id_number(value) if key == "id_number" else mask_phone(value)
 
 
 def stored_value(record: Any, f: Field) -> Any:
@@ -85,6 +107,9 @@ def posted_values(
     if creating:
         # An empty optional field is simply not set when adding.
         out = {k: v for k, v in out.items() if v not in ("", [], None)}
+    else:
+        # A blank secret field keeps the stored value (the form never showed it).
+        out = {k: v for k, v in out.items() if not (k in SECRET and v == "")}
     return out
 
 
