@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,7 @@ from wangge.core.geo import Crs
 from wangge.core.roles import Perm
 from wangge.core.scope import Scope, as_scope
 from wangge.events import notify
+from wangge.events import photos as event_photos
 from wangge.events.calendar import Calendar
 from wangge.events.models import (
     OPEN_STATUSES,
@@ -135,12 +137,17 @@ def event_report(
     idempotency_key: str = "",
     key_owner: str = "",
     open311_client: Open311Client | None = None,
+    photos: Sequence[bytes] = (),
     now: dt.datetime | None = None,
 ) -> Intake:
-    """Create an event from a report, or return the one this idempotency key already made.
+    """Create an event from a report, with its photos, or return the one this idempotency key
+    already made (its photos are not added twice).
 
-    `actor` is the logged-in user (patrol, hotline, assignment) or an anonymous/system scope for
-    the public page and Open311 (`key_owner` then names the client or the browser)."""
+    `actor` is the logged-in user (patrol, hotline, assignment), a public scope for the public
+    page and Open311 (`key_owner` then names the client or the browser), or the system. Who may
+    report through which channel, where, is checked here (`_check_channel`, `_check_place`),
+    and so is every photo, before anything is written: the event, its log line, its audit
+    entries, its notifications and its photos are one transaction, all or nothing."""
     scope = as_scope(actor)
     now = now or timezone.now()
     intake_key = None
@@ -153,6 +160,9 @@ def event_report(
             return Intake(existing, False, [])
     channel = Channel(report.channel)
     _check_channel(scope, channel)
+    if channel == Channel.RESIDENT:
+        _check_rate()
+    checked = event_photos.validate(photos) if photos else []
     cat = category_for_report(report.category, public_only=channel in _PUBLIC_INTAKE)
     title = (report.title or "").strip() or cat.name
     if len(title) > 100:
@@ -228,6 +238,15 @@ def event_report(
                     message=_("New event to accept: %(title)s") % {"title": title},
                     now=now,
                 )
+            if checked:
+                event_photos.attach(
+                    scope=scope,
+                    event=event,
+                    photos=checked,
+                    stage="report",
+                    now=now,
+                    as_reporter=True,
+                )
     except IntegrityError:
         if intake_key:
             existing = _by_key(intake_key)
@@ -262,6 +281,25 @@ def _check_channel(scope: Scope, channel: Channel) -> None:
             _("Only a command centre may assign an event from above."),
             code="not_allowed",
             details={"channel": str(channel)},
+        )
+
+
+def _check_rate() -> None:
+    """An address may send WANGGE_PUBLIC_REPORTS_PER_HOUR residents' reports an hour: a page
+    on the internet gets scripted. Counted in the audit log, which records the address."""
+    from wangge.core.context import current
+    from wangge.core.models import AuditEntry
+
+    recent = AuditEntry.objects.filter(
+        action="event.create",
+        at__gte=timezone.now() - dt.timedelta(hours=1),  # the audit's clock, not `now`
+        client_ip=current.get().client_ip,
+        details__channel=Channel.RESIDENT,
+    ).count()
+    if recent >= settings.EVENTS_PUBLIC_REPORTS_PER_HOUR:
+        raise ValidationFailed(
+            _("Too many reports from your network in the last hour. Please try later."),
+            code="too_many_reports",
         )
 
 
