@@ -26,7 +26,7 @@ from wangge.core.roles import Perm
 from wangge.core.scope import Scope, as_scope
 from wangge.events import notify
 from wangge.events import photos as event_photos
-from wangge.events.calendar import Calendar
+from wangge.events.calendar import Calendar, Clock
 from wangge.events.models import (
     OPEN_STATUSES,
     Category,
@@ -39,7 +39,9 @@ from wangge.events.models import (
 )
 from wangge.regions.locate import grid_index
 
-_DIRECT = {Channel.PATROL, Channel.ASSIGNED, Channel.VIDEO}
+# Filed at once (the rest wait to be accepted); given a tracking code for the caller.
+DIRECT_CHANNELS = frozenset({Channel.PATROL, Channel.ASSIGNED, Channel.VIDEO})
+TRACKED_CHANNELS = frozenset({Channel.RESIDENT, Channel.OPEN311, Channel.HOTLINE})
 _TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
 
@@ -175,15 +177,13 @@ def event_report(
         )
     grid_code, lon, lat = place(report)
     _check_place(scope, channel, grid_code)
-    direct = channel in _DIRECT
-    cal = Calendar()
+    direct = channel in DIRECT_CHANNELS
     tier = report.tier if report.tier is not None else _tier_of(scope, channel)
     event = Event(
         category=cat,
         title=title,
         description=report.description or "",
         channel=channel,
-        status=Status.FILED if direct else Status.PENDING,
         tier=tier,
         grid_code=grid_code,
         lon=lon,
@@ -196,14 +196,10 @@ def event_report(
         open311_client=open311_client,
         created_at=now,
         updated_at=now,
-        filed_at=now if direct else None,
+        **opening(cat, channel, now=now, clock=Calendar()),
     )
-    if channel in {Channel.RESIDENT, Channel.OPEN311, Channel.HOTLINE}:
+    if channel in TRACKED_CHANNELS:
         event.tracking_code = "".join(secrets.choice(_TRACKING_ALPHABET) for _ in range(10))
-    if direct and cat.self_resolve:
-        event.handle_due_at = event.due_at = cal.add(now, cat.handle_limit, cat.handle_unit)
-    else:
-        event.due_at = cal.add(now, cat.accept_limit, cat.accept_unit)
     # Shown to the reporter: only what they may see (the public and Open311 are shown none).
     duplicates = (
         duplicate_candidates_unscoped(cat.pk, lon, lat, now=now)
@@ -257,6 +253,20 @@ def event_report(
 
 
 _PUBLIC_INTAKE = {Channel.RESIDENT, Channel.OPEN311}
+
+
+def opening(category: Category, channel: str, *, now: dt.datetime, clock: Clock) -> dict[str, Any]:
+    """A new event's status and deadline (the demo's history opens its events with it too):
+    patrols, assignments and video findings are filed at once, with the handling deadline if
+    the grid may resolve them; the rest wait for acceptance."""
+    if channel not in DIRECT_CHANNELS:
+        due = clock.add(now, category.accept_limit, category.accept_unit)
+        return {"status": Status.PENDING, "filed_at": None, "due_at": due}
+    if category.self_resolve:
+        due = clock.add(now, category.handle_limit, category.handle_unit)
+        return {"status": Status.FILED, "filed_at": now, "handle_due_at": due, "due_at": due}
+    due = clock.add(now, category.accept_limit, category.accept_unit)
+    return {"status": Status.FILED, "filed_at": now, "due_at": due}
 
 
 def _check_channel(scope: Scope, channel: Channel) -> None:

@@ -24,6 +24,8 @@ from wangge.events.models import OPEN_STATUSES, Event, EventAction, Status, Tier
 
 log = logging.getLogger(__name__)
 SYSTEM = Scope.system("deadline-scan")
+# A parked event's clock is stopped: it cannot be overdue.
+MARKABLE = frozenset(OPEN_STATUSES - {Status.PARKED})
 
 
 def scan(now: dt.datetime | None = None, *, limit: int = 5000) -> dict[str, int]:
@@ -31,7 +33,7 @@ def scan(now: dt.datetime | None = None, *, limit: int = 5000) -> dict[str, int]
     now = now or timezone.now()
     due = (
         Event.objects.dangerously_unscoped()
-        .filter(status__in=list(OPEN_STATUSES - {Status.PARKED}), due_at__lt=now)
+        .filter(status__in=list(MARKABLE), due_at__lt=now)
         .filter(Q(overdue_marked_for__isnull=True) | Q(overdue_marked_for__lt=F("due_at")))
         .order_by("due_at")
         .values_list("pk", "due_at")[:limit]

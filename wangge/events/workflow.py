@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F
@@ -30,7 +30,7 @@ from wangge.core.roles import Perm
 from wangge.core.scope import Scope, as_scope
 from wangge.events import notify
 from wangge.events import photos as event_photos
-from wangge.events.calendar import Calendar
+from wangge.events.calendar import Calendar, Clock
 from wangge.events.models import (
     OPEN_STATUSES,
     CloseKind,
@@ -50,16 +50,6 @@ class TransitionError(ValidationFailed):
 
 
 # --- what an action changes ---------------------------------------------------------------------
-
-
-class Clock(Protocol):
-    """Working time (`calendar.Calendar`; the demo's in-memory `WorkClock` has the same)."""
-
-    def add(self, start: dt.datetime, amount: int, unit: str) -> dt.datetime: ...
-
-    def add_minutes(self, start: dt.datetime, minutes: int) -> dt.datetime: ...
-
-    def working_minutes_between(self, start: dt.datetime, end: dt.datetime) -> int: ...
 
 
 @dataclass(frozen=True)
