@@ -9,11 +9,11 @@ class EventsConfig(AppConfig):
 
     def ready(self) -> None:
         from wangge.core.crypto import register_sealed_store
-        from wangge.events import scan, services
+        from wangge.events import photos, scan
 
         scan.register()
         register_sealed_store(
             "events.photos",
-            keys_used=services.photo_keys_in_use,
-            reencrypt=services.photos_reencrypt,
+            keys_used=photos.keys_in_use,
+            reencrypt=photos.reencrypt,
         )

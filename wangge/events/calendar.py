@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
+from typing import Protocol
 
 import chinese_calendar
 from django.conf import settings
@@ -19,6 +20,16 @@ from django.utils.translation import gettext_lazy as _
 
 from wangge.core.officehours import Period, parse_office_hours
 from wangge.events.models import CalendarDay, LimitUnit
+
+
+class Clock(Protocol):
+    """Adding working time: `Calendar`, or the demo's faster table of office minutes."""
+
+    def add(self, start: dt.datetime, amount: int, unit: str) -> dt.datetime: ...
+
+    def add_minutes(self, start: dt.datetime, minutes: int) -> dt.datetime: ...
+
+    def working_minutes_between(self, start: dt.datetime, end: dt.datetime) -> int: ...
 
 
 def office_periods() -> tuple[Period, ...]:

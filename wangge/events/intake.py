@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +25,8 @@ from wangge.core.geo import Crs
 from wangge.core.roles import Perm
 from wangge.core.scope import Scope, as_scope
 from wangge.events import notify
-from wangge.events.calendar import Calendar
+from wangge.events import photos as event_photos
+from wangge.events.calendar import Calendar, Clock
 from wangge.events.models import (
     OPEN_STATUSES,
     Category,
@@ -37,7 +39,9 @@ from wangge.events.models import (
 )
 from wangge.regions.locate import grid_index
 
-_DIRECT = {Channel.PATROL, Channel.ASSIGNED, Channel.VIDEO}
+# Filed at once (the rest wait to be accepted); given a tracking code for the caller.
+DIRECT_CHANNELS = frozenset({Channel.PATROL, Channel.ASSIGNED, Channel.VIDEO})
+TRACKED_CHANNELS = frozenset({Channel.RESIDENT, Channel.OPEN311, Channel.HOTLINE})
 _TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
 
@@ -135,12 +139,17 @@ def event_report(
     idempotency_key: str = "",
     key_owner: str = "",
     open311_client: Open311Client | None = None,
+    photos: Sequence[bytes] = (),
     now: dt.datetime | None = None,
 ) -> Intake:
-    """Create an event from a report, or return the one this idempotency key already made.
+    """Create an event from a report, with its photos, or return the one this idempotency key
+    already made (its photos are not added twice).
 
-    `actor` is the logged-in user (patrol, hotline, assignment) or an anonymous/system scope for
-    the public page and Open311 (`key_owner` then names the client or the browser)."""
+    `actor` is the logged-in user (patrol, hotline, assignment), a public scope for the public
+    page and Open311 (`key_owner` then names the client or the browser), or the system. Who may
+    report through which channel, where, is checked here (`_check_channel`, `_check_place`),
+    and so is every photo, before anything is written: the event, its log line, its audit
+    entries, its notifications and its photos are one transaction, all or nothing."""
     scope = as_scope(actor)
     now = now or timezone.now()
     intake_key = None
@@ -153,6 +162,9 @@ def event_report(
             return Intake(existing, False, [])
     channel = Channel(report.channel)
     _check_channel(scope, channel)
+    if channel == Channel.RESIDENT:
+        _check_rate()
+    checked = event_photos.validate(photos) if photos else []
     cat = category_for_report(report.category, public_only=channel in _PUBLIC_INTAKE)
     title = (report.title or "").strip() or cat.name
     if len(title) > 100:
@@ -165,15 +177,13 @@ def event_report(
         )
     grid_code, lon, lat = place(report)
     _check_place(scope, channel, grid_code)
-    direct = channel in _DIRECT
-    cal = Calendar()
+    direct = channel in DIRECT_CHANNELS
     tier = report.tier if report.tier is not None else _tier_of(scope, channel)
     event = Event(
         category=cat,
         title=title,
         description=report.description or "",
         channel=channel,
-        status=Status.FILED if direct else Status.PENDING,
         tier=tier,
         grid_code=grid_code,
         lon=lon,
@@ -186,14 +196,10 @@ def event_report(
         open311_client=open311_client,
         created_at=now,
         updated_at=now,
-        filed_at=now if direct else None,
+        **opening(cat, channel, now=now, clock=Calendar()),
     )
-    if channel in {Channel.RESIDENT, Channel.OPEN311, Channel.HOTLINE}:
+    if channel in TRACKED_CHANNELS:
         event.tracking_code = "".join(secrets.choice(_TRACKING_ALPHABET) for _ in range(10))
-    if direct and cat.self_resolve:
-        event.handle_due_at = event.due_at = cal.add(now, cat.handle_limit, cat.handle_unit)
-    else:
-        event.due_at = cal.add(now, cat.accept_limit, cat.accept_unit)
     # Shown to the reporter: only what they may see (the public and Open311 are shown none).
     duplicates = (
         duplicate_candidates_unscoped(cat.pk, lon, lat, now=now)
@@ -228,6 +234,15 @@ def event_report(
                     message=_("New event to accept: %(title)s") % {"title": title},
                     now=now,
                 )
+            if checked:
+                event_photos.attach(
+                    scope=scope,
+                    event=event,
+                    photos=checked,
+                    stage="report",
+                    now=now,
+                    as_reporter=True,
+                )
     except IntegrityError:
         if intake_key:
             existing = _by_key(intake_key)
@@ -238,6 +253,20 @@ def event_report(
 
 
 _PUBLIC_INTAKE = {Channel.RESIDENT, Channel.OPEN311}
+
+
+def opening(category: Category, channel: str, *, now: dt.datetime, clock: Clock) -> dict[str, Any]:
+    """A new event's status and deadline (the demo's history opens its events with it too):
+    patrols, assignments and video findings are filed at once, with the handling deadline if
+    the grid may resolve them; the rest wait for acceptance."""
+    if channel not in DIRECT_CHANNELS:
+        due = clock.add(now, category.accept_limit, category.accept_unit)
+        return {"status": Status.PENDING, "filed_at": None, "due_at": due}
+    if category.self_resolve:
+        due = clock.add(now, category.handle_limit, category.handle_unit)
+        return {"status": Status.FILED, "filed_at": now, "handle_due_at": due, "due_at": due}
+    due = clock.add(now, category.accept_limit, category.accept_unit)
+    return {"status": Status.FILED, "filed_at": now, "due_at": due}
 
 
 def _check_channel(scope: Scope, channel: Channel) -> None:
@@ -262,6 +291,25 @@ def _check_channel(scope: Scope, channel: Channel) -> None:
             _("Only a command centre may assign an event from above."),
             code="not_allowed",
             details={"channel": str(channel)},
+        )
+
+
+def _check_rate() -> None:
+    """An address may send WANGGE_PUBLIC_REPORTS_PER_HOUR residents' reports an hour: a page
+    on the internet gets scripted. Counted in the audit log, which records the address."""
+    from wangge.core.context import current
+    from wangge.core.models import AuditEntry
+
+    recent = AuditEntry.objects.filter(
+        action="event.create",
+        at__gte=timezone.now() - dt.timedelta(hours=1),  # the audit's clock, not `now`
+        client_ip=current.get().client_ip,
+        details__channel=Channel.RESIDENT,
+    ).count()
+    if recent >= settings.EVENTS_PUBLIC_REPORTS_PER_HOUR:
+        raise ValidationFailed(
+            _("Too many reports from your network in the last hour. Please try later."),
+            code="too_many_reports",
         )
 
 

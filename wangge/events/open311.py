@@ -2,12 +2,16 @@
 
 - `discovery.{json,xml}`: the discovery document.
 - `v2/services.{fmt}`, `v2/services/{code}.{fmt}`: active public minor categories.
-- `v2/requests.{fmt}`: GET searches requests, POST (form-encoded, `api_key`) reports one; it
-  enters as channel `open311`, waiting for acceptance, through `intake.event_report`.
+- `v2/requests.{fmt}`: GET searches requests, POST (form-encoded) reports one; it enters as
+  channel `open311`, waiting for acceptance, through `intake.event_report`. The client's key
+  comes in the body (`api_key`, as the specification has it) or the `X-Api-Key` header; a key
+  in the address is refused, because addresses are written to access logs.
 - `v2/requests/{id}.{fmt}`, `v2/tokens/{token}.{fmt}`: one request, a token's request.
 
-Reads need no key (the specification allows public reads): only events of public categories
-are listed and readable, and no reporter data (name, phone) ever leaves. Errors are always
+Reads need no key (the specification allows public reads): they run as the public scope
+`OPEN311_READER` through the selectors, so only reports from the public in public categories
+are listed and readable, and no reporter data (name, phone) ever leaves. A keyed client reports
+as its own public scope (`open311_client_scope`), never as the system. Errors are always
 `[{"code": <HTTP status>, "description": "…"}]` (XML: `<errors><error>…`) with 400, 403 or
 404, never an HTML page or a stack trace.
 """
@@ -24,7 +28,6 @@ from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
 
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import re_path, reverse
 from django.utils import timezone
@@ -33,18 +36,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from wangge.core.errors import NotFound, WanggeError
-from wangge.core.models import Department
-from wangge.core.roles import Perm
+from wangge.core.selectors import department_names
 from wangge.events import intake, selectors, services
-from wangge.events.models import (
-    FINAL_STATUSES,
-    OPEN_STATUSES,
-    Category,
-    Channel,
-    CloseKind,
-    Event,
-    Status,
-)
+from wangge.events.models import Category, Channel, CloseKind, Event, Status
 from wangge.events.public import OPEN311_READER, open311_client_scope
 
 log = logging.getLogger(__name__)
@@ -141,6 +135,15 @@ def endpoint(*methods: str) -> Callable[..., Callable[..., HttpResponse]]:
             fmt = fmt.lower()
             if fmt not in FORMATS:
                 return error("json", 404, _("Unknown format: use .json or .xml."))
+            if "api_key" in request.GET:
+                return error(
+                    fmt,
+                    400,
+                    _(
+                        "Do not put api_key in the address (addresses are logged): send it in "
+                        "the request body or the X-Api-Key header, and replace this key."
+                    ),
+                )
             if request.method not in allowed:
                 response = error(
                     fmt,
@@ -177,12 +180,9 @@ def iso(value: dt.datetime | None) -> str | None:
 # --- services ---------------------------------------------------------------------------------
 
 
-def public_categories() -> QuerySet[Category]:
-    return (
-        Category.objects.filter(active=True, public=True, parent__isnull=False)
-        .select_related("parent")
-        .order_by("parent__sort", "parent__code", "sort", "code")
-    )
+def public_categories() -> list[Category]:
+    """The services: active public minor categories."""
+    return selectors.categories(actor=OPEN311_READER, minor_only=True)
 
 
 def _service(cat: Category) -> dict[str, Any]:
@@ -205,22 +205,13 @@ def service_list(request: HttpRequest, fmt: str) -> HttpResponse:
 
 @endpoint("GET")
 def service_definition(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
-    cat = public_categories().filter(code=code).first()
+    cat = next((c for c in public_categories() if c.code == code), None)
     if cat is None:
         raise Open311Error(404, _("Unknown service code: %(code)s") % {"code": code})
     return render(fmt, "service_definition", {"service_code": cat.code, "attributes": []})
 
 
 # --- requests ---------------------------------------------------------------------------------
-
-
-def public_events() -> QuerySet[Event]:
-    """Events anyone may read through Open311: reports that came from the public (residents,
-    the hotline, Open311 clients) in public categories. The administration's own work (patrol
-    findings, assignments, petitions) is not published."""
-    return Event.objects.visible_to(OPEN311_READER, Perm.EVENTS_PUBLIC_READ).select_related(
-        "category", "category__department"
-    )
 
 
 def status_notes(event: Event) -> str:
@@ -263,7 +254,7 @@ def request_out(event: Event, departments: dict[str, str]) -> dict[str, Any]:
 
 
 def requests_out(events: Iterable[Event]) -> list[dict[str, Any]]:
-    departments = dict(Department.objects.values_list("code", "name"))
+    departments = department_names()
     return [request_out(event, departments) for event in events]
 
 
@@ -293,7 +284,6 @@ def parse_when(value: str, name: str, *, end: bool = False) -> dt.datetime:
 def search(params: Any, *, now: dt.datetime | None = None) -> list[Event]:
     """GET requests: by ids (which override every other filter), else by service code, date
     range (at most 90 days; the last 90 by default) and status; newest first, at most 1000."""
-    qs = public_events().order_by("-created_at", "-id")
     ids_param = (params.get("service_request_id") or "").strip()
     if ids_param:
         parts = [p.strip() for p in ids_param.split(",") if p.strip()]
@@ -301,10 +291,10 @@ def search(params: Any, *, now: dt.datetime | None = None) -> list[Event]:
             raise Open311Error(
                 400, _("service_request_id must be a comma-separated list of request ids.")
             )
-        return list(qs.filter(pk__in=[int(p) for p in parts])[:MAX_RESULTS])
+        return selectors.public_events(
+            actor=OPEN311_READER, ids=[int(p) for p in parts], limit=MAX_RESULTS
+        )
     codes = [c.strip() for c in (params.get("service_code") or "").split(",") if c.strip()]
-    if codes:
-        qs = qs.filter(category__code__in=codes)
     start_param = (params.get("start_date") or "").strip()
     end_param = (params.get("end_date") or "").strip()
     start = parse_when(start_param, "start_date") if start_param else None
@@ -320,15 +310,17 @@ def search(params: Any, *, now: dt.datetime | None = None) -> list[Event]:
         raise Open311Error(400, _("start_date is after end_date."))
     if end - start > MAX_RANGE + dt.timedelta(seconds=1):  # a date-only end runs to 23:59:59.9…
         raise Open311Error(400, _("start_date and end_date may be at most 90 days apart."))
-    qs = qs.filter(created_at__gte=start, created_at__lte=end)
     statuses = {s.strip().lower() for s in (params.get("status") or "").split(",") if s.strip()}
     if statuses - {"open", "closed"}:
         raise Open311Error(400, _("status must be open or closed."))
-    if statuses == {"open"}:
-        qs = qs.filter(status__in=list(OPEN_STATUSES))
-    elif statuses == {"closed"}:
-        qs = qs.filter(status__in=list(FINAL_STATUSES))
-    return list(qs[:MAX_RESULTS])
+    return selectors.public_events(
+        actor=OPEN311_READER,
+        codes=codes,
+        start=start,
+        end=end,
+        statuses=statuses,
+        limit=MAX_RESULTS,
+    )
 
 
 def _float(value: str, name: str) -> float:
@@ -352,9 +344,10 @@ def reporter_name(first: str, last: str) -> str:
 
 
 def create(request: HttpRequest) -> intake.Intake:
-    """POST requests: authenticate the client by `api_key`, then report through intake."""
+    """POST requests: authenticate the client by its key (`api_key` in the body, or the
+    `X-Api-Key` header), then report through intake as the client's own public scope."""
     data = request.POST
-    key = (data.get("api_key") or request.GET.get("api_key") or "").strip()
+    key = (data.get("api_key") or request.headers.get("X-Api-Key") or "").strip()
     client = services.open311_client_for(key) if key else None
     if client is None:
         raise Open311Error(403, _("A valid api_key is required."))
@@ -419,9 +412,12 @@ def request_list(request: HttpRequest, fmt: str) -> HttpResponse:
 
 @endpoint("GET")
 def request_detail(request: HttpRequest, request_id: str, fmt: str) -> HttpResponse:
-    event = public_events().filter(pk=int(request_id)).first() if len(request_id) < 16 else None
-    if event is None:
-        raise NotFound(_("No such service request."))
+    try:
+        if len(request_id) >= 16:
+            raise NotFound()
+        event = selectors.public_event_get(actor=OPEN311_READER, event_id=int(request_id))
+    except NotFound:
+        raise NotFound(_("No such service request.")) from None
     return render(fmt, "service_requests", requests_out([event]))
 
 

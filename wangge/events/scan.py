@@ -24,6 +24,8 @@ from wangge.events.models import OPEN_STATUSES, Event, EventAction, Status, Tier
 
 log = logging.getLogger(__name__)
 SYSTEM = Scope.system("deadline-scan")
+# A parked event's clock is stopped: it cannot be overdue.
+MARKABLE = frozenset(OPEN_STATUSES - {Status.PARKED})
 
 
 def scan(now: dt.datetime | None = None, *, limit: int = 5000) -> dict[str, int]:
@@ -31,7 +33,7 @@ def scan(now: dt.datetime | None = None, *, limit: int = 5000) -> dict[str, int]
     now = now or timezone.now()
     due = (
         Event.objects.dangerously_unscoped()
-        .filter(status__in=list(OPEN_STATUSES - {Status.PARKED}), due_at__lt=now)
+        .filter(status__in=list(MARKABLE), due_at__lt=now)
         .filter(Q(overdue_marked_for__isnull=True) | Q(overdue_marked_for__lt=F("due_at")))
         .order_by("due_at")
         .values_list("pk", "due_at")[:limit]
@@ -49,29 +51,27 @@ def scan(now: dt.datetime | None = None, *, limit: int = 5000) -> dict[str, int]
                 continue
             marked += 1
             event = Event.objects.dangerously_unscoped().select_related("category").get(pk=pk)
-            if event.tier < Tier.DISTRICT:
-                new_tier = event.tier + 1
+            new_tier, action, details = overdue_step(tier=event.tier, due_at=due_at)
+            if new_tier != event.tier:
                 Event.objects.dangerously_unscoped().filter(pk=pk).update(
                     tier=new_tier, updated_at=now
                 )
                 escalated += 1
-            else:
-                new_tier = event.tier
             EventAction.objects.create(
                 event=event,
                 at=now,
                 actor_name=SYSTEM.username,
-                action="escalate" if new_tier != event.tier else "overdue",
+                action=action,
                 from_status=event.status,
                 to_status=event.status,
-                details={"due_at": due_at.isoformat(), "tier": new_tier},
+                details=details,
             )
             audit_record(
                 actor=SYSTEM,
                 action="event.overdue",
                 object_type="event",
                 object_id=pk,
-                details={"due_at": due_at.isoformat(), "tier": new_tier},
+                details=details,
             )
             title = f"{event.number} {event.title}"
             recipients = notify.tier_recipients(event, new_tier) + notify.department_recipients(
@@ -85,6 +85,15 @@ def scan(now: dt.datetime | None = None, *, limit: int = 5000) -> dict[str, int]
                 now=now,
             )
     return {"overdue_marked": marked, "escalated": escalated}
+
+
+def overdue_step(*, tier: int, due_at: dt.datetime) -> tuple[int, str, dict[str, Any]]:
+    """What marking an event overdue once for `due_at` does (the demo's history runs it too):
+    the tier it rises to (one up, at most the district), the log line's action (`escalate`, or
+    `overdue` when it is at the district already) and details."""
+    new_tier = min(tier + 1, Tier.DISTRICT)
+    action = "escalate" if new_tier != tier else "overdue"
+    return new_tier, action, {"due_at": due_at.isoformat(), "tier": new_tier}
 
 
 def _periodic(**_kw: Any) -> dict[str, int]:

@@ -1,4 +1,6 @@
-"""Reads of events: inboxes, one event with its log, indicators. Everything is scoped."""
+"""Reads of events: inboxes, one event with its log and photos, what an actor may do, the
+public's reads (the residents' pages, Open311), indicators, configuration. Each takes the actor
+and applies its scope; what is not in scope is not found."""
 
 from __future__ import annotations
 
@@ -7,21 +9,110 @@ from typing import Any
 
 from django.db.models import Avg, Count, F, Q, QuerySet
 from django.db.models.functions import Substr
+from django.utils.translation import gettext_lazy
 
 from wangge.core.errors import NotFound, ValidationFailed
 from wangge.core.roles import Perm
-from wangge.core.scope import access, as_scope, require_any
+from wangge.core.scope import Scope, access, as_scope, require_any
+from wangge.events import calendar, photos
 from wangge.events.models import (
+    FINAL_STATUSES,
     OPEN_STATUSES,
     Category,
+    Channel,
     Event,
     EventAction,
     EventPhoto,
+    LimitUnit,
     Notification,
+    Open311Client,
     Status,
 )
+from wangge.events.workflow import allowed_actions
 
 BOXES = ("all", "mine", "todo", "department", "overdue", "verify", "pending", "closed")
+
+
+BOX_LABELS = {
+    "todo": gettext_lazy("To do"),
+    "mine": gettext_lazy("My grid"),
+    "department": gettext_lazy("Department queue"),
+    "overdue": gettext_lazy("Overdue"),
+    "verify": gettext_lazy("Waiting for verification"),
+    "pending": gettext_lazy("Waiting for acceptance"),
+    "closed": gettext_lazy("Closed"),
+    "all": gettext_lazy("All"),
+}
+
+
+def events_abilities(*, actor: Any) -> dict[str, bool]:
+    """What the events pages may offer this actor (menus and forms; the services decide each
+    step again). NotFound when events do not exist for them."""
+    scope = require_any(actor, Perm.EVENTS_VIEW)
+    return {
+        "can_report": scope.has(Perm.EVENTS_REPORT),
+        "can_assign": scope.has(Perm.EVENTS_COMMAND),
+        "can_configure": scope.has(Perm.EVENTS_CONFIGURE),
+    }
+
+
+def boxes_for(*, actor: Any) -> list[str]:
+    """The inboxes that mean something to this actor, in the order the page shows them."""
+    scope = require_any(actor, Perm.EVENTS_VIEW)
+    boxes = ["todo"]
+    if _my_grids(scope):
+        boxes.append("mine")
+    if scope.has(Perm.EVENTS_HANDLE):
+        boxes.append("department")
+    boxes.append("overdue")
+    if scope.has(Perm.EVENTS_VERIFY) or scope.has(Perm.EVENTS_COMMAND):
+        boxes.append("verify")
+    if scope.has(Perm.EVENTS_COMMAND):
+        boxes.append("pending")
+    return [*boxes, "closed", "all"]
+
+
+def box_counts(*, actor: Any, boxes: list[str]) -> dict[str, int]:
+    """How many events each inbox holds, in one query."""
+    scope = require_any(actor, Perm.EVENTS_VIEW)
+    if not boxes:
+        return {}
+    qs = Event.objects.visible_to(scope, Perm.EVENTS_VIEW).order_by()
+    return qs.aggregate(**{box: Count("pk", filter=_box_q(scope, box)) for box in boxes})
+
+
+def _my_grids(scope: Scope) -> list[str]:
+    return [g.region_code for g in scope.grants_for(Perm.EVENTS_REPORT) if len(g.region_code) == 15]
+
+
+def _box_q(scope: Scope, box: str) -> Q:
+    """The filter of one inbox (see `event_list`)."""
+    if box == "mine":
+        return Q(grid_code__in=_my_grids(scope)) | Q(reporter_id=scope.user_id)
+    if box == "todo":
+        wanted = Q(pk__in=[])
+        if scope.has(Perm.EVENTS_COMMAND):
+            wanted |= Q(status__in=[Status.PENDING, Status.FILED, Status.RETURNED, Status.VERIFIED])
+        if scope.has(Perm.EVENTS_HANDLE):
+            wanted |= Q(status__in=[Status.DISPATCHED, Status.HANDLING])
+        if scope.has(Perm.EVENTS_VERIFY):
+            wanted |= Q(status=Status.VERIFYING)
+        if scope.has(Perm.EVENTS_REPORT):
+            wanted |= Q(status=Status.FILED, category__self_resolve=True)
+        return wanted
+    if box == "department":
+        return Q(status__in=[Status.DISPATCHED, Status.HANDLING]) & ~Q(department_code="")
+    if box == "overdue":
+        return Q(status__in=list(OPEN_STATUSES), overdue=True)
+    if box == "verify":
+        return Q(status=Status.VERIFYING)
+    if box == "pending":
+        return Q(status=Status.PENDING)
+    if box == "closed":
+        return Q(status=Status.CLOSED)
+    if box == "all":
+        return Q()
+    raise ValidationFailed(code="unknown_box", details={"box": box, "known": BOXES})
 
 
 def event_list(
@@ -43,39 +134,9 @@ def event_list(
     - department: dispatched to my department; overdue; verify (waiting for verification);
       pending (waiting for acceptance); closed.
     """
-    scope = as_scope(actor)
-    if not scope.has(Perm.EVENTS_VIEW):
-        raise NotFound()
+    scope = require_any(actor, Perm.EVENTS_VIEW)
     qs = Event.objects.visible_to(scope, Perm.EVENTS_VIEW).select_related("category")
-    open_ = list(OPEN_STATUSES)
-    if box == "mine":
-        grids = [
-            g.region_code for g in scope.grants_for(Perm.EVENTS_REPORT) if len(g.region_code) == 15
-        ]
-        qs = qs.filter(Q(grid_code__in=grids) | Q(reporter_id=scope.user_id))
-    elif box == "todo":
-        wanted = Q(pk__in=[])
-        if scope.has(Perm.EVENTS_COMMAND):
-            wanted |= Q(status__in=[Status.PENDING, Status.FILED, Status.RETURNED, Status.VERIFIED])
-        if scope.has(Perm.EVENTS_HANDLE):
-            wanted |= Q(status__in=[Status.DISPATCHED, Status.HANDLING])
-        if scope.has(Perm.EVENTS_VERIFY):
-            wanted |= Q(status=Status.VERIFYING)
-        if scope.has(Perm.EVENTS_REPORT):
-            wanted |= Q(status=Status.FILED, category__self_resolve=True)
-        qs = qs.filter(wanted)
-    elif box == "department":
-        qs = qs.filter(status__in=[Status.DISPATCHED, Status.HANDLING]).exclude(department_code="")
-    elif box == "overdue":
-        qs = qs.filter(status__in=open_, overdue=True)
-    elif box == "verify":
-        qs = qs.filter(status=Status.VERIFYING)
-    elif box == "pending":
-        qs = qs.filter(status=Status.PENDING)
-    elif box == "closed":
-        qs = qs.filter(status=Status.CLOSED)
-    elif box != "all":
-        raise ValidationFailed(code="unknown_box", details={"box": box, "known": BOXES})
+    qs = qs.filter(_box_q(scope, box))
     if status:
         qs = qs.filter(status=status)
     if grid:
@@ -93,7 +154,9 @@ def event_list(
 
 def event_get(*, actor: Any, event_id: int) -> Event:
     return access(
-        Event.objects.select_related("category", "category__parent", "merged_into"),
+        Event.objects.select_related(
+            "category", "category__parent", "category__department", "merged_into"
+        ),
         actor,
         Perm.EVENTS_VIEW,
         pk=event_id,
@@ -142,15 +205,130 @@ def event_photos(*, actor: Any, event: Event) -> list[EventPhoto]:
     return list(EventPhoto.objects.visible_to(actor, Perm.EVENTS_VIEW).filter(event=event))
 
 
-def event_photo_get(*, actor: Any, event: Event, photo_id: int) -> EventPhoto:
-    return access(EventPhoto.objects.filter(event=event), actor, Perm.EVENTS_VIEW, pk=photo_id)
+def event_abilities(*, actor: Any, event: Event) -> dict[str, Any]:
+    """What this actor may do with an event they fetched: the workflow actions open to them now
+    (the rule `transition` enforces), and whether they may see the reporter's phone (the rule
+    `services.reporter_reveal` enforces: a grant holding `personal.reveal` covering the event)."""
+    scope = as_scope(actor)
+    return {
+        "actions": allowed_actions(scope, event),
+        "can_reveal": bool(event.reporter_phone)
+        and scope.holds(Perm.PERSONAL_REVEAL, event.grid_code, event.department_code),
+    }
 
 
-def categories(*, public_only: bool = False) -> list[Category]:
+def event_photo_file(*, actor: Any, event_id: int, photo_id: int) -> tuple[EventPhoto, bytes]:
+    """One photo of an event the actor sees, and its bytes (decrypted)."""
+    event = event_get(actor=actor, event_id=event_id)
+    photo = access(EventPhoto.objects.filter(event=event), actor, Perm.EVENTS_VIEW, pk=photo_id)
+    return photo, photos.read(photo)
+
+
+def categories(*, actor: Any, minor_only: bool = False) -> list[Category]:
+    """Active categories, major ones before their minor ones. The public (a resident, an
+    Open311 client) sees the public ones; staff with events see all; anyone else none."""
+    scope = as_scope(actor)
     qs = Category.objects.filter(active=True).select_related("parent", "department")
-    if public_only:
+    if scope.is_public:
         qs = qs.filter(public=True)
+    else:
+        require_any(scope, Perm.EVENTS_VIEW)
+    if minor_only:
+        qs = qs.filter(parent__isnull=False)
     return list(qs.order_by("parent__sort", "parent__code", "sort", "code"))
+
+
+def category_majors(*, actor: Any) -> list[Category]:
+    """The major categories (the inbox's filter)."""
+    require_any(actor, Perm.EVENTS_VIEW)
+    return list(Category.objects.filter(parent__isnull=True, active=True))
+
+
+def report_grids(*, actor: Any) -> list[str]:
+    """The regions where the actor may report (the phone page); NotFound for anyone who may
+    report nowhere."""
+    scope = require_any(actor, Perm.EVENTS_REPORT)
+    return [g.region_code for g in scope.grants_for(Perm.EVENTS_REPORT)]
+
+
+HOTLINE_CHANNELS = (Channel.HOTLINE, Channel.PETITION, Channel.ASSIGNED)
+
+
+def hotline_channels(*, actor: Any) -> list[str]:
+    """The channels the hotline page offers this actor: calls and petitions to whoever may
+    report, assignments from above to command centres. (Intake decides each report again,
+    against the grid it lands in.)"""
+    scope = require_any(actor, Perm.EVENTS_REPORT)
+    return [c for c in HOTLINE_CHANNELS if c != Channel.ASSIGNED or scope.has(Perm.EVENTS_COMMAND)]
+
+
+def calendar_month(*, actor: Any, year: int, month: int) -> list[dict[str, Any]]:
+    require_any(actor, Perm.EVENTS_VIEW)
+    if not (2000 <= year <= 2100 and 1 <= month <= 12):
+        raise ValidationFailed(code="invalid_month")
+    return calendar.month(year, month)
+
+
+def calendar_deadline(*, actor: Any, start: dt.datetime, amount: int, unit: str) -> dt.datetime:
+    """The deadline a limit gives from `start` on the working calendar."""
+    require_any(actor, Perm.EVENTS_VIEW)
+    if not 1 <= amount <= 1000:
+        raise ValidationFailed(code="invalid_amount")
+    return calendar.Calendar().add(start, amount, LimitUnit(unit))
+
+
+# --- the public's reads (Open311) -------------------------------------------------------------
+
+
+def public_events(
+    *,
+    actor: Any,
+    ids: list[int] | None = None,
+    codes: list[str] | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    statuses: set[str] | None = None,
+    limit: int = 1000,
+) -> list[Event]:
+    """Events the public may read (`events.public_read`): reports that came from the public
+    (residents, the hotline, Open311 clients) in public categories, newest first. The
+    administration's own work (patrol findings, assignments, petitions) is not published.
+    By ids (which override the other filters), else by category codes, creation time and
+    status (`open`, `closed`)."""
+    qs = (
+        Event.objects.visible_to(actor, Perm.EVENTS_PUBLIC_READ)
+        .select_related("category", "category__department")
+        .order_by("-created_at", "-id")
+    )
+    if ids is not None:
+        return list(qs.filter(pk__in=ids)[:limit])
+    if codes:
+        qs = qs.filter(category__code__in=codes)
+    if start is not None:
+        qs = qs.filter(created_at__gte=start)
+    if end is not None:
+        qs = qs.filter(created_at__lte=end)
+    if statuses == {"open"}:
+        qs = qs.filter(status__in=list(OPEN_STATUSES))
+    elif statuses == {"closed"}:
+        qs = qs.filter(status__in=list(FINAL_STATUSES))
+    return list(qs[:limit])
+
+
+def public_event_get(*, actor: Any, event_id: int) -> Event:
+    return access(
+        Event.objects.select_related("category", "category__department"),
+        actor,
+        Perm.EVENTS_PUBLIC_READ,
+        pk=event_id,
+    )
+
+
+def open311_clients(*, actor: Any) -> list[Open311Client]:
+    """Open311 clients (name, key prefix, dates): for the server's command line only."""
+    if not as_scope(actor).is_system:
+        raise NotFound()
+    return list(Open311Client.objects.order_by("name"))
 
 
 def notifications(*, actor: Any, unread_only: bool = False) -> QuerySet[Notification]:
@@ -179,6 +357,12 @@ def unread_count(*, actor: Any) -> int:
 
 # --- indicators -------------------------------------------------------------------------------
 
+DIMENSION_LABELS = {
+    "department": gettext_lazy("Department"),
+    "street": gettext_lazy("Street"),
+    "community": gettext_lazy("Community"),
+    "grid": gettext_lazy("Grid"),
+}
 DIMENSIONS = {
     "department": None,
     "street": 9,
@@ -225,7 +409,8 @@ def indicators(
         )
         .order_by("key")
     )
-    return [_rates(row) for row in rows]
+    names = _dimension_names(by)
+    return [_rates(row) | {"name": names.get(row["key"] or "", row["key"] or "")} for row in rows]
 
 
 def _rates(row: Any) -> dict[str, Any]:
@@ -265,12 +450,13 @@ def indicators_total(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return total
 
 
-def dimension_names(by: str) -> dict[str, str]:
-    """Display names for indicator keys: department names or region names."""
+def _dimension_names(by: str) -> dict[str, str]:
+    """Display names for indicator keys: department names or region names. (Only the keys of
+    rows already in the actor's scope are looked up.)"""
     if by == "department":
-        from wangge.core.models import Department
+        from wangge.core.selectors import department_names
 
-        return dict(Department.objects.values_list("code", "name"))
+        return department_names()
     from wangge.regions.selectors import region_names_unscoped
 
     return region_names_unscoped()

@@ -1,26 +1,27 @@
-"""Writes other than the workflow: photos, categories, the calendar, Open311 keys,
-notifications read."""
+"""Writes other than the workflow and intake: photos, the reporter's personal data, categories,
+the calendar, Open311 keys, notifications read. Each takes the actor and checks its own rule."""
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
 import secrets
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from wangge.core.audit import audit_record
-from wangge.core.crypto import keyring
 from wangge.core.errors import NotFound, ValidationFailed
+from wangge.core.personal import reveal
 from wangge.core.roles import Perm
 from wangge.core.scope import as_scope, require_any
+from wangge.core.selectors import department_by_code
 from wangge.core.services import secret_digest
+from wangge.events import photos as event_photos
+from wangge.events import selectors
 from wangge.events.models import (
     CalendarDay,
     Category,
@@ -31,158 +32,120 @@ from wangge.events.models import (
     Open311Client,
 )
 
-_MAGIC = {
-    b"\xff\xd8\xff": "image/jpeg",
-    b"\x89PNG\r\n\x1a\n": "image/png",
-    b"RIFF": "image/webp",
-}
-MAX_PHOTOS = 6
-
-
-def _photo_dir() -> Path:
-    path = Path(settings.DATA_DIR) / "photos"
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
-
-
-def sniff_image(data: bytes) -> str | None:
-    for magic, ctype in _MAGIC.items():
-        if data.startswith(magic):
-            if ctype == "image/webp" and data[8:12] != b"WEBP":
-                return None
-            return ctype
-    return None
-
 
 def photos_add(
-    *, actor: Any, event: Event, files: list[bytes], stage: str, now: dt.datetime | None = None
+    *,
+    actor: Any,
+    event: Event | int,
+    files: Sequence[bytes],
+    stage: str,
+    now: dt.datetime | None = None,
 ) -> list[EventPhoto]:
-    """Store photos (JPEG/PNG/WebP, checked by their bytes), encrypted at rest: faces and
-    doorways are personal data too."""
+    """Photos added to an event on their own (the phone page sends them after its report).
+    NotFound for an event the actor cannot see; PermissionDenied unless the grant covering the
+    event lets them add photos at `stage` (`photos.refusal`); ValidationFailed for a bad photo,
+    before anything is stored. Audited (`event.photos_add`: the count and the stage)."""
     scope = as_scope(actor)
     now = now or timezone.now()
-    stored = EventPhoto.objects.dangerously_unscoped().filter(event=event)
-    if len(files) + stored.count() > MAX_PHOTOS * 3:
-        raise ValidationFailed(_("Too many photos for one event."), code="too_many_photos")
-    if len(files) > MAX_PHOTOS:
-        raise ValidationFailed(
-            _("At most %(n)d photos at a time.") % {"n": MAX_PHOTOS}, code="too_many_photos"
-        )
-    saved = []
-    for data in files:
-        if len(data) > settings.EVENTS_PHOTO_MAX_BYTES:
-            raise ValidationFailed(_("A photo is too large."), code="photo_too_large")
-        ctype = sniff_image(data)
-        if ctype is None:
-            raise ValidationFailed(
-                _("Only JPEG, PNG or WebP photos can be attached."), code="not_an_image"
-            )
-        digest = hashlib.sha256(data).hexdigest()
-        already = stored.filter(sha256=digest).first()
-        if already is not None:  # a retried upload from a phone that lost the answer
-            saved.append(already)
-            continue
-        name = f"{event.pk}-{secrets.token_hex(8)}"
-        sealed = keyring().encrypt(base64.b64encode(data).decode(), context=f"photo:{name}")
-        path = _photo_dir() / name
-        path.write_text(sealed)
-        path.chmod(0o600)
-        saved.append(
-            EventPhoto.objects.create(
-                event=event,
-                stage=stage,
-                path=name,
-                content_type=ctype,
-                size=len(data),
-                sha256=digest,
-                uploaded_by=scope.username,
-                uploaded_at=now,
-            )
-        )
-    return saved
+    event_id = event.pk if isinstance(event, Event) else int(event)
+    with transaction.atomic():
+        found = selectors.event_get(actor=scope, event_id=event_id)
+        event_photos.require(scope, found, stage)
+        checked = event_photos.validate(files)
+        return event_photos.attach(scope=scope, event=found, photos=checked, stage=stage, now=now)
 
 
-def photo_read(photo: EventPhoto) -> bytes:
-    path = _photo_dir() / photo.path
-    if not path.exists():
-        raise NotFound()
-    plain = keyring().decrypt(path.read_text(), context=f"photo:{photo.path}")
-    return base64.b64decode(plain)
+REVEALABLE = ("reporter_name", "reporter_phone")
 
 
-def photo_keys_in_use() -> set[str]:
-    """The keys the stored photos are sealed with (for `wangge keys retire`)."""
-    ring = keyring()
-    used = set()
-    for name in EventPhoto.objects.dangerously_unscoped().values_list("path", flat=True).iterator():
-        path = _photo_dir() / name
-        if path.exists():
-            with path.open() as handle:
-                used.add(ring.key_of(handle.read(64)))
-    return used
+def reporter_reveal(*, actor: Any, event_id: int, field: str, reason: str) -> str:
+    """The reporter's full name or phone, for one response only: the caller shows it in its
+    answer and never keeps it (not in the session, not in a log). NotFound for an event the
+    actor cannot see; PermissionDenied unless a grant holding `personal.reveal` covers the
+    event (its grid, and its department for a department grant); a reason is required. Every
+    look is audited, a refused one too — which is why this is not one transaction: the
+    refusal's audit entry must not roll back with the refusal."""
+    event = selectors.event_get(actor=actor, event_id=event_id)
+    if field not in REVEALABLE:
+        raise ValidationFailed(code="unknown_field", details={"field": field, "known": REVEALABLE})
+    reveal(
+        actor=actor,
+        object_type="event",
+        object_id=event.pk,
+        field=field,
+        reason=reason,
+        codes=[event.grid_code],
+        department=event.department_code,
+    )
+    return str(getattr(event, field))
 
 
-def photos_reencrypt() -> int:
-    """Re-seal photos under the active key (`wangge keys rotate`); each file is replaced
-    atomically, so an interruption leaves every file readable."""
-    ring = keyring()
-    done = 0
-    for name in EventPhoto.objects.dangerously_unscoped().values_list("path", flat=True).iterator():
-        path = _photo_dir() / name
-        if not path.exists():
-            continue
-        sealed = path.read_text()
-        if ring.key_of(sealed) == ring.active:
-            continue
-        context = f"photo:{name}"
-        fresh = ring.encrypt(ring.decrypt(sealed, context=context), context=context)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(fresh)
-        tmp.chmod(0o600)
-        tmp.replace(path)
-        done += 1
-    return done
+_CATEGORY_FIELDS = {
+    "name",
+    "department",
+    "self_resolve",
+    "public",
+    "active",
+    "accept_limit",
+    "accept_unit",
+    "handle_limit",
+    "handle_unit",
+    "verify_limit",
+    "verify_unit",
+}
 
 
 @transaction.atomic
-def category_update(*, actor: Any, category: Category, **fields: Any) -> Category:
-    scope = as_scope(actor)
-    if not scope.has(Perm.EVENTS_CONFIGURE):
+def category_update(*, actor: Any, code: str, **fields: Any) -> Category:
+    """Change a minor or major category (district administrators: `events.configure`; to
+    anyone else there is nothing to change, NotFound). `department` is a department's code, or
+    None for none."""
+    scope = require_any(actor, Perm.EVENTS_CONFIGURE)
+    category = Category.objects.select_related("parent", "department").filter(code=code).first()
+    if category is None:
         raise NotFound()
-    allowed = {
-        "name",
-        "department_id",
-        "self_resolve",
-        "public",
-        "active",
-        "accept_limit",
-        "accept_unit",
-        "handle_limit",
-        "handle_unit",
-        "verify_limit",
-        "verify_unit",
-    }
-    unknown = set(fields) - allowed
+    unknown = set(fields) - _CATEGORY_FIELDS
     if unknown:
         raise ValidationFailed(details={"unknown": sorted(unknown)})
+    if "department" in fields:
+        code_given = fields.pop("department")
+        if code_given is None:
+            fields["department"] = None
+        elif not code_given:  # an empty code is no department's: say so, do not clear
+            raise ValidationFailed(code="unknown_department", details={"department": ""})
+        else:
+            fields["department"] = department_by_code(code_given)
     for unit in ("accept_unit", "handle_unit", "verify_unit"):
         if unit in fields and fields[unit] not in LimitUnit.values:
             raise ValidationFailed(_("Unknown time unit."), code="invalid_unit")
     for limit in ("accept_limit", "handle_limit", "verify_limit"):
-        if limit in fields and not (1 <= int(fields[limit]) <= 10_000):
+        if limit not in fields:
+            continue
+        try:
+            fields[limit] = int(fields[limit])
+        except (TypeError, ValueError):
+            raise ValidationFailed(
+                _("A time limit must be a whole number."), code="invalid_limit"
+            ) from None
+        if not 1 <= fields[limit] <= 10_000:
             raise ValidationFailed(_("A time limit must be at least 1."), code="invalid_limit")
     changed = {k: v for k, v in fields.items() if getattr(category, k) != v}
     for k, v in changed.items():
         setattr(category, k, v)
-    category.save()
+    if changed:
+        category.save(update_fields=list(changed))
     audit_record(
         actor=scope,
         action="event.category_update",
         object_type="category",
         object_id=category.code,
-        details={"changed": {k: str(v) for k, v in changed.items()}},
+        details={"changed": {k: _audited(v) for k, v in changed.items()}},
     )
     return category
+
+
+def _audited(value: Any) -> str:
+    return value.code if hasattr(value, "code") else str(value)
 
 
 @transaction.atomic
@@ -190,9 +153,7 @@ def calendar_set(
     *, actor: Any, date: dt.date, is_workday: bool | None, note: str = ""
 ) -> CalendarDay | None:
     """Override one date (None removes the override). Deadlines already set do not move."""
-    scope = as_scope(actor)
-    if not scope.has(Perm.EVENTS_CONFIGURE):
-        raise NotFound()
+    scope = require_any(actor, Perm.EVENTS_CONFIGURE)
     CalendarDay.objects.filter(date=date).delete()
     day = None
     if is_workday is not None:
@@ -209,7 +170,14 @@ def calendar_set(
     return day
 
 
+def _system_only(actor: Any) -> None:
+    """Open311 keys are managed from the server's command line, never from a page."""
+    if not as_scope(actor).is_system:
+        raise NotFound()
+
+
 def open311_key_create(*, actor: Any, name: str) -> tuple[Open311Client, str]:
+    _system_only(actor)
     name = name.strip()
     if not name or len(name) > 64:
         raise ValidationFailed(_("Give the client a name (at most 64 characters)."))
@@ -227,6 +195,7 @@ def open311_key_create(*, actor: Any, name: str) -> tuple[Open311Client, str]:
 
 
 def open311_key_revoke(*, actor: Any, name: str) -> Open311Client:
+    _system_only(actor)
     client = Open311Client.objects.filter(name=name, revoked_at__isnull=True).first()
     if client is None:
         raise NotFound()
@@ -240,6 +209,7 @@ def open311_key_revoke(*, actor: Any, name: str) -> Open311Client:
 
 
 def open311_client_for(key: str) -> Open311Client | None:
+    """The client an API key belongs to (None: no such active key). Only its digest is kept."""
     if not key:
         return None
     return Open311Client.objects.filter(digest=secret_digest(key), revoked_at__isnull=True).first()
@@ -252,3 +222,46 @@ def notifications_read(*, actor: Any, ids: list[int] | None = None) -> int:
     if ids is not None:
         qs = qs.filter(pk__in=ids)
     return qs.update(read_at=timezone.now())
+
+
+_EXPORT_COLUMNS = [
+    ("key", gettext_lazy("Code")),
+    ("name", gettext_lazy("Name")),
+    ("should_close", gettext_lazy("Should close")),
+    ("closed", gettext_lazy("Closed")),
+    ("closed_on_time", gettext_lazy("Closed on time")),
+    ("close_rate", gettext_lazy("Close rate")),
+    ("on_time_rate", gettext_lazy("On-time rate")),
+    ("overdue", gettext_lazy("Overdue")),
+    ("returned", gettext_lazy("Returned")),
+    ("reworked", gettext_lazy("Reworked")),
+    ("extended", gettext_lazy("Extended")),
+    ("parked", gettext_lazy("Parked")),
+    ("avg_handling_hours", gettext_lazy("Avg. handling (h)")),
+]
+
+
+def indicators_export(
+    *, actor: Any, since: dt.datetime | None = None, until: dt.datetime | None = None
+) -> bytes:
+    """The indicators workbook a command centre sends upward: one sheet per dimension, of the
+    events in the actor's scope. Audited (what left the system, and for which period)."""
+    from wangge.core.tabular import write_xlsx
+
+    headers = [str(label) for _name, label in _EXPORT_COLUMNS]
+    sheets = []
+    with transaction.atomic():
+        for by, label in selectors.DIMENSION_LABELS.items():
+            rows = selectors.indicators(actor=actor, by=by, since=since, until=until)
+            total = selectors.indicators_total(rows) | {"name": _("Total")}
+            cells = [[row.get(name) for name, _label in _EXPORT_COLUMNS] for row in [*rows, total]]
+            sheets.append((str(label), headers, cells))
+        audit_record(
+            actor=actor,
+            action="event.indicators_export",
+            details={
+                "since": str(since.date() if since else ""),
+                "until": str(until.date() if until else ""),
+            },
+        )
+    return write_xlsx(sheets)

@@ -1,10 +1,14 @@
 """Event pages: inboxes, one event (timeline, map, photos, actions), the grid worker's phone
 report page, the hotline form, the residents' public report and tracking pages, indicators,
-notifications, the calendar and categories."""
+notifications, the calendar and categories.
+
+Adapters only: who may see or do what is decided by the selectors and services these call
+(and a NotFound from them is the same 404 page for missing and out of scope)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from typing import Any
 from urllib.parse import urlencode
@@ -15,54 +19,36 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from wangge.core.errors import NotFound, WanggeError
-from wangge.core.personal import mask_name, mask_phone, reveal
-from wangge.core.roles import Perm
-from wangge.core.scope import Scope, scope_for, scope_requiring
-from wangge.events import calendar, intake, selectors, services, workflow
-from wangge.events.models import Category, Channel, CloseKind, LimitUnit, Status
+from wangge.core import selectors as core_selectors
+from wangge.core.errors import NotFound, ValidationFailed, WanggeError
+from wangge.core.personal import mask_name, mask_phone
+from wangge.core.scope import Scope, scope_for
+from wangge.events import intake, selectors, services, workflow
+from wangge.events.models import Category, Channel, Event, LimitUnit, Status
 from wangge.events.public import RESIDENT
-
-BOX_LABELS = {
-    "todo": gettext_lazy("To do"),
-    "mine": gettext_lazy("My grid"),
-    "department": gettext_lazy("Department queue"),
-    "overdue": gettext_lazy("Overdue"),
-    "verify": gettext_lazy("Waiting for verification"),
-    "pending": gettext_lazy("Waiting for acceptance"),
-    "closed": gettext_lazy("Closed"),
-    "all": gettext_lazy("All"),
-}
+from wangge.events.rules import RULES, Param
+from wangge.regions.selectors import (
+    boundary_current_geojson,
+    public_grid_outlines,
+    region_path_names,
+)
 
 
-def _need(request: HttpRequest, perm: Perm) -> Scope:
-    return scope_requiring(request.user, perm)
-
-
-def _boxes(scope: Scope) -> list[str]:
-    boxes = ["todo"]
-    if any(len(g.region_code) == 15 for g in scope.grants_for(Perm.EVENTS_REPORT)):
-        boxes.append("mine")
-    if scope.has(Perm.EVENTS_HANDLE):
-        boxes.append("department")
-    boxes.append("overdue")
-    if scope.has(Perm.EVENTS_VERIFY) or scope.has(Perm.EVENTS_COMMAND):
-        boxes.append("verify")
-    if scope.has(Perm.EVENTS_COMMAND):
-        boxes.append("pending")
-    return [*boxes, "closed", "all"]
+def _actor(request: HttpRequest) -> Scope:
+    return scope_for(request.user)
 
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    scope = _need(request, Perm.EVENTS_VIEW)
-    boxes = _boxes(scope)
+    scope = _actor(request)
+    boxes = selectors.boxes_for(actor=scope)
     box = request.GET.get("box") or "todo"
     if box not in boxes:
         box = "todo"
@@ -73,86 +59,86 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if box in {"closed", "all"}:
         qs = qs.order_by("-id")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    counts = {b: selectors.event_list(actor=scope, box=b).count() for b in boxes if b != "all"}
+    counts = selectors.box_counts(actor=scope, boxes=[b for b in boxes if b != "all"])
     return render(
         request,
         "events/inbox.html",
         {
             "page": page,
             "box": box,
-            "boxes": [(b, BOX_LABELS[b], counts.get(b)) for b in boxes],
+            "boxes": [(b, selectors.BOX_LABELS[b], counts.get(b)) for b in boxes],
             "filters": f,
             "statuses": Status.choices,
-            "majors": Category.objects.filter(parent__isnull=True, active=True),
+            "majors": selectors.category_majors(actor=scope),
             "now": timezone.now(),
             "querystring_base": urlencode({"box": box, **{k: v for k, v in f.items() if v}}) + "&",
-            "can_report": scope.has(Perm.EVENTS_REPORT),
+            "can_report": selectors.events_abilities(actor=scope)["can_report"],
         },
     )
 
 
-_ACTION_FIELDS: dict[str, list[str]] = {
-    "reject": ["reason"],
-    "dispatch": ["department"],
-    "assign": ["department"],
-    "return": ["reason"],
-    "report": ["note", "photos"],
-    "self_resolve": ["note", "photos"],
-    "request_extension": ["amount", "unit", "reason"],
-    "extend": ["amount", "unit", "reason"],
-    "park": ["reason"],
-    "verify": ["passed", "reason", "photos"],
-    "close_special": ["kind", "reason"],
-    "supervise": ["reason"],
-    "callback": ["satisfaction", "note"],
-    "merge": ["into", "reason"],
-}
+def _action_forms(event: Event, actions: list[str], duplicates: list[Event]) -> list[Any]:
+    """The page's form of each action offered, made from the action's rule (`rules.RULES`):
+    its fields in order, with their choices and first values, and whether it takes photos."""
+    suggested = {"into": duplicates[0].pk} if duplicates else {}
+    forms = []
+    for name in actions:
+        rule = RULES[name]
+        forms.append(
+            {
+                "name": name,
+                "label": rule.label,
+                "fields": [_field(param, event, suggested) for param in rule.params],
+                "photos": rule.photos is not None,
+            }
+        )
+    return forms
 
 
-@login_required
-def detail(request: HttpRequest, event_id: int) -> HttpResponse:
-    scope = _need(request, Perm.EVENTS_VIEW)
-    event = selectors.event_get(actor=scope, event_id=event_id)
-    from wangge.core.models import Department
-    from wangge.regions.selectors import boundary_current_geojson, region_path_names
+def _field(param: Param, event: Event, suggested: dict[str, Any]) -> dict[str, Any]:
+    if param.name in suggested:
+        value = suggested[param.name]
+    else:
+        value = param.initial(event) if param.initial else ""
+    return {
+        "param": param,
+        "options": param.options() if param.options else None,
+        "value": "" if value is None else str(value),
+    }
 
-    place = region_path_names(actor=scope, code=event.grid_code)
-    boundary = boundary_current_geojson(actor=scope, code=event.grid_code) or "null"
-    allowed = workflow.allowed_actions(scope, event)
+
+def _detail(request: HttpRequest, event: Event, revealed: dict[str, str] | None) -> HttpResponse:
+    scope = _actor(request)
     duplicates = selectors.event_duplicates(actor=scope, event=event)
+    abilities = selectors.event_abilities(actor=scope, event=event)
+    departments = core_selectors.department_names()
     return render(
         request,
         "events/detail.html",
         {
             "event": event,
-            "place": place,
-            "boundary": boundary,
-            "actions": _labelled(selectors.event_timeline(actor=scope, event=event)),
+            "place": region_path_names(actor=scope, code=event.grid_code),
+            "boundary": boundary_current_geojson(actor=scope, code=event.grid_code) or "null",
+            "actions": _labelled(selectors.event_timeline(actor=scope, event=event), departments),
             "photos": selectors.event_photos(actor=scope, event=event),
-            "allowed": [
-                (a, workflow.RULES[a].label, _ACTION_FIELDS.get(a, []), workflow.RULES[a].reason)
-                for a in allowed
-            ],
-            "departments": Department.objects.all(),
-            "department_name": Department.objects.filter(code=event.handler_department)
-            .values_list("name", flat=True)
-            .first()
+            "forms": _action_forms(event, abilities["actions"], duplicates),
+            "department_name": departments.get(event.handler_department)
             or event.handler_department,
-            "units": LimitUnit.choices,
-            "special_kinds": [
-                (CloseKind.SPECIAL, CloseKind.SPECIAL.label),
-                (CloseKind.ERRONEOUS, CloseKind.ERRONEOUS.label),
-            ],
-            "satisfaction": list(workflow.SATISFACTION.items()),
             "duplicates": duplicates,
             "reporter_name": mask_name(event.reporter_name),
             "reporter_phone": mask_phone(event.reporter_phone) if event.reporter_phone else "",
-            "can_reveal": scope.has(Perm.PERSONAL_REVEAL) and bool(event.reporter_phone),
-            "revealed": request.session.pop("revealed_event", None),
+            "can_reveal": abilities["can_reveal"],
+            "revealed": revealed,
             "now": timezone.now(),
             "tile_url": settings.TILE_URL,
         },
     )
+
+
+@login_required
+def detail(request: HttpRequest, event_id: int) -> HttpResponse:
+    event = selectors.event_get(actor=_actor(request), event_id=event_id)
+    return _detail(request, event, revealed=None)
 
 
 _EXTRA_LABELS = {
@@ -162,12 +148,9 @@ _EXTRA_LABELS = {
 }
 
 
-def _labelled(actions: list[Any]) -> list[Any]:
-    from wangge.core.models import Department
-
-    departments = dict(Department.objects.values_list("code", "name"))
+def _labelled(actions: list[Any], departments: dict[str, str]) -> list[Any]:
     for a in actions:
-        rule = workflow.RULES.get(a.action)
+        rule = RULES.get(a.action)
         a.label = _EXTRA_LABELS.get(a.action) or (rule.label if rule else a.action)
         a.to_label = Status(a.to_status).label if a.to_status in Status.values else ""
         code = (a.details or {}).get("department", "")
@@ -180,7 +163,6 @@ def _labelled(actions: list[Any]) -> list[Any]:
 @login_required
 @require_POST
 def act(request: HttpRequest, event_id: int, action: str) -> HttpResponse:
-    scope = _need(request, Perm.EVENTS_VIEW)
     p = request.POST
     params: dict[str, Any] = {}
     for name in ("department", "amount", "unit", "passed", "kind", "satisfaction", "into", "note"):
@@ -190,70 +172,55 @@ def act(request: HttpRequest, event_id: int, action: str) -> HttpResponse:
     if raw_version and not raw_version.isdigit():
         messages.error(request, _("The page is out of date. Reload it and try again."))
         return redirect("events:detail", event_id=event_id)
-    version = int(raw_version) if raw_version else None
     try:
-        from django.db import transaction
-
-        with transaction.atomic():
-            event = workflow.transition(
-                scope,
-                event_id,
-                action,
-                reason=p.get("reason", ""),
-                expected_version=version,
-                **params,
-            )
-            files = [f.read() for f in request.FILES.getlist("photos")]
-            if files:
-                stage = {"verify": "verify", "report": "handle", "self_resolve": "handle"}.get(
-                    action, "report"
-                )
-                services.photos_add(actor=scope, event=event, files=files, stage=stage)
+        workflow.transition(
+            _actor(request),
+            event_id,
+            action,
+            reason=p.get("reason", ""),
+            expected_version=int(raw_version) if raw_version else None,
+            photos=[f.read() for f in request.FILES.getlist("photos")],
+            **params,
+        )
     except NotFound:
         raise
     except WanggeError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Done: %(action)s.") % {"action": workflow.RULES[action].label})
+        messages.success(request, _("Done: %(action)s.") % {"action": RULES[action].label})
     return redirect("events:detail", event_id=event_id)
 
 
 @login_required
 @require_POST
 def reporter_reveal(request: HttpRequest, event_id: int) -> HttpResponse:
-    scope = _need(request, Perm.EVENTS_VIEW)
-    event = selectors.event_get(actor=scope, event_id=event_id)
+    """The reporter's phone or name, shown in this response only: a value put in the session
+    would outlive the look it was revealed for (security finding 5)."""
+    scope = _actor(request)
     field = request.POST.get("field", "reporter_phone")
-    if field not in {"reporter_phone", "reporter_name"}:
-        raise NotFound()
     try:
-        reveal(
-            actor=scope,
-            object_type="event",
-            object_id=event.pk,
-            field=field,
-            reason=request.POST.get("reason", ""),
-            codes=[event.grid_code],
-            department=event.department_code,
+        value = services.reporter_reveal(
+            actor=scope, event_id=event_id, field=field, reason=request.POST.get("reason", "")
         )
+    except NotFound:
+        raise
     except WanggeError as exc:
         messages.error(request, exc.message)
-    else:
-        request.session["revealed_event"] = {"field": field, "value": getattr(event, field)}
-    return redirect("events:detail", event_id=event_id)
+        return redirect("events:detail", event_id=event_id)
+    event = selectors.event_get(actor=scope, event_id=event_id)
+    response = _detail(request, event, revealed={"field": field, "value": value})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
-def _report_form_context(scope: Scope | None, *, public: bool) -> dict[str, Any]:
-    cats = selectors.categories(public_only=public)
+def _report_form_context(actor: Scope, *, public: bool) -> dict[str, Any]:
     majors: dict[str, list[Category]] = {}
     names: dict[str, str] = {}
-    for c in cats:
+    for c in selectors.categories(actor=actor):
         if c.parent_id is None:
             names[c.code] = c.name
         else:
             majors.setdefault(c.parent.code if c.parent else "", []).append(c)
-    from django.urls import reverse
-
     return {
         "groups": [(names.get(code, code), items) for code, items in majors.items()],
         "idempotency_key": uuid.uuid4().hex,
@@ -288,21 +255,24 @@ def _report_from_post(request: HttpRequest, channel: str) -> intake.Report:
     )
 
 
+def _photos(request: HttpRequest) -> list[bytes]:
+    return [f.read() for f in request.FILES.getlist("photos")]
+
+
 @login_required
 def report(request: HttpRequest) -> HttpResponse:
     """The grid worker's phone page. With JavaScript, reports are queued on the phone and sent
     with their idempotency key until the server has them; without, the form posts here."""
-    scope = _need(request, Perm.EVENTS_REPORT)
+    scope = _actor(request)
+    grids = selectors.report_grids(actor=scope)
     if request.method == "POST":
         try:
             result = intake.event_report(
                 scope,
                 _report_from_post(request, Channel.PATROL),
                 idempotency_key=request.POST.get("idempotency_key", ""),
+                photos=_photos(request),
             )
-            files = [f.read() for f in request.FILES.getlist("photos")]
-            if files and result.created:
-                services.photos_add(actor=scope, event=result.event, files=files, stage="report")
         except NotFound:
             raise
         except WanggeError as exc:
@@ -310,26 +280,25 @@ def report(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Reported: %(number)s.") % {"number": result.event.number})
             return redirect("events:detail", event_id=result.event.pk)
-    grids = [g.region_code for g in scope.grants_for(Perm.EVENTS_REPORT)]
     return render(
         request,
         "events/report.html",
-        _report_form_context(scope, public=False) | {"my_grids": grids},
+        _report_form_context(scope, public=False)
+        | {"my_grids": grids, "post": request.POST if request.method == "POST" else {}},
     )
 
 
 @login_required
 def hotline(request: HttpRequest) -> HttpResponse:
     """The 12345 operator's form (and assignment from a higher level for command roles)."""
-    scope = _need(request, Perm.EVENTS_REPORT)
-    can_assign = scope.has(Perm.EVENTS_COMMAND)
+    scope = _actor(request)
+    channels = selectors.hotline_channels(actor=scope)
     if request.method == "POST":
         channel = request.POST.get("channel") or Channel.HOTLINE
-        if channel not in {Channel.HOTLINE, Channel.ASSIGNED, Channel.PETITION} or (
-            channel == Channel.ASSIGNED and not can_assign
-        ):
-            channel = Channel.HOTLINE
         try:
+            if channel not in selectors.HOTLINE_CHANNELS:
+                raise ValidationFailed(_("Choose the hotline, a petition or an assignment."))
+            # Intake decides whether this actor may use this channel here (and says why not).
             result = intake.event_report(
                 scope,
                 _report_from_post(request, channel),
@@ -350,65 +319,49 @@ def hotline(request: HttpRequest) -> HttpResponse:
         request,
         "events/hotline.html",
         _report_form_context(scope, public=False)
-        | {"can_assign": can_assign, "post": request.POST if request.method == "POST" else {}},
+        | {
+            "can_assign": Channel.ASSIGNED in channels,
+            "post": request.POST if request.method == "POST" else {},
+        },
     )
 
 
-def _public_reports_last_hour() -> int:
-    """Reports from this address in the last hour (from the audit log, which records it)."""
-    from wangge.core.context import current
-    from wangge.core.models import AuditEntry
-
-    return AuditEntry.objects.filter(
-        action="event.create",
-        at__gte=timezone.now() - dt.timedelta(hours=1),
-        client_ip=current.get().client_ip,
-        details__channel=Channel.RESIDENT,
-    ).count()
-
-
 def public_report(request: HttpRequest) -> HttpResponse:
-    """A resident's report: no login; answers with a tracking code. An address may send
-    WANGGE_PUBLIC_REPORTS_PER_HOUR reports an hour (a page on the internet gets scripted)."""
-    if request.method == "POST" and (
-        _public_reports_last_hour() >= settings.EVENTS_PUBLIC_REPORTS_PER_HOUR
-    ):
-        messages.error(
-            request, _("Too many reports from your network in the last hour. Please try later.")
-        )
-    elif request.method == "POST":
+    """A resident's report: no login; answers with a tracking code. Intake limits how many
+    reports one address may send an hour, and refuses a bad photo before the report is made
+    (so a resident never loses the tracking code of a report that went in)."""
+    if request.method == "POST":
         try:
             result = intake.event_report(
                 RESIDENT,
                 _report_from_post(request, Channel.RESIDENT),
                 idempotency_key=request.POST.get("idempotency_key", ""),
                 key_owner="public",
+                photos=_photos(request),
             )
-            files = [f.read() for f in request.FILES.getlist("photos")]
-            if files and result.created:
-                services.photos_add(actor=RESIDENT, event=result.event, files=files, stage="report")
         except WanggeError as exc:
             messages.error(request, exc.message)
         else:
-            return redirect(f"{_public_track_url()}?code={result.event.tracking_code}&new=1")
-    return render(request, "events/public_report.html", _report_form_context(None, public=True))
+            track = reverse("events:public_track")
+            return redirect(f"{track}?code={result.event.tracking_code}&new=1")
+    return render(
+        request,
+        "events/public_report.html",
+        _report_form_context(RESIDENT, public=True)
+        | {"post": request.POST if request.method == "POST" else {}},
+    )
 
 
 def public_grids(request: HttpRequest) -> HttpResponse:
     """Grid outlines for the residents' map (grid names and areas are posted publicly anyway,
     滨州 regulation); no people, no counts."""
-    import json
-
-    from wangge.regions.selectors import boundaries_unscoped, region_names_unscoped
-
-    names = region_names_unscoped()
     features = [
         {
             "type": "Feature",
-            "properties": {"code": code, "name": names.get(code, code)},
+            "properties": {"code": code, "name": name},
             "geometry": json.loads(geojson),
         }
-        for code, geojson in boundaries_unscoped(level="grid")
+        for code, name, geojson in public_grid_outlines(actor=RESIDENT)
     ]
     response = HttpResponse(
         json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False),
@@ -416,12 +369,6 @@ def public_grids(request: HttpRequest) -> HttpResponse:
     )
     response["Cache-Control"] = "public, max-age=3600"
     return response
-
-
-def _public_track_url() -> str:
-    from django.urls import reverse
-
-    return reverse("events:public_track")
 
 
 def public_track(request: HttpRequest) -> HttpResponse:
@@ -435,21 +382,13 @@ def public_track(request: HttpRequest) -> HttpResponse:
         except NotFound:
             messages.error(request, _("No report has this tracking code."))
         else:
-            steps = _labelled(selectors.event_timeline(actor=RESIDENT, event=event))
+            timeline = selectors.event_timeline(actor=RESIDENT, event=event)
+            steps = _labelled(timeline, core_selectors.department_names())
     return render(
         request,
         "events/public_track.html",
         {"event": event, "steps": steps, "code": code, "new": request.GET.get("new") == "1"},
     )
-
-
-def _dimensions() -> list[tuple[str, str]]:
-    return [
-        ("department", _("Department")),
-        ("street", _("Street")),
-        ("community", _("Community")),
-        ("grid", _("Grid")),
-    ]
 
 
 def _period(request: HttpRequest) -> tuple[dt.date | None, dt.date | None]:
@@ -459,27 +398,21 @@ def _period(request: HttpRequest) -> tuple[dt.date | None, dt.date | None]:
     )
 
 
-def _indicator_rows(
-    scope: Scope, by: str, since: dt.date | None, until: dt.date | None
-) -> list[dict[str, Any]]:
-    def aware(d: dt.date | None) -> dt.datetime | None:
-        return timezone.make_aware(dt.datetime.combine(d, dt.time())) if d else None
-
-    rows = selectors.indicators(actor=scope, by=by, since=aware(since), until=aware(until))
-    names = selectors.dimension_names(by)
-    for row in rows:
-        row["name"] = names.get(row["key"], row["key"] or _("(not dispatched)"))
-    return rows
+def _aware(day: dt.date | None) -> dt.datetime | None:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time())) if day else None
 
 
 @login_required
 def indicators(request: HttpRequest) -> HttpResponse:
-    scope = _need(request, Perm.EVENTS_VIEW)
     by = request.GET.get("by") or "street"
     if by not in selectors.DIMENSIONS:
         by = "street"
     since, until = _period(request)
-    rows = _indicator_rows(scope, by, since, until)
+    rows = selectors.indicators(
+        actor=_actor(request), by=by, since=_aware(since), until=_aware(until)
+    )
+    for row in rows:
+        row["name"] = row["name"] or _("(not dispatched)")
     return render(
         request,
         "events/indicators.html",
@@ -487,7 +420,7 @@ def indicators(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "total": selectors.indicators_total(rows),
             "by": by,
-            "dimensions": _dimensions(),
+            "dimensions": list(selectors.DIMENSION_LABELS.items()),
             "since": since,
             "until": until,
             "export_query": urlencode(
@@ -500,53 +433,9 @@ def indicators(request: HttpRequest) -> HttpResponse:
 @login_required
 def indicators_xlsx(request: HttpRequest) -> HttpResponse:
     """The indicators workbook a command centre sends upward: one sheet per dimension."""
-    from wangge.core.audit import audit_record
-    from wangge.core.tabular import write_xlsx
-
-    scope = _need(request, Perm.EVENTS_VIEW)
     since, until = _period(request)
-    headers = [
-        _("Code"),
-        _("Name"),
-        _("Should close"),
-        _("Closed"),
-        _("Closed on time"),
-        _("Close rate"),
-        _("On-time rate"),
-        _("Overdue"),
-        _("Returned"),
-        _("Reworked"),
-        _("Extended"),
-        _("Parked"),
-        _("Avg. handling (h)"),
-    ]
-    fields = [
-        "key",
-        "name",
-        "should_close",
-        "closed",
-        "closed_on_time",
-        "close_rate",
-        "on_time_rate",
-        "overdue",
-        "returned",
-        "reworked",
-        "extended",
-        "parked",
-        "avg_handling_hours",
-    ]
-    sheets = []
-    for by, label in _dimensions():
-        rows = _indicator_rows(scope, by, since, until)
-        total = selectors.indicators_total(rows) | {"name": _("Total")}
-        sheets.append((str(label), headers, [[r.get(f) for f in fields] for r in [*rows, total]]))
-    audit_record(
-        actor=scope,
-        action="event.indicators_export",
-        details={"since": str(since or ""), "until": str(until or "")},
-    )
     response = HttpResponse(
-        write_xlsx(sheets),
+        services.indicators_export(actor=_actor(request), since=_aware(since), until=_aware(until)),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     response["Content-Disposition"] = 'attachment; filename="event-indicators.xlsx"'
@@ -555,11 +444,9 @@ def indicators_xlsx(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def events_map(request: HttpRequest) -> HttpResponse:
-    _need(request, Perm.EVENTS_VIEW)
-    from django.urls import reverse
-
+    boxes = selectors.boxes_for(actor=_actor(request))
     box = request.GET.get("box", "all")
-    if box not in BOX_LABELS:
+    if box not in boxes:
         box = "all"
     return render(
         request,
@@ -574,17 +461,17 @@ def events_map(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def notifications(request: HttpRequest) -> HttpResponse:
-    _need(request, Perm.EVENTS_VIEW)
+    scope = _actor(request)
     if request.method == "POST":
-        services.notifications_read(actor=scope_for(request.user))
+        services.notifications_read(actor=scope)
         return redirect("events:notifications")
-    items = selectors.notifications(actor=scope_for(request.user))[:200]
+    items = selectors.notifications(actor=scope)[:200]
     return render(request, "events/notifications.html", {"items": items})
 
 
 @login_required
 def calendar_page(request: HttpRequest) -> HttpResponse:
-    scope = _need(request, Perm.EVENTS_VIEW)
+    scope = _actor(request)
     today = timezone.localdate()
     try:
         year = int(request.GET.get("year") or today.year)
@@ -593,10 +480,7 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
             raise ValueError
     except ValueError:
         year, month = today.year, today.month
-    can_edit = scope.has(Perm.EVENTS_CONFIGURE)
     if request.method == "POST":
-        if not can_edit:
-            raise NotFound()
         day = parse_date(request.POST.get("date", ""))
         choice = request.POST.get("is_workday", "")
         if day is None or choice not in {"1", "0", ""}:
@@ -610,8 +494,8 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
             )
             messages.success(request, _("Calendar changed. Deadlines already set do not move."))
         return redirect(f"{request.path}?year={year}&month={month}")
-    days = calendar.month(year, month)
-    lead = [None] * days[0]["date"].weekday()  # type: ignore[attr-defined]
+    days = selectors.calendar_month(actor=scope, year=year, month=month)
+    lead = [None] * days[0]["date"].weekday()
     prev_m = (year, month - 1) if month > 1 else (year - 1, 12)
     next_m = (year, month + 1) if month < 12 else (year + 1, 1)
     return render(
@@ -623,7 +507,7 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
             "month": month,
             "prev": prev_m,
             "next": next_m,
-            "can_edit": can_edit,
+            "can_edit": selectors.events_abilities(actor=scope)["can_configure"],
             "office_hours": settings.EVENTS_OFFICE_HOURS,
         },
     )
@@ -631,44 +515,34 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def categories(request: HttpRequest) -> HttpResponse:
-    scope = _need(request, Perm.EVENTS_VIEW)
-    can_edit = scope.has(Perm.EVENTS_CONFIGURE)
+    scope = _actor(request)
     if request.method == "POST":
-        if not can_edit:
-            raise NotFound()
-        cat = Category.objects.filter(code=request.POST.get("code", "")).first()
-        if cat is None:
-            raise NotFound()
+        code = request.POST.get("code", "")
         try:
             fields: dict[str, Any] = {
                 "self_resolve": request.POST.get("self_resolve") == "on",
                 "public": request.POST.get("public") == "on",
                 "active": request.POST.get("active") == "on",
+                "department": request.POST.get("department") or None,
             }
             for stage in ("accept", "handle", "verify"):
-                fields[f"{stage}_limit"] = int(request.POST.get(f"{stage}_limit", ""))
+                fields[f"{stage}_limit"] = request.POST.get(f"{stage}_limit", "")
                 fields[f"{stage}_unit"] = request.POST.get(f"{stage}_unit", "")
-            from wangge.core.models import Department
-
-            dept = Department.objects.filter(code=request.POST.get("department", "")).first()
-            fields["department_id"] = dept.pk if dept else None
-            services.category_update(actor=scope, category=cat, **fields)
-        except ValueError:
-            messages.error(request, _("A time limit must be a whole number."))
+            category = services.category_update(actor=scope, code=code, **fields)
+        except NotFound:
+            raise
         except WanggeError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, _("Category %(name)s saved.") % {"name": cat.name})
+            messages.success(request, _("Category %(name)s saved.") % {"name": category.name})
         return redirect("events:categories")
-    from wangge.core.models import Department
-
     return render(
         request,
         "events/categories.html",
         {
-            "categories": selectors.categories(),
-            "can_edit": can_edit,
-            "departments": Department.objects.all(),
+            "categories": selectors.categories(actor=scope),
+            "can_edit": selectors.events_abilities(actor=scope)["can_configure"],
+            "departments": core_selectors.departments(),
             "units": LimitUnit.choices,
         },
     )

@@ -1,11 +1,13 @@
 """The demo district's events (事): six months of history, and a few live cases.
 
-The history (about 6,000 events by default) is simulated step by step with the workflow's own
-rules — the same statuses, deadlines, counters, escalations and log lines `workflow.transition`
-and `scan.scan` would have written — and then written in bulk, because thousands of audited
-transitions would make the demo (built in every test session) slow. Deadlines use the working
-calendar through `WorkClock`, a table of office minutes equal to `Calendar.add` (checked by
-the tests) but thousands of times faster. The one audit entry is the summary `demo.events`.
+The history (about 6,000 events by default) runs through the workflow's own code in memory:
+each event is opened as intake opens it (`intake.opening`), each step is checked with
+`workflow.refusal` and applied with `workflow.step` (the functions `workflow.transition`
+applies to stored events), the deadline scan's marks come from `scan.overdue_step`; then the
+events and their logs are written in bulk, because thousands of audited transitions would make
+the demo (built in every demo test session) slow. Deadlines use the working calendar through
+`WorkClock`, a table of office minutes equal to `Calendar.add` (checked by the tests) but
+thousands of times faster. The one audit entry is the summary `demo.events`.
 
 The live cases go through the real intake, workflow and deadline scan, reported a few working
 days ago, so that every demo role opens an inbox with one overdue case waiting for it.
@@ -14,7 +16,7 @@ The modules, in the order they build on each other:
 
 - `reference`: constants and reference data (channel and category mixes, titles, reasons, notes);
 - `clock`: `WorkClock`, working time as a precomputed table of office minutes;
-- `cases`: categories and grids loaded from the database, and `Case`, an event being simulated;
+- `cases`: categories and grids loaded from the database, and `Case`, an event in memory;
 - `lifecycle`: a case's life through the workflow, step by step;
 - `history`: `History`, generating the six months, then writing them in bulk;
 - `live`: the live cases, through the real services.

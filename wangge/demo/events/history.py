@@ -1,7 +1,7 @@
 """The simulated six months of history: when, where and what each event is (channels,
-categories, busier and quieter grids, duplicates merged into an open event), its life through
-the workflow (`Lifecycle`), the deadline scan at `now`, and the bulk writing of the events and
-their logs.
+categories, busier and quieter grids, duplicates merged into an open event), opened as intake
+opens it (`intake.opening`), its life through the workflow (`Lifecycle`), the deadline scan at
+`now`, and the bulk writing of the events and their logs.
 
 Points keep 80 m away from each grid's interior point (where tests report), so no demo event
 is suggested as a duplicate of a test's report."""
@@ -19,20 +19,22 @@ from typing import Any
 
 import shapely
 from django.core.management.color import no_style
-from django.db import connection
+from django.db import connection, models
 from django.db.models import Max
 from django.utils import timezone
 
+from wangge.core.crypto import EncryptedField
 from wangge.core.models import User
 from wangge.demo.events.cases import (
     Actor,
     Case,
     Grid,
     aware,
+    blank_event,
     load_categories,
     load_grids,
 )
-from wangge.demo.events.clock import WorkClock
+from wangge.demo.events.clock import WorkCalendar, WorkClock
 from wangge.demo.events.lifecycle import Lifecycle
 from wangge.demo.events.reference import (
     CALL_HOURS,
@@ -55,6 +57,7 @@ from wangge.demo.events.reference import (
 )
 from wangge.demo.people import PeopleFactory
 from wangge.events.calendar import Calendar
+from wangge.events.intake import opening
 from wangge.events.models import OPEN_STATUSES, Channel, CloseKind, Event, EventAction, Tier
 
 
@@ -74,6 +77,10 @@ class History(Lifecycle):
             local_now.date() - dt.timedelta(days=days + 3),
             local_now.date() + dt.timedelta(days=400),
         )
+        self.calendar = WorkCalendar(self.clock)
+        # Ids are given here, so merges name their target and the log rows need no read-back.
+        top = Event.objects.dangerously_unscoped().aggregate(top=Max("id"))["top"] or 0
+        self.first_id = top + 1
         self.users = dict(
             User.objects.filter(username__startswith="demo-").values_list("username", "pk")
         )
@@ -190,8 +197,8 @@ class History(Lifecycle):
                 grid, cat = base.grid, base.cat
                 if channel in {Channel.RESIDENT, Channel.OPEN311} and not cat.public:
                     channel = Channel.HOTLINE
-                lon, lat = self._near(grid, base.lon, base.lat)
-                title, address = base.title, base.address
+                lon, lat = self._near(grid, base.event.lon or 0.0, base.event.lat or 0.0)
+                title, address = base.event.title, base.event.address
             else:
                 grid = rng.choices(grid_list, cum_weights=grid_cum)[0]
                 codes, cum = self._channel_cats[channel]
@@ -200,34 +207,42 @@ class History(Lifecycle):
                 title = rng.choice(TITLES.get(cat.code, [cat.name]))
                 address = self.address(grid)
             reporter, tier = self._reporter(channel, grid)
-            case = Case(
-                cat=cat,
-                grid=grid,
-                channel=channel,
-                created=created,
+            moment = aware(created)
+            event = blank_event(
+                cat.category,
+                id=self.first_id + len(self.cases),
                 title=title,
                 description=f"{PREFIX[channel]}{address}{title}，请及时处理。",
-                address=address,
+                channel=channel,
+                tier=tier,
+                grid_code=grid.code,
                 lon=lon,
                 lat=lat,
+                address=address,
+                reporter_id=reporter[0],
+                created_at=moment,
+                **opening(cat.category, channel, now=moment, clock=self.calendar),
+            )
+            case = Case(
+                event=event,
+                cat=cat,
+                grid=grid,
+                created=created,
                 reporter=reporter,
-                tier=tier,
                 merge_into=target,
                 merge_at=merge_at,
                 stuck=created > self.now - 75 * 86400 and rng.random() < 0.015,
-                updated=created,
             )
             if channel in TRACKED:
-                case.tracking_code = self._tracking_code()
+                event.tracking_code = self._tracking_code()
             if channel in {Channel.HOTLINE, Channel.RESIDENT}:
-                case.reporter_phone = self.people.phone()
+                event.reporter_phone = self.people.phone()
                 if channel == Channel.HOTLINE or rng.random() < 0.6:
                     gender = self.people.gender()
-                    case.reporter_name = self.people.name(gender)
+                    event.reporter_name = self.people.name(gender)
             self.cases.append(case)
             recent.append(len(self.cases) - 1)
             self._life(case)
-            case.updated = max([case.updated] + [a[0] for a in case.actions])
 
     def _merge_target(self, recent: list[int], created: int, merge_at: int) -> int | None:
         """The latest event of the last three days still open when this one is merged."""
@@ -257,148 +272,113 @@ class History(Lifecycle):
         """The scan at `now`: every open event whose deadline has passed is marked."""
         for case in self.cases:
             self._mark(case, self.now)
-            if case.actions:
-                case.updated = max(case.updated, max(a[0] for a in case.actions))
+            case.event.updated_at = aware(max(a[0] for a in case.actions))
 
     def write(self) -> None:
         """Insert the events and their logs with executemany: the ORM's bulk_create spends
         most of a second per thousand rows preparing values (the ledger's people import takes
-        the same fast path). Ids are given here, so the log rows need no read-back."""
+        the same fast path). The values are the events' own fields, as Django would store them."""
         ops = connection.ops
-        fields = {f.attname: f for f in Event._meta.concrete_fields}
         when, as_json = _adapters()
-
-        def secret(name: str, value: str) -> Any:
-            return fields[name].get_db_prep_save(value, connection) if value else ""
-
-        top = Event.objects.dangerously_unscoped().aggregate(top=Max("id"))["top"] or 0
-        ids = range(top + 1, top + 1 + len(self.cases))
-        rows: list[dict[str, Any]] = []
-        for pk, case in zip(ids, self.cases, strict=True):
-            rows.append(
-                {
-                    "id": pk,
-                    "category_id": case.cat.pk,
-                    "title": case.title,
-                    "description": case.description,
-                    "channel": str(case.channel),
-                    "status": str(case.status),
-                    "tier": int(case.tier),
-                    "grid_code": case.grid.code,
-                    "department_code": case.department_code,
-                    "lon": case.lon,
-                    "lat": case.lat,
-                    "address": case.address,
-                    "reporter_id": case.reporter[0],
-                    "reporter_name": secret("reporter_name", case.reporter_name),
-                    "reporter_phone": secret("reporter_phone", case.reporter_phone),
-                    "tracking_code": case.tracking_code,
-                    "created_at": when(case.created),
-                    "updated_at": when(case.updated),
-                    "filed_at": when(case.filed),
-                    "dispatched_at": when(case.dispatched),
-                    "reported_at": when(case.reported),
-                    "closed_at": when(case.closed),
-                    "due_at": when(case.due),
-                    "handle_due_at": when(case.handle_due),
-                    "handler_id": case.handler_id,
-                    "handler_department": case.handler_department,
-                    "no_return": case.no_return,
-                    "self_resolved": case.self_resolved,
-                    "parked_from": str(case.parked_from),
-                    "parked_at": when(case.parked_at),
-                    "supervised": case.supervised,
-                    "close_kind": str(case.close_kind),
-                    "satisfaction": case.satisfaction,
-                    "merged_into_id": None if case.merge_into is None else ids[case.merge_into],
-                    "overdue": case.overdue,
-                    "overdue_marked_for": when(case.marked),
-                    "on_time": case.on_time,
-                    "return_count": case.return_count,
-                    "rework_count": case.rework_count,
-                    "extend_count": case.extend_count,
-                    "park_count": case.park_count,
-                    "handling_seconds": case.handling_seconds,
-                    "version": case.version,
-                }
-            )
-        # Columns added to the model later get their defaults.
-        for name in fields.keys() - rows[0].keys() if rows else ():
-            default = fields[name].get_db_prep_save(fields[name].get_default(), connection)
-            for row in rows:
-                row[name] = default
-        _insert(Event, rows)
-        actions = []
-        for pk, case in zip(ids, self.cases, strict=True):
-            for at, actor_id, actor_name, action, before, after, reason, extra in case.actions:
-                if action == "merge":
-                    extra = {"into": ids[case.merge_into]} if case.merge_into is not None else {}
-                actions.append(
-                    {
-                        "event_id": pk,
-                        "at": when(at),
-                        "actor_id": actor_id,
-                        "actor_name": actor_name,
-                        "action": action,
-                        "from_status": str(before),
-                        "to_status": str(after),
-                        "reason": reason,
-                        "details": as_json(extra),
-                    }
-                )
-        _insert(EventAction, actions)
+        fields = Event._meta.concrete_fields
+        prepare = [_preparer(f, when, as_json) for f in fields]
+        rows = [
+            [p(case.event.__dict__[f.attname]) for f, p in zip(fields, prepare, strict=True)]
+            for case in self.cases
+        ]
+        _insert(Event, [str(f.column) for f in fields], rows)
+        actions = [
+            [
+                case.event.pk,
+                when(at),
+                actor_id,
+                actor_name,
+                action,
+                str(before),
+                str(after),
+                reason,
+                as_json(extra),
+            ]
+            for case in self.cases
+            for at, actor_id, actor_name, action, before, after, reason, extra in case.actions
+        ]
+        columns = ["event_id", "at", "actor_id", "actor_name", "action", "from_status"]
+        _insert(EventAction, [*columns, "to_status", "reason", "details"], actions)
         with connection.cursor() as cursor:
             for sql in ops.sequence_reset_sql(no_style(), [Event]):
                 cursor.execute(sql)
 
     def counts(self) -> dict[str, Any]:
-        cases = self.cases
-        closed = [c for c in cases if c.status == S.CLOSED]
+        events = [c.event for c in self.cases]
+        closed = [e for e in events if e.status == S.CLOSED]
         return {
-            "events": len(cases),
-            "actions": sum(len(c.actions) for c in cases),
-            "by_status": dict(Counter(str(c.status) for c in cases).most_common()),
-            "by_channel": dict(Counter(str(c.channel) for c in cases).most_common()),
-            "closed_on_time": sum(1 for c in closed if c.close_kind == CloseKind.NORMAL),
-            "closed_overdue": sum(1 for c in closed if c.close_kind == CloseKind.OVERDUE),
+            "events": len(events),
+            "actions": sum(len(c.actions) for c in self.cases),
+            "by_status": dict(Counter(str(e.status) for e in events).most_common()),
+            "by_channel": dict(Counter(str(e.channel) for e in events).most_common()),
+            "closed_on_time": sum(1 for e in closed if e.close_kind == CloseKind.NORMAL),
+            "closed_overdue": sum(1 for e in closed if e.close_kind == CloseKind.OVERDUE),
             "closed_special": sum(
-                1 for c in closed if c.close_kind in {CloseKind.SPECIAL, CloseKind.ERRONEOUS}
+                1 for e in closed if e.close_kind in {CloseKind.SPECIAL, CloseKind.ERRONEOUS}
             ),
-            "self_resolved": sum(1 for c in cases if c.self_resolved),
-            "open": sum(1 for c in cases if c.status in OPEN_STATUSES),
-            "overdue": sum(1 for c in cases if c.overdue),
-            "open_overdue": sum(1 for c in cases if c.overdue and c.status in OPEN_STATUSES),
-            "returned": sum(1 for c in cases if c.return_count),
-            "reworked": sum(1 for c in cases if c.rework_count),
-            "extended": sum(1 for c in cases if c.extend_count),
-            "parked": sum(1 for c in cases if c.park_count),
-            "supervised": sum(1 for c in cases if c.supervised),
-            "callbacks": sum(1 for c in cases if c.satisfaction is not None),
+            "self_resolved": sum(1 for e in events if e.self_resolved),
+            "open": sum(1 for e in events if e.status in OPEN_STATUSES),
+            "overdue": sum(1 for e in events if e.overdue),
+            "open_overdue": sum(1 for e in events if e.overdue and e.status in OPEN_STATUSES),
+            "returned": sum(1 for e in events if e.return_count),
+            "reworked": sum(1 for e in events if e.rework_count),
+            "extended": sum(1 for e in events if e.extend_count),
+            "parked": sum(1 for e in events if e.park_count),
+            "supervised": sum(1 for e in events if e.supervised),
+            "callbacks": sum(1 for e in events if e.satisfaction is not None),
         }
 
 
-def _adapters() -> tuple[Callable[[int | None], Any], Callable[[dict[str, Any]], Any]]:
-    """Unix seconds → the database's datetime value, and a dict → its JSON value, as Django
-    would write them; on SQLite without the per-value detour through the ORM (a third of the
-    write time): UTC text `YYYY-MM-DD HH:MM:SS` and `json.dumps`."""
+def _adapters() -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+    """A datetime (or Unix seconds) → the database's value, and a dict → its JSON value, as
+    Django would write them; on SQLite without the per-value detour through the ORM (a third
+    of the write time): UTC text `YYYY-MM-DD HH:MM:SS` and `json.dumps`."""
     ops = connection.ops
     if connection.vendor == "sqlite":
 
-        def when(t: int | None) -> Any:
-            return None if t is None else time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t))
+        def when(t: Any) -> Any:
+            if t is None:
+                return None
+            seconds = t if isinstance(t, int) else int(t.timestamp())
+            return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(seconds))
 
         return when, json.dumps
 
-    def when_aware(t: int | None) -> Any:
-        return None if t is None else ops.adapt_datetimefield_value(aware(t))
+    def when_aware(t: Any) -> Any:
+        if t is None:
+            return None
+        return ops.adapt_datetimefield_value(aware(t) if isinstance(t, int) else t)
 
     return when_aware, lambda value: ops.adapt_json_value(value, None)
 
 
-def _insert(model: Any, rows: list[dict[str, Any]], batch: int = 5000) -> None:
+def _preparer(
+    field: Any, when: Callable[[Any], Any], as_json: Callable[[Any], Any]
+) -> Callable[[Any], Any]:
+    """How one field's in-memory value becomes its column value."""
+    if isinstance(field, EncryptedField):
+        return lambda v: field.get_db_prep_save(v, connection) if v else ""
+    if isinstance(field, models.DateTimeField):
+        return when
+    if isinstance(field, models.JSONField):
+        return lambda v: None if v is None else as_json(v)
+    if isinstance(field, models.CharField | models.TextField):
+        return lambda v: None if v is None else str(v)
+    if isinstance(field, models.BooleanField):
+        return lambda v: None if v is None else bool(v)
+    if isinstance(field, models.IntegerField):  # also the ids and the small counters
+        return lambda v: None if v is None else int(v)
+    return lambda v: v
+
+
+def _insert(model: Any, columns: list[str], rows: list[list[Any]], batch: int = 5000) -> None:
     if not rows:
         return
-    columns = list(rows[0])
     quote = connection.ops.quote_name
     sql = (
         f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608 - identifiers from model metadata
@@ -406,4 +386,4 @@ def _insert(model: Any, rows: list[dict[str, Any]], batch: int = 5000) -> None:
     )
     with connection.cursor() as cursor:
         for i in range(0, len(rows), batch):
-            cursor.executemany(sql, [[row[c] for c in columns] for row in rows[i : i + batch]])
+            cursor.executemany(sql, rows[i : i + batch])

@@ -1,6 +1,10 @@
-"""One simulated event's life through the workflow, step by step: who acts (the demo users
-where they are answerable, named offices elsewhere), and the same statuses, deadlines, counters,
-escalations and log lines that `workflow.transition` and `scan.scan` would have written.
+"""One simulated event's life through the workflow, step by step: when each step happens and
+who takes it (the demo users where they are answerable, named offices elsewhere) is the
+simulation's; what a step changes is the workflow's own. Each step is checked with
+`workflow.refusal` (the table's statuses and the actions' rules) and applied with
+`workflow.step` on the event in memory, and the deadline scan's marks with `scan.overdue_step`,
+so a change to the workflow changes the history too. Only the audit chain is left out (one
+summary entry instead of thirty thousand).
 
 `Lifecycle` is the half of `History` that plays the workflow; `History` (history.py) adds the
 generation of the events and their bulk writing."""
@@ -11,26 +15,34 @@ import math
 import random
 from typing import Any
 
-from wangge.demo.events.cases import Actor, Case, Grid, aware, iso_local
-from wangge.demo.events.clock import WorkClock
+from wangge.demo.events.cases import Actor, Case, Grid, aware
+from wangge.demo.events.clock import WorkCalendar, WorkClock
 from wangge.demo.events.reference import (
     DEPARTMENT_NAMES,
     DIRECT,
     EXTEND_REASONS,
-    FINAL,
     HANDLED_NOTES,
-    MARKABLE,
     MINE,
     PARK_REASONS,
     REJECT_REASONS,
     RETURN_REASONS,
     REWORK_REASONS,
     TRACKED,
-    S,
     by_major,
 )
-from wangge.events.models import CloseKind, Tier
+from wangge.events.models import FINAL_STATUSES, CloseKind, Tier
+from wangge.events.scan import MARKABLE, overdue_step
 from wangge.events.scan import SYSTEM as SCAN_ACTOR
+from wangge.events.workflow import apply_in_memory, refusal, step
+
+
+class DemoRuleBroken(RuntimeError):
+    """The simulation tried a step the workflow refuses: the demo must follow the rules."""
+
+
+def ts(value: Any) -> int | None:
+    """Unix seconds of an event's datetime (None stays None)."""
+    return None if value is None else int(value.timestamp())
 
 
 class Lifecycle:
@@ -39,9 +51,11 @@ class Lifecycle:
     # Set by `History.__init__`.
     rng: random.Random
     clock: WorkClock
+    calendar: WorkCalendar
     now: int
     users: dict[str, int]
     departments: list[str]
+    cases: list[Case]
 
     # --- actors -----------------------------------------------------------------------------
 
@@ -49,7 +63,7 @@ class Lifecycle:
         return self.users.get(username), username
 
     def _centre(self, case: Case) -> Actor:
-        return self._centre_at(case.grid, case.tier)
+        return self._centre_at(case.grid, case.event.tier)
 
     def _centre_at(self, grid: Grid, tier: int) -> Actor:
         """The command centre answerable at a tier (the community's for the grid tier)."""
@@ -71,7 +85,7 @@ class Lifecycle:
     def _verifier(self, case: Case) -> Actor:
         if case.grid.code == MINE:
             who = self._user("demo-grid")
-            return who if who[0] != case.handler_id else (None, f"{case.grid.name}网格员")
+            return who if who[0] != case.event.handler_id else (None, f"{case.grid.name}网格员")
         return None, f"{case.grid.name}网格长"
 
     def _department(self, code: str) -> Actor:
@@ -83,84 +97,64 @@ class Lifecycle:
 
     def _mark(self, case: Case, t: int) -> None:
         """What the deadline scan (every minute) did before `t`: mark and escalate once."""
-        due = case.due
-        if (
-            due is None
-            or case.status not in MARKABLE
-            or (case.marked is not None and case.marked >= due)
-        ):
+        event = case.event
+        due = ts(event.due_at)
+        marked = ts(event.overdue_marked_for)
+        if due is None or event.status not in MARKABLE or (marked is not None and marked >= due):
             return
         at = due + 60
         if at > t:
             if t != self.now or due >= t:
                 return
             at = t
-        case.overdue = True
-        case.marked = due
-        tier = min(case.tier + 1, Tier.DISTRICT)
-        action = "escalate" if tier != case.tier else "overdue"
+        tier, action, details = overdue_step(tier=event.tier, due_at=aware(due))
         case.actions.append(
-            (
-                at,
-                None,
-                SCAN_ACTOR.username,
-                action,
-                case.status,
-                case.status,
-                "",
-                {"due_at": aware(due).isoformat(), "tier": tier},
-            )
+            (at, None, SCAN_ACTOR.username, action, event.status, event.status, "", details)
         )
-        case.tier = tier
-        case.version += 1
-        if tier >= Tier.STREET and not case.supervised and self.rng.random() < 0.35:
+        event.overdue = True
+        event.overdue_marked_for = event.due_at
+        event.tier = tier
+        event.version += 1
+        if tier >= Tier.STREET and not event.supervised and self.rng.random() < 0.35:
             when = self.clock.add(at, 30)
             if when <= t:
-                self._record(
-                    case,
-                    when,
-                    "supervise",
-                    self._centre(case),
-                    reason="超期未办结，请加快处置并反馈",
-                )
-                case.supervised = True
+                reason = "超期未办结，请加快处置并反馈"
+                self._step(case, when, "supervise", self._centre(case), reason)
 
-    def _record(
-        self,
-        case: Case,
-        t: int,
-        action: str,
-        actor: Actor,
-        to: str | None = None,
-        reason: str = "",
-        details: dict[str, Any] | None = None,
+    def _step(
+        self, case: Case, t: int, action: str, actor: Actor, reason: str = "", **params: Any
     ) -> None:
-        before = case.status
-        if to is not None:
-            case.status = to
-            if to in FINAL:
-                case.end = t
-        case.actions.append(
-            (t, actor[0], actor[1], action, before, case.status, reason, details or {})
+        """One workflow step at `t` on the event in memory, and its log line."""
+        event = case.event
+        refused = refusal(event, action, actor[0])
+        if refused:
+            raise DemoRuleBroken(f"{action} on a {event.status} event: {refused}")
+        change = step(
+            event,
+            action,
+            actor_id=actor[0],
+            reason=reason,
+            now=aware(t),
+            params=params,
+            clock=self.calendar,
         )
-        case.version += 1
+        before = event.status
+        apply_in_memory(event, change)
+        case.actions.append(
+            (t, actor[0], actor[1], action, before, event.status, reason, change.details)
+        )
+        if event.status in FINAL_STATUSES:
+            case.end = t
 
     def _act(
-        self,
-        case: Case,
-        t: int,
-        action: str,
-        actor: Actor,
-        to: str | None = None,
-        reason: str = "",
-        details: dict[str, Any] | None = None,
+        self, case: Case, t: int, action: str, actor: Actor, reason: str = "", **params: Any
     ) -> bool:
         """Take one step at `t`, after what the scan did before it; False if `t` is after now
         (the event's story stops there: it is open)."""
         if t > self.now:
             return False
         self._mark(case, t)
-        self._record(case, t, action, actor, to, reason, details)
+        self._step(case, t, action, actor, reason, **params)
         return True
 
     def _stage_end(self, t: int, due: int | None, span: int, late: float) -> int:
@@ -175,48 +169,24 @@ class Lifecycle:
         return self.clock.add(base, max(5, int(span * rng.uniform(0.1, 1.2))))
 
     def _life(self, case: Case) -> None:
-        rng, clock, cat = self.rng, self.clock, case.cat
+        rng, clock, cat, event = self.rng, self.clock, case.cat, case.event
         t = case.created
-        direct = case.channel in DIRECT
-        case.status = S.FILED if direct else S.PENDING
-        case.actions.append(
-            (
-                t,
-                *case.reporter,
-                "intake",
-                "",
-                case.status,
-                "",
-                {"channel": case.channel, "duplicates": []},
-            )
-        )
-        if direct:
-            case.filed = t
-        if direct and cat.self_resolve:
-            case.handle_due = case.due = clock.add(t, cat.handle_m)
-        else:
-            case.due = clock.add(t, cat.accept_m)
+        direct = event.channel in DIRECT
+        details = {"channel": event.channel, "duplicates": []}
+        case.actions.append((t, *case.reporter, "intake", "", event.status, "", details))
         if case.merge_into is not None and case.merge_at is not None:
-            t = case.merge_at
-            if self._act(case, t, "merge", self._centre(case), S.MERGED, details={"into": None}):
-                case.due = None
+            into = self.cases[case.merge_into].event.pk
+            self._act(case, case.merge_at, "merge", self._centre(case), into=into)
             return
         if not direct:
             if rng.random() < 0.085:
                 t = clock.add(t, max(1, int(cat.accept_m * rng.uniform(0.1, 0.8))))
                 reasons, weights = zip(*REJECT_REASONS, strict=True)
-                reason = rng.choices(reasons, weights)[0]
-                if self._act(case, t, "reject", self._centre(case), S.REJECTED, reason):
-                    case.due = None
+                self._act(case, t, "reject", self._centre(case), rng.choices(reasons, weights)[0])
                 return
-            t = self._stage_end(t, case.due, cat.accept_m, late=0.06)
-            if not self._act(case, t, "accept", self._centre(case), S.FILED):
+            t = self._stage_end(t, ts(event.due_at), cat.accept_m, late=0.06)
+            if not self._act(case, t, "accept", self._centre(case)):
                 return
-            case.filed = t
-            if cat.self_resolve:
-                case.handle_due = case.due = clock.add(t, cat.handle_m)
-            else:
-                case.due = clock.add(t, cat.accept_m)
         if rng.random() < 0.012:
             t = clock.add(t, max(1, int(cat.accept_m * rng.uniform(0.2, 0.9))))
             kind = CloseKind.ERRONEOUS if rng.random() < 0.4 else CloseKind.SPECIAL
@@ -225,10 +195,7 @@ class Lifecycle:
                 if kind == CloseKind.ERRONEOUS
                 else "经研究无法处置，作特殊结案"
             )
-            if self._act(
-                case, t, "close_special", self._centre(case), S.CLOSED, reason, {"kind": kind}
-            ):
-                self._closing(case, t, kind, None)
+            self._act(case, t, "close_special", self._centre(case), reason, kind=kind)
             return
         resolve_share = 0.8 if direct else 0.5
         if cat.self_resolve and rng.random() < resolve_share:
@@ -237,184 +204,105 @@ class Lifecycle:
             self._dispatch(case, t)
 
     def _self_resolve(self, case: Case, t: int) -> None:
-        rng, clock, cat = self.rng, self.clock, case.cat
+        rng, cat, event = self.rng, case.cat, case.event
         if case.stuck:
             return
         worker = self._worker(case)
         for attempt in range(2):
             late = 0.07 if attempt == 0 else 0.5
-            t = self._stage_end(t, case.handle_due, cat.handle_m, late)
-            if not self._act(case, t, "self_resolve", worker, S.VERIFYING):
+            t = self._stage_end(t, ts(event.handle_due_at), cat.handle_m, late)
+            if not self._act(case, t, "self_resolve", worker):
                 return
-            case.self_resolved = True
-            case.handler_id = worker[0]
-            case.reported = t
-            case.due = clock.add(t, cat.verify_m)
-            if case.handle_due is None:
-                case.handle_due = t
-            t = self._stage_end(t, case.due, cat.verify_m, late=0.04)
+            t = self._stage_end(t, ts(event.due_at), cat.verify_m, late=0.04)
             if attempt == 0 and rng.random() < 0.03:
                 reason = rng.choice(REWORK_REASONS)
-                if not self._act(
-                    case, t, "verify", self._verifier(case), S.FILED, reason, {"passed": False}
-                ):
+                if not self._act(case, t, "verify", self._verifier(case), reason, passed=False):
                     return
-                case.rework_count += 1
-                case.self_resolved = False
-                case.due = case.handle_due
                 continue
             break
-        if self._act(case, t, "verify", self._verifier(case), S.VERIFIED, details={"passed": True}):
-            case.due = None
+        if self._act(case, t, "verify", self._verifier(case), passed=True):
             self._finish(case, t)
 
-    def _send(self, case: Case, t: int, action: str, department: str) -> bool:
-        due = self.clock.add(t, case.cat.handle_m)
-        details = {"department": department, "due_at": iso_local(due)}
-        if not self._act(case, t, action, self._centre(case), S.DISPATCHED, details=details):
-            return False
-        case.department_code = case.handler_department = department
-        case.dispatched = t
-        case.handle_due = case.due = due
-        return True
-
     def _dispatch(self, case: Case, t: int) -> None:
-        rng, clock, cat = self.rng, self.clock, case.cat
+        rng, clock, cat, event = self.rng, self.clock, case.cat, case.event
         department = cat.department or "chengguan"
-        t = self._stage_end(t, case.due, cat.accept_m, late=0.05)
+        t = self._stage_end(t, ts(event.due_at), cat.accept_m, late=0.05)
         wrong = rng.random() < 0.045
         first = (
             rng.choice([d for d in self.departments if d != department]) if wrong else department
         )
-        if not self._send(case, t, "dispatch", first):
+        if not self._act(case, t, "dispatch", self._centre(case), department=first):
             return
         if wrong:
             t = clock.add(t, max(10, int(cat.handle_m * rng.uniform(0.05, 0.3))))
             reason = rng.choice(RETURN_REASONS)
-            if not self._act(
-                case,
-                t,
-                "return",
-                self._department(first),
-                S.RETURNED,
-                reason,
-                {"department": first},
-            ):
+            if not self._act(case, t, "return", self._department(first), reason):
                 return
-            case.department_code = ""
-            case.return_count += 1
-            case.due = clock.add(t, cat.accept_m)
-            t = self._stage_end(t, case.due, cat.accept_m, late=0.05)
-            if not self._send(case, t, "assign", department):
+            t = self._stage_end(t, ts(event.due_at), cat.accept_m, late=0.05)
+            if not self._act(case, t, "assign", self._centre(case), department=department):
                 return
-            case.no_return = True
         handler = self._department(department)
         t = clock.add(t, max(5, int(cat.handle_m * rng.uniform(0.02, 0.15))))
-        if not self._act(case, t, "handle", handler, S.HANDLING):
+        if not self._act(case, t, "handle", handler):
             return
-        case.handler_id = handler[0]
         roll = rng.random()
-        if roll < 0.022 and case.handle_due is not None:
-            room = clock.between(t, case.handle_due)
+        handle_due = ts(event.handle_due_at)
+        if roll < 0.022 and handle_due is not None:
+            room = clock.between(t, handle_due)
             t = clock.add(t, max(1, int(room * rng.uniform(0.1, 0.5))))
-            if not self._act(
-                case, t, "park", self._centre(case), S.PARKED, rng.choice(PARK_REASONS)
-            ):
+            if not self._act(case, t, "park", self._centre(case), rng.choice(PARK_REASONS)):
                 return
-            case.parked_from, case.parked_at, case.due = S.HANDLING, t, None
-            case.park_count += 1
             if rng.random() < 0.2:
                 return  # still parked
             resume = clock.add(t, rng.randint(2, 20) * clock.day_minutes)
-            if not self._act(case, resume, "unpark", self._centre(case), S.HANDLING):
+            if not self._act(case, resume, "unpark", self._centre(case)):
                 return
-            paused = clock.between(t, resume)
-            case.handle_due = case.due = clock.add(case.handle_due, paused)
-            case.parked_from, case.parked_at = "", None
             t = resume
-        elif roll < 0.075 and case.handle_due is not None:
-            room = clock.between(t, case.handle_due)
+        elif roll < 0.075 and handle_due is not None:
+            room = clock.between(t, handle_due)
             t = clock.add(t, max(1, int(room * rng.uniform(0.3, 0.7))))
             amount, unit = max(1, math.ceil(cat.handle_amount / 2)), cat.handle_unit
-            minutes = amount * {"minute": 1, "hour": 60, "day": clock.day_minutes}[unit]
             reason = rng.choice(by_major(EXTEND_REASONS, cat.code))
             if not self._act(
-                case,
-                t,
-                "request_extension",
-                handler,
-                reason=reason,
-                details={"amount": amount, "unit": unit},
+                case, t, "request_extension", handler, reason, amount=amount, unit=unit
             ):
                 return
             t = clock.add(t, rng.randint(10, 90))
-            base = max(case.handle_due, t) if case.overdue else case.handle_due
-            due = clock.add(base, minutes)
-            details = {"amount": amount, "unit": unit, "due_at": iso_local(due)}
-            if not self._act(
-                case, t, "extend", self._centre(case), reason="同意延期", details=details
-            ):
-                return
-            case.handle_due = case.due = due
-            case.extend_count += 1
+            if not self._act(case, t, "extend", self._centre(case), "同意延期"):
+                return  # the amount asked for, as the centre's page proposes
         if case.stuck:
             return
-        t = self._stage_end(t, case.handle_due, cat.handle_m, late=0.06)
+        t = self._stage_end(t, ts(event.handle_due_at), cat.handle_m, late=0.06)
         if not self._report(case, t, handler):
             return
-        t = self._stage_end(t, case.due, cat.verify_m, late=0.04)
+        t = self._stage_end(t, ts(event.due_at), cat.verify_m, late=0.04)
         if rng.random() < 0.04:
             reason = rng.choice(REWORK_REASONS)
-            if not self._act(
-                case, t, "verify", self._verifier(case), S.DISPATCHED, reason, {"passed": False}
-            ):
+            if not self._act(case, t, "verify", self._verifier(case), reason, passed=False):
                 return
-            case.rework_count += 1
-            case.department_code = case.handler_department
-            case.due = case.handle_due
             t = clock.add(t, rng.randint(20, 120))
-            if not self._act(case, t, "handle", handler, S.HANDLING):
+            if not self._act(case, t, "handle", handler):
                 return
             t = clock.add(t, max(10, int(cat.handle_m * rng.uniform(0.1, 0.6))))
             if not self._report(case, t, handler):
                 return
-            t = self._stage_end(t, case.due, cat.verify_m, late=0.04)
-        if self._act(case, t, "verify", self._verifier(case), S.VERIFIED, details={"passed": True}):
-            case.due = None
+            t = self._stage_end(t, ts(event.due_at), cat.verify_m, late=0.04)
+        if self._act(case, t, "verify", self._verifier(case), passed=True):
             self._finish(case, t)
 
     def _report(self, case: Case, t: int, handler: Actor) -> bool:
-        note = {"note": self.rng.choice(by_major(HANDLED_NOTES, case.cat.code))}
-        if not self._act(case, t, "report", handler, S.VERIFYING, details=note):
-            return False
-        case.reported = t
-        case.due = self.clock.add(t, case.cat.verify_m)
-        # The department keeps seeing what it handled (workflow.py clears it only on return).
-        if case.handler_id is None:
-            case.handler_id = handler[0]
-        return True
+        note = self.rng.choice(by_major(HANDLED_NOTES, case.cat.code))
+        return self._act(case, t, "report", handler, note=note)
 
     def _finish(self, case: Case, t: int) -> None:
         rng = self.rng
         t = self.clock.add(t, rng.randint(10, 180))
-        on_time = case.handle_due is None or (
-            case.reported is not None and case.reported <= case.handle_due
-        )
-        kind = CloseKind.NORMAL if on_time else CloseKind.OVERDUE
-        if not self._act(case, t, "close", self._centre(case), S.CLOSED, details={"kind": kind}):
+        if not self._act(case, t, "close", self._centre(case)):
             return
-        self._closing(case, t, kind, on_time)
-        share = 0.85 if case.channel in TRACKED else 0.3
+        on_time = case.event.on_time
+        share = 0.85 if case.event.channel in TRACKED else 0.3
         if rng.random() < share:
             t = self.clock.add(t, rng.randint(60, 2 * self.clock.day_minutes))
             weights = [75, 18, 7] if on_time else [45, 30, 25]
             value = rng.choices([1, 2, 3], weights)[0]
-            if self._act(case, t, "callback", self._centre(case), details={"satisfaction": value}):
-                case.satisfaction = value
-
-    def _closing(self, case: Case, t: int, kind: str, on_time: bool | None) -> None:
-        case.closed = t
-        case.close_kind = kind
-        case.due = None
-        case.on_time = on_time
-        case.handling_seconds = t - (case.filed or case.created)
+            self._act(case, t, "callback", self._centre(case), satisfaction=value)

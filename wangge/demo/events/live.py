@@ -17,11 +17,11 @@ from wangge.core.models import User
 from wangge.core.scope import Scope, scope_for
 from wangge.demo.events.cases import aware
 from wangge.demo.events.history import History
-from wangge.demo.events.reference import MARKABLE, MINE, PREFIX, TITLES
+from wangge.demo.events.reference import MINE, PREFIX, TITLES
 from wangge.events.intake import Report, event_report
 from wangge.events.models import Channel, Event
 from wangge.events.public import RESIDENT
-from wangge.events.scan import scan
+from wangge.events.scan import MARKABLE, scan
 from wangge.events.workflow import transition
 
 

@@ -4,7 +4,8 @@ reasons and notes)."""
 
 from __future__ import annotations
 
-from wangge.events.models import OPEN_STATUSES, Channel, Status
+from wangge.events.intake import DIRECT_CHANNELS, TRACKED_CHANNELS
+from wangge.events.models import Channel, Status
 
 DAYS = 182  # six months before now
 SEED = 2026
@@ -12,10 +13,8 @@ MINE = "440704003001001"  # demo-grid's grid (英南村第1网格)
 CLEARING_M = 80.0
 
 S = Status
-DIRECT = frozenset({Channel.PATROL, Channel.ASSIGNED, Channel.VIDEO})
-TRACKED = frozenset({Channel.HOTLINE, Channel.RESIDENT, Channel.OPEN311})
-MARKABLE = frozenset(OPEN_STATUSES - {S.PARKED})
-FINAL = frozenset({S.CLOSED, S.REJECTED, S.MERGED})
+DIRECT = DIRECT_CHANNELS  # filed at once, as intake files them
+TRACKED = TRACKED_CHANNELS  # given a tracking code
 TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # as intake: no 0/O, 1/I
 
 CHANNELS = [

@@ -19,7 +19,15 @@ from wangge.core.scope import Scope, scope_for
 from wangge.demo.events import DAYS, History, WorkClock
 from wangge.events import selectors
 from wangge.events.calendar import Calendar
-from wangge.events.models import OPEN_STATUSES, Channel, CloseKind, Event, Status, Tier
+from wangge.events.models import (
+    OPEN_STATUSES,
+    Channel,
+    CloseKind,
+    Event,
+    EventAction,
+    Status,
+    Tier,
+)
 from wangge.regions.locate import grid_index
 from wangge.regions.models import Level, Region
 
@@ -272,8 +280,54 @@ def test_history_is_deterministic() -> None:
         history.generate()
         history.finish()
         return [
-            (c.created, c.grid.code, c.cat.code, c.channel, c.status, c.lon, c.tracking_code)
+            (
+                c.created,
+                c.grid.code,
+                c.cat.code,
+                c.event.channel,
+                c.event.status,
+                c.event.lon,
+                c.event.tracking_code,
+            )
             for c in history.cases
         ] + [tuple(a) for c in history.cases for a in c.actions]
 
     assert run() == run()
+
+
+def test_the_history_follows_the_rule_table() -> None:
+    """Every step in the history is an action of the table, taken from one of its statuses,
+    leading where the table says; the scan's marks leave the status alone."""
+    from wangge.events.rules import RULES
+
+    steps = set(
+        EventAction.objects.dangerously_unscoped()
+        .exclude(action="intake")
+        .values_list("action", "from_status", "to_status")
+        .distinct()
+    )
+    assert {a for a, _f, _t in steps} == set(RULES) | {"escalate", "overdue"}
+    for action, before, after in steps:
+        if action in {"escalate", "overdue"}:
+            assert before == after, action
+            continue
+        rule = RULES[action]
+        assert before in rule.sources, (action, before)
+        if rule.to is not None:
+            assert after == rule.to, (action, after)
+
+
+def test_a_workflow_change_changes_the_history(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The history takes its steps through the workflow's table: take an action away from a
+    status there, and the simulation is refused at its first such step instead of writing a
+    history the workflow could not have made."""
+    import dataclasses
+
+    from wangge.demo.events.lifecycle import DemoRuleBroken
+    from wangge.events.rules import RULES
+
+    narrowed = dataclasses.replace(RULES["report"], sources=(Status.DISPATCHED,))
+    monkeypatch.setitem(RULES, "report", narrowed)
+    history = History(count=300, seed=11, now=dt.datetime(2026, 6, 30, 10, 0, tzinfo=dt.UTC))
+    with pytest.raises(DemoRuleBroken, match="report on a handling event"):
+        history.generate()

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 
 from wangge.core.models import AuditEntry, User
 from wangge.core.scope import Scope, scope_for
@@ -637,3 +638,108 @@ def test_event_points_are_scoped(api_as: Any, client_as: Any, report: Any) -> No
     assert api_as("demo-auditor").get("/api/v1/events.geojson").status_code == 404
     assert client_as("demo-street").get("/events/map/").status_code == 200
     assert client_as("demo-auditor").get("/events/map/").status_code == 404
+
+
+def session_data(client: Any) -> str:
+    """Everything the session store holds for this client, as stored (decoded)."""
+    import json
+
+    from django.contrib.sessions.backends.db import SessionStore
+
+    key = client.cookies[django_settings.SESSION_COOKIE_NAME].value
+    return json.dumps(SessionStore(session_key=key).load(), ensure_ascii=False)
+
+
+def test_reveal_on_the_page_shows_the_value_in_its_answer_and_never_in_the_session(
+    client_as: Any, report: Report
+) -> None:
+    """Security finding 5: the revealed phone went into the session until the next page view.
+    Now it is in the answer to the POST itself, and nowhere else."""
+    event = report(username="demo-district", category="0101", reporter_phone=PHONE)
+    page = client_as("demo-district")
+    shown = page.post(
+        f"/events/{event.pk}/reveal/", {"field": "reporter_phone", "reason": "联系举报人核实"}
+    )
+    assert shown.status_code == 200
+    assert f'<p class="revealed">{PHONE}</p>' in shown.content.decode()
+    assert shown["Cache-Control"] == "no-store"
+    assert PHONE not in session_data(page)
+    again = page.get(f"/events/{event.pk}/")
+    assert PHONE not in again.content.decode()
+    entry = AuditEntry.objects.filter(action="personal.reveal").order_by("-seq")[0]
+    assert (entry.actor_name, entry.outcome, entry.object_id) == (
+        "demo-district",
+        "success",
+        str(event.pk),
+    )
+
+
+def test_reveal_on_the_page_refused_without_the_role(client_as: Any, report: Report) -> None:
+    event = dispatch(
+        report(username="demo-district", category="0101", reporter_phone=PHONE), "chengguan"
+    )
+    page = client_as("demo-dept")
+    detail = page.get(f"/events/{event.pk}/").content.decode()
+    assert f'action="/events/{event.pk}/reveal/"' not in detail  # not offered …
+    refused = page.post(
+        f"/events/{event.pk}/reveal/", {"field": "reporter_phone", "reason": "联系举报人核实"}
+    )
+    assert refused.status_code == 302  # … and refused when asked anyway
+    assert PHONE not in page.get(refused["Location"]).content.decode()
+    assert PHONE not in session_data(page)
+    entry = AuditEntry.objects.filter(action="personal.reveal").order_by("-seq")[0]
+    assert (entry.actor_name, entry.outcome) == ("demo-dept", "denied")
+
+
+@pytest.mark.parametrize("username", ["demo-street", "demo-grid", "demo-dept"])
+def test_categories_page_changes_are_404_without_the_role(client_as: Any, username: str) -> None:
+    before = Category.objects.get(code="0102").handle_limit
+    page = client_as(username)
+    form = {"code": "0102", "handle_limit": "9", "handle_unit": "hour"}
+    assert page.post("/events/categories/", form).status_code == 404
+    assert Category.objects.get(code="0102").handle_limit == before
+    assert "cat-0102" not in page.get("/events/categories/").content.decode()
+
+
+def test_categories_page_saves_for_the_district(client_as: Any) -> None:
+    form = {
+        "code": "0102",
+        "department": "chengguan",
+        "self_resolve": "on",
+        "public": "on",
+        "active": "on",
+        "accept_limit": "2",
+        "accept_unit": "hour",
+        "handle_limit": "9",
+        "handle_unit": "hour",
+        "verify_limit": "30",
+        "verify_unit": "minute",
+    }
+    assert client_as("demo-district").post("/events/categories/", form).status_code == 302
+    saved = Category.objects.select_related("department").get(code="0102")
+    department = saved.department.code if saved.department else None
+    assert (saved.handle_limit, saved.handle_unit, department) == (9, "hour", "chengguan")
+
+
+def test_reveal_is_offered_only_where_the_grant_covering_the_event_allows_it(
+    client: Any, report: Report
+) -> None:
+    """A grid leader in one grid and a worker in another (who may not reveal) is offered the
+    reveal in the first grid only: the page asks the same rule the service enforces."""
+    from wangge.core.roles import Role
+    from wangge.core.tests.factories import user_with
+
+    other_grid = MINE[:12] + "002"
+    both = user_with((Role.GRID_LEADER, MINE), (Role.GRID_WORKER, other_grid))
+    client.force_login(both)
+    led = report(username="demo-district", category="0101", grid=MINE, reporter_phone=PHONE)
+    worked = report(
+        username="demo-district", category="0101", grid=other_grid, reporter_phone=PHONE
+    )
+    form = 'action="/events/{}/reveal/"'
+    assert form.format(led.pk) in client.get(f"/events/{led.pk}/").content.decode()
+    assert form.format(worked.pk) not in client.get(f"/events/{worked.pk}/").content.decode()
+    refused = client.post(
+        f"/events/{worked.pk}/reveal/", {"field": "reporter_phone", "reason": "联系举报人核实"}
+    )
+    assert refused.status_code == 302

@@ -398,3 +398,47 @@ def test_a_garbled_version_on_the_event_page_is_a_message(client_as: Any, report
     )
     assert response.status_code == 302
     assert unscoped().get(pk=event.pk).status == "filed"  # nothing done on a garbled guard
+
+
+def hotline_form(point: Point, **fields: str) -> dict[str, str]:
+    lon, lat = point(MINE)
+    return {
+        "category": "0804",
+        "title": "上级交办来电",
+        "lon": str(lon),
+        "lat": str(lat),
+        "idempotency_key": "hotline-assign-1",
+    } | fields
+
+
+def test_hotline_page_never_turns_an_assignment_into_a_call(client_as: Any, point: Point) -> None:
+    """A grid leader may report but not assign from above: the page shows intake's refusal
+    instead of quietly registering the assignment as a hotline call."""
+    from django.utils import translation
+
+    response = client_as("demo-grid").post(
+        "/events/hotline/", hotline_form(point, channel="assigned")
+    )
+    assert response.status_code == 200
+    with translation.override(settings.LANGUAGE_CODE):
+        expected = translation.gettext("Only a command centre may assign an event from above.")
+    assert [m.message for m in response.context["messages"]] == [expected]
+    assert not unscoped().filter(title="上级交办来电").exists()
+
+
+def test_hotline_page_assigns_for_a_command_centre(client_as: Any, point: Point) -> None:
+    response = client_as("demo-street").post(
+        "/events/hotline/", hotline_form(point, channel="assigned")
+    )
+    assert response.status_code == 302
+    event = unscoped().get(title="上级交办来电")
+    assert (event.channel, event.status, event.tier) == ("assigned", "filed", 2)
+
+
+def test_hotline_page_refuses_a_channel_it_does_not_offer(client_as: Any, point: Point) -> None:
+    response = client_as("demo-street").post(
+        "/events/hotline/", hotline_form(point, channel="patrol")
+    )
+    assert response.status_code == 200
+    assert 'class="messages"' in response.content.decode()
+    assert not unscoped().filter(title="上级交办来电").exists()

@@ -97,7 +97,7 @@ def post(point: Callable[[str], tuple[float, float]]) -> Callable[..., Any]:
     return send
 
 
-def new_request(post: Callable[..., Any], key: str, **fields: Any) -> dict[str, Any]:
+def new_request(post: Callable[..., Any], key: str | None, **fields: Any) -> dict[str, Any]:
     response = post(key, **fields)
     assert response.status_code == 200, response.content
     [created] = body(response)
@@ -416,6 +416,34 @@ def test_post_without_a_valid_key_is_403(post: Callable[..., Any], key: str) -> 
     assert_error(post("o311_not-a-key"), 403)
     assert_error(post(""), 403)
     assert Event.objects.dangerously_unscoped().count() == before
+
+
+def test_a_key_in_the_address_is_refused(
+    post: Callable[..., Any], key: str, point: Callable[[str], tuple[float, float]]
+) -> None:
+    """Security finding 15: addresses land in access logs, so a key there is refused (and the
+    client is told where to put it), even a valid one, on every endpoint."""
+    before = Event.objects.dangerously_unscoped().count()
+    lon, lat = point(MINE)
+    form = {"service_code": "0102", "lat": str(lat), "long": str(lon), "description": "路灯不亮"}
+    for fmt in ("json", "xml"):
+        response = Client().post(f"{V2}/requests.{fmt}?api_key={key}", form)
+        description = assert_error(response, 400)
+        assert "X-Api-Key" in description and key not in description
+    assert "X-Api-Key" in assert_error(Client().get(f"{V2}/requests.json?api_key={key}"), 400)
+    assert_error(Client().get(f"{V2}/services.json?api_key={key}"), 400)
+    assert Event.objects.dangerously_unscoped().count() == before
+
+
+def test_a_key_in_the_header_or_the_body_is_accepted(post: Callable[..., Any], key: str) -> None:
+    in_body = new_request(post, key)
+    in_header = new_request(post, None, headers={"X-Api-Key": key}, description="井盖松动有响声")
+    assert in_body["service_request_id"] != in_header["service_request_id"]
+    event = Event.objects.dangerously_unscoped().get(pk=int(in_header["service_request_id"]))
+    assert (event.channel, event.open311_client.name if event.open311_client else None) == (
+        "open311",
+        "app",
+    )
 
 
 def test_revoked_key_is_403(post: Callable[..., Any]) -> None:

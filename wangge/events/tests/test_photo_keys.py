@@ -13,7 +13,7 @@ from django.core.management.base import CommandError
 
 from wangge.core import crypto
 from wangge.core.scope import Scope
-from wangge.events import services
+from wangge.events import photos, services
 from wangge.events.tests.conftest import tiny_png
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,7 @@ def test_rotation_reseals_photos_and_retire_refuses_a_key_in_use(
     event = report()
     [photo] = services.photos_add(actor=system, event=event, files=[PNG], stage="report")
     old = crypto.keyring().active
-    assert old in services.photo_keys_in_use()
+    assert old in photos.keys_in_use()
     crypto.key_add()
     crypto._ring.clear()
     new = crypto.keyring().active
@@ -40,7 +40,7 @@ def test_rotation_reseals_photos_and_retire_refuses_a_key_in_use(
         crypto.reencrypt()
     finally:
         crypto._stores.update(stores)
-    assert services.photo_keys_in_use() == {old}
+    assert photos.keys_in_use() == {old}
     assert old in crypto.keys_in_use()
     with pytest.raises(CommandError):
         call_command("keys", "retire", old, stdout=io.StringIO())
@@ -48,4 +48,4 @@ def test_rotation_reseals_photos_and_retire_refuses_a_key_in_use(
     counts = crypto.reencrypt()
     assert counts["events.photos"] == 1
     assert crypto.keys_in_use() == {new}
-    assert services.photo_read(photo) == PNG
+    assert photos.read(photo) == PNG

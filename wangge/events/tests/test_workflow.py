@@ -183,12 +183,14 @@ def test_stale_version_conflicts(report: Any) -> None:
         transition(who("demo-district"), event, "supervise", reason="x", expected_version=0)
 
 
-def test_escalate_is_for_the_system_only(report: Any, system: Scope) -> None:
+def test_escalation_is_not_an_action(report: Any, system: Scope) -> None:
+    """Nobody escalates by hand, the system neither: the deadline scan does (test_scan.py)."""
     event = report()
-    with pytest.raises(PermissionDenied):
-        transition(who("demo-district"), event, "escalate")
-    assert transition(system, event, "escalate").tier == Tier.COMMUNITY
-    assert "escalate" not in allowed_actions(system, event)  # never offered on a page
+    assert "escalate" not in RULES
+    for actor in (who("demo-district"), system):
+        with pytest.raises(TransitionError):
+            transition(actor, event, "escalate")
+    assert Event.objects.dangerously_unscoped().get(pk=event.pk).tier == Tier.GRID
 
 
 def test_every_rule_names_a_label_and_known_statuses() -> None:
@@ -242,3 +244,47 @@ def test_indicators_workbook_matches_the_page(client_as: Any) -> None:
     assert streets[-1][2] == sum(r["should_close"] for r in rows)
     assert AuditEntry.objects.filter(action="event.indicators_export").exists()
     assert client_as("demo-auditor").get("/events/indicators.xlsx").status_code == 404
+
+
+def test_the_api_and_the_page_are_made_from_the_rule_table(client_as: Any, report: Any) -> None:
+    """One description per action: the API's action names and input fields, and the page's
+    action forms, are the table's."""
+    import re
+
+    from wangge.events.rules import params_by_name
+
+    schema = client_as("demo-district").get("/api/v1/openapi.json").json()
+    operation = schema["paths"]["/api/v1/events/{event_id}/actions/{action}"]["post"]
+    [action] = [p for p in operation["parameters"] if p["name"] == "action"]
+    assert action["schema"]["enum"] == list(RULES)
+    fields = schema["components"]["schemas"]["ActionIn"]["properties"]
+    assert set(fields) == set(params_by_name()) | {"version"}
+    assert fields["department"]["description"] == (
+        "for dispatch, assign: department code; the category's department by default"
+    )
+
+    event = report(category="0102")  # filed, self-resolvable: the district may do several things
+    body = client_as("demo-district").get(f"/events/{event.pk}/").content.decode()
+    offered = re.findall(r'<details class="action" data-action="(\w+)">', body)
+    assert offered == allowed_actions(who("demo-district"), event)
+    for name in offered:
+        form = body.split(f'data-action="{name}"')[1].split("</form>")[0]
+        inputs = [n for n in re.findall(r'name="(\w+)"', form) if n != "csrfmiddlewaretoken"]
+        expected = ["version", *(p.name for p in RULES[name].params)]
+        assert inputs == expected + (["photos"] if RULES[name].photos else []), name
+        for param in RULES[name].params:
+            required = re.search(rf'name="{param.name}"[^>]*\brequired\b', form) is not None
+            assert required == param.required, (name, param.name)
+
+
+def test_inbox_counts_are_the_boxes_lists(report: Any) -> None:
+    from wangge.events import selectors
+
+    report(category="0102")
+    report(username="demo-district", category="0101", channel="hotline")
+    for username in ("demo-grid", "demo-community", "demo-street", "demo-dept"):
+        actor = who(username)
+        boxes = selectors.boxes_for(actor=actor)
+        counts = selectors.box_counts(actor=actor, boxes=boxes)
+        assert counts == {b: selectors.event_list(actor=actor, box=b).count() for b in boxes}
+        assert counts["todo"] > 0, username

@@ -8,8 +8,7 @@ from django.utils.translation import gettext as _
 
 from wangge.core.errors import NotFound
 from wangge.core.management.base import WanggeCommand
-from wangge.events import services
-from wangge.events.models import Open311Client
+from wangge.events import selectors, services
 
 
 class Command(WanggeCommand):
@@ -51,7 +50,7 @@ class Command(WanggeCommand):
             self.stdout.write(_("Key of Open311 client %(name)s revoked.") % {"name": client.name})
 
     def _list(self, *, json_output: bool) -> None:
-        clients = list(Open311Client.objects.order_by("name"))
+        clients = selectors.open311_clients(actor=self.system_actor())
         if json_output:
             self.print_json(
                 [
