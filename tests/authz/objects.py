@@ -1,0 +1,138 @@
+"""Objects of the test world the authorisation matrix acts on: one inside the main test users'
+scope (英南村第1网格, 礼乐街道) and one outside it (江南街道), of every kind a route takes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+MINE = "440704003001001"  # demo-grid's grid, inside demo-community's and demo-street's scope
+OTHER = "440704001001001"  # 江南街道: outside all three
+
+
+@dataclass(frozen=True)
+class Obj:
+    value: Any  # what goes into the path (an id or a code)
+    marker: str  # text of the object that must not appear in a denial's body
+
+
+def _first(model: Any, **where: Any) -> Any:
+    return model.objects.dangerously_unscoped().filter(**where).order_by("pk").first()
+
+
+def person(grid: str) -> Obj:
+    from wangge.ledger.models import Person
+
+    p = _first(Person, grid_code=grid, household__isnull=False)
+    return Obj(p.pk, p.name)
+
+
+def household(grid: str) -> Obj:
+    from wangge.ledger.models import Household
+
+    h = _first(Household, grid_code=grid)
+    return Obj(h.pk, h.code)
+
+
+def organisation(grid: str) -> Obj:
+    from wangge.ledger.models import Organisation
+
+    o = _first(Organisation, grid_code=grid)
+    return Obj(o.pk, o.credit_code)
+
+
+def thing(grid: str) -> Obj:
+    from wangge.ledger.models import Thing
+
+    t = _first(Thing, grid_code=grid)
+    return Obj(t.pk, t.code)
+
+
+def estate(grid: str) -> Obj:
+    from wangge.ledger.models import Estate
+
+    e = _first(Estate, grid_code=grid)
+    return Obj(e.pk, e.code)
+
+
+def building(grid: str) -> Obj:
+    from wangge.ledger.models import Building
+
+    b = _first(Building, grid_code=grid)
+    return Obj(b.pk, b.code)
+
+
+def room(grid: str) -> Obj:
+    from wangge.ledger.models import Room
+
+    r = _first(Room, grid_code=grid)
+    return Obj(r.pk, r.code)
+
+
+def staff(grid: str) -> Obj:
+    from wangge.teams.models import Assignment
+
+    a = _first(Assignment, grid_code=grid, role="part_time", valid_to=None)
+    return Obj(a.staff_id, a.staff.name)
+
+
+def assignment(grid: str) -> Obj:
+    from wangge.teams.models import Assignment
+
+    a = _first(Assignment, grid_code=grid, role="part_time", valid_to=None)
+    return Obj(a.pk, a.staff.name)
+
+
+def grid(code: str) -> Obj:
+    from wangge.regions.models import Region
+
+    return Obj(code, _first(Region, code=code).name)
+
+
+def event(grid_code: str) -> Obj:
+    from wangge.events.models import Event
+
+    e = _first(Event, grid_code=grid_code, channel="patrol")
+    return Obj(e.pk, e.title)
+
+
+def photo(grid_code: str) -> Obj:
+    """A photo of the grid's event (attached through the service as the system)."""
+    from wangge.core.scope import Scope
+    from wangge.events import services
+    from wangge.events.models import Event, EventPhoto
+    from wangge.events.tests.conftest import tiny_png
+
+    e = _first(Event, grid_code=grid_code, channel="patrol")
+    found = EventPhoto.objects.dangerously_unscoped().filter(event=e).first()
+    if found is None:
+        found = services.photos_add(
+            actor=Scope.system("test"), event=e, files=[tiny_png()], stage="report"
+        )[0]
+    return Obj((e.pk, found.pk), e.title)
+
+
+def job(username: str) -> Obj:
+    """A job queued by `username` (only its creator sees it)."""
+    from wangge.core import jobs
+    from wangge.core.models import User
+
+    user = User.objects.get(username=username)
+    queued = jobs.job_create(actor_user=user, kind="ledger.import", params={"kind": "people"})
+    return Obj(queued.pk, f'"id": {queued.pk}')
+
+
+def loner(grid: str) -> Obj:
+    """A person of the grid who is in no household."""
+    from wangge.ledger.models import Person
+
+    p = _first(Person, grid_code=grid, household__isnull=True)
+    return Obj(p.pk, p.name)
+
+
+def own_event(grid_code: str) -> Obj:
+    """A patrol report demo-grid made itself in its grid (or the district elsewhere)."""
+    from wangge.events.models import Event
+
+    e = _first(Event, grid_code=grid_code, channel="patrol")
+    return Obj(e.pk, e.title)
