@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
+from pydantic import AfterValidator, ValidationInfo
 
+from wangge.core import dates
 from wangge.core.errors import WanggeError
 from wangge.core.scope import Scope, scope_for
 from wangge.core.services import token_authenticate
@@ -22,6 +25,21 @@ class ErrorOut(Schema):
     code: str
     message: str
     details: Any = None
+
+
+def _moment(value: dt.datetime, info: ValidationInfo) -> dt.datetime:
+    return dates.checked_moment(value, field=info.field_name or "")
+
+
+def _day(value: dt.date, info: ValidationInfo) -> dt.date:
+    return dates.checked_day(value, field=info.field_name or "")
+
+
+# Date and date-time parameters the API takes in: within core.dates' years, date-times aware.
+# The validators raise DateOutOfRange, not ValueError, so pydantic passes it through and the
+# client gets the domain error's 400 `date_out_of_range` (not the 422 of a malformed value).
+Moment = Annotated[dt.datetime, AfterValidator(_moment)]
+Day = Annotated[dt.date, AfterValidator(_day)]
 
 
 class BearerAuth(HttpBearer):

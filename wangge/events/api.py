@@ -11,7 +11,7 @@ from django.utils import timezone
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from wangge.core.api import ERRORS, WRITE_ERRORS, ErrorOut, actor
+from wangge.core.api import ERRORS, WRITE_ERRORS, Day, ErrorOut, Moment, actor
 from wangge.core.errors import NotFound, ValidationFailed
 from wangge.core.personal import mask_name, mask_phone, reveal
 from wangge.core.roles import Perm
@@ -121,8 +121,8 @@ class EventFilter(Schema):
     grid: str = Field("", description="region code prefix")
     category: str = Field("", description="major or minor category code")
     q: str = ""
-    since: dt.datetime | None = None
-    until: dt.datetime | None = None
+    since: Moment | None = None
+    until: Moment | None = None
     limit: int = Field(50, ge=1, le=500)
     before: int | None = Field(None, description="keyset pagination: the last id seen")
 
@@ -451,8 +451,8 @@ class IndicatorsOut(Schema):
 def event_indicators(
     request: HttpRequest,
     by: Literal["department", "street", "community", "grid"] = "street",
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
 ) -> Any:
     rows = selectors.indicators(actor=actor(request), by=by, since=since, until=until)
     names = selectors.dimension_names(by)
@@ -586,15 +586,13 @@ def calendar_deadline(
     request: HttpRequest,
     amount: int,
     unit: Literal["minute", "hour", "day"] = "day",
-    start: dt.datetime | None = None,
+    start: Moment | None = None,
 ) -> Any:
     if not actor(request).has(Perm.EVENTS_VIEW):
         raise NotFound()
     if not 1 <= amount <= 1000:
         raise ValidationFailed(code="invalid_amount")
     begin = start or timezone.now()
-    if timezone.is_naive(begin):
-        begin = timezone.make_aware(begin)
     return {
         "start": begin,
         "amount": amount,
@@ -613,7 +611,7 @@ class CalendarIn(Schema):
     response={200: list[CalendarDayOut], **WRITE_ERRORS},
     summary="Override one date (district administrators); stored deadlines do not move",
 )
-def calendar_put(request: HttpRequest, day: dt.date, payload: CalendarIn) -> Any:
+def calendar_put(request: HttpRequest, day: Day, payload: CalendarIn) -> Any:
     services.calendar_set(
         actor=actor(request), date=day, is_workday=payload.is_workday, note=payload.note
     )

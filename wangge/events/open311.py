@@ -32,6 +32,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from wangge.core import dates
 from wangge.core.errors import NotFound, WanggeError
 from wangge.core.models import Department
 from wangge.core.scope import Scope
@@ -281,6 +282,7 @@ def parse_when(value: str, name: str, *, end: bool = False) -> dt.datetime:
         if _DATE_ONLY.fullmatch(text):
             day = parse_date(text)
             if day is not None:
+                day = dates.checked_day(day, field=name)  # before time.max could overflow
                 parsed = dt.datetime.combine(day, dt.time.max if end else dt.time.min)
         else:
             parsed = parse_datetime(text)
@@ -291,7 +293,8 @@ def parse_when(value: str, name: str, *, end: bool = False) -> dt.datetime:
             400,
             _("%(name)s is not an ISO 8601 date-time: %(value)s") % {"name": name, "value": value},
         )
-    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+    # Years outside 2000–2100 are a 400 (DateOutOfRange), so the 90 days added below fit.
+    return dates.checked_moment(parsed, field=name)
 
 
 def search(params: Any, *, now: dt.datetime | None = None) -> list[Event]:

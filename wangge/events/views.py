@@ -15,12 +15,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from wangge.core import dates
 from wangge.core.errors import NotFound, WanggeError
 from wangge.core.personal import mask_name, mask_phone, reveal
 from wangge.core.roles import Perm
@@ -265,8 +266,6 @@ def _report_form_context(scope: Scope | None, *, public: bool) -> dict[str, Any]
             names[c.code] = c.name
         else:
             majors.setdefault(c.parent.code if c.parent else "", []).append(c)
-    from django.urls import reverse
-
     return {
         "groups": [(names.get(code, code), items) for code, items in majors.items()],
         "idempotency_key": uuid.uuid4().hex,
@@ -435,8 +434,6 @@ def public_grids(request: HttpRequest) -> HttpResponse:
 
 
 def _public_track_url() -> str:
-    from django.urls import reverse
-
     return reverse("events:public_track")
 
 
@@ -486,20 +483,28 @@ def _dimensions() -> list[tuple[str, str]]:
     ]
 
 
-def _period(request: HttpRequest) -> tuple[dt.date | None, dt.date | None]:
-    return (
-        parse_date(request.GET.get("since", "") or ""),
-        parse_date(request.GET.get("until", "") or ""),
-    )
+def _period(request: HttpRequest) -> tuple[dt.date | None, dt.date | None, list[str]]:
+    """?since= and ?until= as dates, and why a date given is left out (for the page)."""
+    days: dict[str, dt.date | None] = {}
+    problems = []
+    for name in ("since", "until"):
+        try:
+            days[name] = dates.parse_day(request.GET.get(name, ""), field=name)
+        except WanggeError as exc:
+            days[name] = None
+            problems.append(exc.message)
+    return days["since"], days["until"], problems
 
 
 def _indicator_rows(
     scope: Scope, by: str, since: dt.date | None, until: dt.date | None
 ) -> list[dict[str, Any]]:
-    def aware(d: dt.date | None) -> dt.datetime | None:
-        return timezone.make_aware(dt.datetime.combine(d, dt.time())) if d else None
-
-    rows = selectors.indicators(actor=scope, by=by, since=aware(since), until=aware(until))
+    rows = selectors.indicators(
+        actor=scope,
+        by=by,
+        since=dates.day_start(since) if since else None,
+        until=dates.day_start(until) if until else None,  # the page's "until" is exclusive
+    )
     names = selectors.dimension_names(by)
     for row in rows:
         row["name"] = names.get(row["key"], row["key"] or _("(not dispatched)"))
@@ -512,7 +517,9 @@ def indicators(request: HttpRequest) -> HttpResponse:
     by = request.GET.get("by") or "street"
     if by not in selectors.DIMENSIONS:
         by = "street"
-    since, until = _period(request)
+    since, until, problems = _period(request)
+    for problem in problems:
+        messages.error(request, problem)
     rows = _indicator_rows(scope, by, since, until)
     return render(
         request,
@@ -538,7 +545,12 @@ def indicators_xlsx(request: HttpRequest) -> HttpResponse:
     from wangge.core.tabular import write_xlsx
 
     scope = _need(request, Perm.EVENTS_VIEW)
-    since, until = _period(request)
+    since, until, problems = _period(request)
+    if problems:  # a workbook cannot show a message: back to the page, with the dates it took
+        for problem in problems:
+            messages.error(request, problem)
+        good = {k: v.isoformat() for k, v in {"since": since, "until": until}.items() if v}
+        return redirect(f"{reverse('events:indicators')}?{urlencode(good)}".rstrip("?"))
     headers = [
         _("Code"),
         _("Name"),
@@ -590,8 +602,6 @@ def indicators_xlsx(request: HttpRequest) -> HttpResponse:
 @login_required
 def events_map(request: HttpRequest) -> HttpResponse:
     _need(request, Perm.EVENTS_VIEW)
-    from django.urls import reverse
-
     box = request.GET.get("box", "all")
     if box not in BOX_LABELS:
         box = "all"
@@ -631,7 +641,10 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if not can_edit:
             raise NotFound()
-        day = parse_date(request.POST.get("date", ""))
+        try:
+            day = dates.parse_day(request.POST.get("date", ""), field="date")
+        except WanggeError:
+            day = None
         choice = request.POST.get("is_workday", "")
         if day is None or choice not in {"1", "0", ""}:
             messages.error(request, _("Choose a date and whether it is worked."))

@@ -374,6 +374,33 @@ def test_date_range_default_and_limits(post: Callable[..., Any], key: str) -> No
     assert_error(Client().get(f"{V2}/requests.json?service_request_id=1,x"), 400)
 
 
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [
+        ("start_date", "0001-01-01"),
+        ("end_date", "0001-01-01"),
+        ("start_date", "9999-12-31"),
+        ("start_date", "9999-12-31T23:59:59+14:00"),
+        ("end_date", "9999-12-31T23:59:59+14:00"),
+        ("end_date", "0001-01-01T00:00:00-14:00"),
+    ],
+)
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_dates_outside_the_years_are_a_400_not_an_overflow(
+    param: str, value: str, fmt: str
+) -> None:
+    # Security review, finding 7: anonymous searches at the ends of Python's dates were 500s.
+    response = Client().get(f"{V2}/requests.{fmt}", {param: value})
+    assert assert_error(response, 400) == f"日期 {value} 超出 2000 年至 2100 年的范围。"
+
+
+def test_the_first_and_last_years_are_searchable() -> None:
+    late = Client().get(f"{V2}/requests.json", {"start_date": "2100-12-31T23:59:59-14:00"})
+    assert (late.status_code, body(late)) == (200, [])
+    early = Client().get(f"{V2}/requests.json", {"end_date": "2000-01-01"})
+    assert (early.status_code, body(early)) == (200, [])
+
+
 def test_dispatched_request_shows_department_and_deadline(
     post: Callable[..., Any], key: str
 ) -> None:
