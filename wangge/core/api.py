@@ -7,6 +7,7 @@ import logging
 from typing import Annotated, Any, Literal
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -91,6 +92,14 @@ def install_error_handlers(api: NinjaAPI) -> None:
             for e in exc.errors
         ]
         return error_response(api, request, 422, "invalid", _("The input is not valid."), details)
+
+    @api.exception_handler(MultiPartParserError)
+    def _body(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+        # Django parses a multipart body on first use of request.POST/FILES; one it cannot
+        # parse (no boundary, a cut-off part) is the client's error.
+        return error_response(
+            api, request, 400, "malformed_body", _("The request body cannot be read.")
+        )
 
     @api.exception_handler(HttpError)
     def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:

@@ -26,6 +26,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.urls import re_path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -157,6 +158,8 @@ def endpoint(*methods: str) -> Callable[..., Callable[..., HttpResponse]]:
             except WanggeError as exc:
                 status = exc.status if exc.status in {403, 404} else 400
                 return error(fmt, status, exc.message)
+            except MultiPartParserError:  # a body Django cannot parse: no boundary, cut off
+                return error(fmt, 400, _("The request body cannot be read."))
             except Exception:
                 log.exception("open311: %s %s failed", request.method, request.path)
                 return error(fmt, 500, _("Internal error; please try again later."))

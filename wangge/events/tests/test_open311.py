@@ -401,6 +401,20 @@ def test_the_first_and_last_years_are_searchable() -> None:
     assert (early.status_code, body(early)) == (200, [])
 
 
+@pytest.mark.parametrize(
+    "content_type",
+    ["multipart/form-data", "multipart/form-data; boundary=", "multipart/form-data; boundary=\x00"],
+)
+def test_a_multipart_body_without_a_usable_boundary_is_a_400(content_type: str, key: str) -> None:
+    # Security review, finding 13: Django cannot parse it and raised on request.POST.
+    events = Event.objects.dangerously_unscoped().count()
+    response = Client().post(
+        f"{V2}/requests.json?api_key={key}", data=b"service_code=0102", content_type=content_type
+    )
+    assert assert_error(response, 400) == "请求正文无法解析。"
+    assert Event.objects.dangerously_unscoped().count() == events
+
+
 def test_dispatched_request_shows_department_and_deadline(
     post: Callable[..., Any], key: str
 ) -> None:
