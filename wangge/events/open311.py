@@ -487,5 +487,6 @@ def urlpatterns() -> list[Any]:
         re_path(rf"^v2/requests/(?P<request_id>[0-9]+){fmt}$", request_detail, name="request"),
         re_path(rf"^v2/tokens/(?P<token>[^/]+?){fmt}$", token_detail, name="token"),
         re_path(r"^v2/$", csrf_exempt(not_found), name="v2"),
-        re_path(r"^(?P<path>.*)$", csrf_exempt(not_found), name="not_found"),
+        # Any other path, line breaks included (`.` alone stops at one: an HTML 404 page).
+        re_path(r"^(?P<path>[\s\S]*)$", csrf_exempt(not_found), name="not_found"),
     ]

@@ -517,6 +517,13 @@ def test_unknown_format_is_404(post: Callable[..., Any], key: str) -> None:
     assert_error(post(key, fmt="csv"), 404)
 
 
+def test_a_path_with_a_line_break_is_a_spec_404_not_an_html_page() -> None:
+    # Found by the Open311 fuzzer: the catch-all's `.` stopped at the line break.
+    for url in (f"{V2}/requests/1%0A.xml", f"{V2}/requests/%C2%B9%0A.json", "/open311/%0A"):
+        response = Client().get(url)
+        assert_error(response, 404)
+
+
 def test_method_not_allowed_is_a_spec_error(key: str) -> None:
     for method, url in (
         ("post", f"{V2}/services.json"),
