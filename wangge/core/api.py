@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 from typing import Annotated, Any, Literal
 
+from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
@@ -15,7 +16,8 @@ from ninja.security import HttpBearer, SessionAuth
 from pydantic import AfterValidator, ValidationInfo
 
 from wangge.core import dates
-from wangge.core.errors import WanggeError
+from wangge.core.errors import MalformedRequest, WanggeError
+from wangge.core.middleware import register_refusal
 from wangge.core.scope import Scope, scope_for
 from wangge.core.services import token_authenticate
 
@@ -77,6 +79,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def _domain(request: HttpRequest, exc: WanggeError) -> HttpResponse:
         return error_response(api, request, exc.status, exc.code, exc.message, exc.details)
 
+    # The same answer to a request the middleware turns away before the API sees it.
+    register_refusal(api.urls_namespace, _domain)
+
     @api.exception_handler(Http404)
     def _404(request: HttpRequest, exc: Exception) -> HttpResponse:
         return error_response(api, request, 404, "not_found", _("Not found."))
@@ -94,12 +99,12 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return error_response(api, request, 422, "invalid", _("The input is not valid."), details)
 
     @api.exception_handler(MultiPartParserError)
-    def _body(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
-        # Django parses a multipart body on first use of request.POST/FILES; one it cannot
-        # parse (no boundary, a cut-off part) is the client's error.
-        return error_response(
-            api, request, 400, "malformed_body", _("The request body cannot be read.")
-        )
+    @api.exception_handler(SuspiciousOperation)
+    def _unreadable(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # Django reads a body on first use of request.body/POST/FILES; one it cannot read (no
+        # usable multipart boundary, over the size limit, too many fields) is the client's.
+        log.warning("unreadable API request %s %s: %s", request.method, request.path, exc)
+        return _domain(request, MalformedRequest())
 
     @api.exception_handler(HttpError)
     def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:

@@ -48,3 +48,18 @@ class Conflict(WanggeError):
     code = "conflict"
     status = 409
     default_message = _("The record was changed by someone else.")
+
+
+class MalformedRequest(ValidationFailed):
+    """A request Django cannot read: a multipart body without a usable boundary, too many
+    fields, a body over the size limit."""
+
+    code = "malformed_request"
+    default_message = _("The request cannot be read.")
+
+
+class NulCharacter(ValidationFailed):
+    """Text holding NUL (PostgreSQL can neither store nor compare it)."""
+
+    code = "nul_character"
+    default_message = _("The request holds a NUL character, which no field can take.")

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
 
+from django.core.exceptions import SuspiciousOperation
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
@@ -34,7 +35,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from wangge.core import dates
-from wangge.core.errors import NotFound, WanggeError
+from wangge.core.errors import MalformedRequest, NotFound, NulCharacter, WanggeError
+from wangge.core.middleware import holds_nul
 from wangge.core.models import Department
 from wangge.core.scope import Scope
 from wangge.events import intake, services
@@ -131,6 +133,11 @@ def _format_of(path: str) -> str:
     return "xml" if path.lower().endswith(".xml") else "json"
 
 
+def refusal(request: HttpRequest, exc: WanggeError) -> HttpResponse:
+    """A request the middleware turns away (core.middleware.register_refusal)."""
+    return error(_format_of(request.path), 400, exc.message)
+
+
 def endpoint(*methods: str) -> Callable[..., Callable[..., HttpResponse]]:
     """Check the format and the method, and turn every failure into a specification error."""
 
@@ -158,8 +165,8 @@ def endpoint(*methods: str) -> Callable[..., Callable[..., HttpResponse]]:
             except WanggeError as exc:
                 status = exc.status if exc.status in {403, 404} else 400
                 return error(fmt, status, exc.message)
-            except MultiPartParserError:  # a body Django cannot parse: no boundary, cut off
-                return error(fmt, 400, _("The request body cannot be read."))
+            except (MultiPartParserError, SuspiciousOperation):  # a body Django cannot read
+                return error(fmt, 400, MalformedRequest().message)
             except Exception:
                 log.exception("open311: %s %s failed", request.method, request.path)
                 return error(fmt, 500, _("Internal error; please try again later."))
@@ -364,6 +371,8 @@ def reporter_name(first: str, last: str) -> str:
 def create(request: HttpRequest) -> intake.Intake:
     """POST requests: authenticate the client by `api_key`, then report through intake."""
     data = request.POST
+    if holds_nul(data.values()):  # a multipart form, which the middleware leaves to the view
+        raise NulCharacter()
     key = (data.get("api_key") or request.GET.get("api_key") or "").strip()
     client = services.open311_client_for(key) if key else None
     if client is None:

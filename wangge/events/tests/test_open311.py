@@ -411,7 +411,7 @@ def test_a_multipart_body_without_a_usable_boundary_is_a_400(content_type: str, 
     response = Client().post(
         f"{V2}/requests.json?api_key={key}", data=b"service_code=0102", content_type=content_type
     )
-    assert assert_error(response, 400) == "请求正文无法解析。"
+    assert assert_error(response, 400) == "请求无法解析。"
     assert Event.objects.dangerously_unscoped().count() == events
 
 
