@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "wangge.core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "wangge.core.middleware.RefuseUnusableRequestsMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "wangge.core.middleware.RequestContextMiddleware",

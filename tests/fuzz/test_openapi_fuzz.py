@@ -4,12 +4,12 @@ demo district's administrator (a Bearer token). Every answer must be something o
 with a documented status code, content type and body schema.
 
 Bounded and deterministic for CI: a few examples per operation, derandomised. Each test runs in
-the rolled-back transaction of pytest-django's `db`, on the demo district the root conftest
-builds once per session. `make test-fuzz` runs it."""
+the rolled-back transaction of pytest-django's `db` (the `wsgi_app` fixture, conftest.py), on
+the demo district the root conftest builds once per session. `make test-fuzz` runs it, with
+the Open311 and page fuzzers beside it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -77,24 +77,6 @@ def flatmap_path_parameters(context: Any, path_parameters: dict[str, Any] | None
         for name, value in path_parameters.items()
     }
     return st.one_of(st.just(path_parameters), st.fixed_dictionaries(real))
-
-
-@pytest.fixture
-def wsgi_app(db: Any) -> Iterator[Any]:
-    """The real WSGI app, kept inside the test's transaction: Django closes "old" database
-    connections at the start and end of every request, which would end the transaction that
-    pytest-django rolls back (its test Client unhooks the same signal handlers)."""
-    from django.core import signals
-    from django.core.wsgi import get_wsgi_application
-    from django.db import close_old_connections
-
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    try:
-        yield get_wsgi_application()
-    finally:
-        signals.request_started.connect(close_old_connections)
-        signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import DocsBase
 from ninja.security import HttpBearer, SessionAuth
+from pydantic import AfterValidator, ValidationInfo
 
-from wangge.core.errors import WanggeError
+from wangge.core import dates
+from wangge.core.errors import MalformedRequest, WanggeError
+from wangge.core.middleware import register_refusal
 from wangge.core.scope import Scope, scope_for
 from wangge.core.services import token_authenticate
 
@@ -27,6 +33,21 @@ class ErrorOut(Schema):
     code: str
     message: str
     details: Any = None
+
+
+def _moment(value: dt.datetime, info: ValidationInfo) -> dt.datetime:
+    return dates.checked_moment(value, field=info.field_name or "")
+
+
+def _day(value: dt.date, info: ValidationInfo) -> dt.date:
+    return dates.checked_day(value, field=info.field_name or "")
+
+
+# Date and date-time parameters the API takes in: within core.dates' years, date-times aware.
+# The validators raise DateOutOfRange, not ValueError, so pydantic passes it through and the
+# client gets the domain error's 400 `date_out_of_range` (not the 422 of a malformed value).
+Moment = Annotated[dt.datetime, AfterValidator(_moment)]
+Day = Annotated[dt.date, AfterValidator(_day)]
 
 
 class BearerAuth(HttpBearer):
@@ -95,6 +116,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def _domain(request: HttpRequest, exc: WanggeError) -> HttpResponse:
         return error_response(api, request, exc.status, exc.code, exc.message, exc.details)
 
+    # The same answer to a request the middleware turns away before the API sees it.
+    register_refusal(api.urls_namespace, _domain)
+
     @api.exception_handler(Http404)
     def _404(request: HttpRequest, exc: Exception) -> HttpResponse:
         return error_response(api, request, 404, "not_found", _("Not found."))
@@ -110,6 +134,14 @@ def install_error_handlers(api: NinjaAPI) -> None:
             for e in exc.errors
         ]
         return error_response(api, request, 422, "invalid", _("The input is not valid."), details)
+
+    @api.exception_handler(MultiPartParserError)
+    @api.exception_handler(SuspiciousOperation)
+    def _unreadable(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # Django reads a body on first use of request.body/POST/FILES; one it cannot read (no
+        # usable multipart boundary, over the size limit, too many fields) is the client's.
+        log.warning("unreadable API request %s %s: %s", request.method, request.path, exc)
+        return _domain(request, MalformedRequest())
 
     @api.exception_handler(HttpError)
     def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:

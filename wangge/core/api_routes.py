@@ -6,7 +6,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from wangge.core.api import ERRORS, actor
+from wangge.core.api import ERRORS, Moment, actor
 from wangge.core.selectors import audit_list
 
 router = Router(tags=["core"])
@@ -57,8 +57,8 @@ class AuditFilter(Schema):
     object_type: str = ""
     object_id: str = ""
     outcome: str = ""
-    since: datetime | None = None
-    until: datetime | None = None
+    since: Moment | None = None
+    until: Moment | None = None
     limit: int = Field(100, ge=1, le=500)
     offset: int = Field(0, ge=0, le=10_000_000)
 

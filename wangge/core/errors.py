@@ -57,3 +57,18 @@ class TooManyRequests(WanggeError):
     code = "rate_limited"
     status = 429
     default_message = _("Too many requests. Please try again later.")
+
+
+class MalformedRequest(ValidationFailed):
+    """A request Django cannot read: a multipart body without a usable boundary, too many
+    fields, a body over the size limit."""
+
+    code = "malformed_request"
+    default_message = _("The request cannot be read.")
+
+
+class NulCharacter(ValidationFailed):
+    """Text holding NUL (PostgreSQL can neither store nor compare it)."""
+
+    code = "nul_character"
+    default_message = _("The request holds a NUL character, which no field can take.")

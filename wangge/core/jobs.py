@@ -10,19 +10,21 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import traceback
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wangge.core.audit import audit_record
 from wangge.core.errors import WanggeError
 from wangge.core.models import Job, JobStatus
 
 log = logging.getLogger(__name__)
+# What a job page shows of a domain error's message (a file's error can quote a cell).
+MAX_ERROR_CHARS = 500
 Handler = Callable[[Job, Callable[[int], None]], dict[str, Any]]
 _handlers: dict[str, Handler] = {}
 
@@ -113,23 +115,29 @@ def run(job: Job) -> Job:
         if handler is None:
             raise ValueError(f"no handler for job kind {job.kind!r}")
         result = handler(job, progress)
-    except WanggeError as exc:
-        _jobs().filter(pk=job.pk).update(
-            status=JobStatus.FAILED, error=exc.message, finished_at=timezone.now()
-        )
+    except WanggeError as exc:  # said for the user who queued the job
+        log.info("job %s (%s) failed: %s", job.pk, job.kind, exc.code)
+        message = exc.message
+        if len(message) > MAX_ERROR_CHARS:
+            message = message[: MAX_ERROR_CHARS - 1] + "…"
+        _fail(job, message)
     except Exception:  # a failed job must not kill the worker
-        log.exception("job %s failed", job.pk)
-        _jobs().filter(pk=job.pk).update(
-            status=JobStatus.FAILED,
-            error=traceback.format_exc(limit=3)[-2000:],
-            finished_at=timezone.now(),
-        )
+        # The trace names files and code and may quote the upload: the log gets it, the job
+        # page (its creator) a plain sentence.
+        log.exception("job %s (%s) failed", job.pk, job.kind)
+        _fail(job, _("The job failed because of an internal error. It has been logged."))
     else:
         _jobs().filter(pk=job.pk).update(
             status=JobStatus.DONE, result=result, finished_at=timezone.now(), progress=F("progress")
         )
     job.refresh_from_db()
     return job
+
+
+def _fail(job: Job, message: str) -> None:
+    _jobs().filter(pk=job.pk).update(
+        status=JobStatus.FAILED, error=message, finished_at=timezone.now()
+    )
 
 
 def job_get_for(user: Any, job_id: int) -> Job | None:

@@ -1,14 +1,29 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils import translation
-from django.views.defaults import page_not_found
+from django.views.defaults import bad_request, page_not_found
 
 from wangge.core.context import RequestContext, current
-from wangge.core.errors import NotFound
+from wangge.core.errors import MalformedRequest, NotFound, NulCharacter, WanggeError
+
+log = logging.getLogger(__name__)
+Refusal = Callable[[HttpRequest, WanggeError], HttpResponse]
+# How an interface answers a request refused before its view runs, by URL namespace: the API
+# and Open311 answer in their own error shapes; pages get the 400 page.
+_refusals: dict[str, Refusal] = {}
+
+
+def register_refusal(namespace: str, render: Refusal) -> None:
+    _refusals[namespace] = render
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -78,3 +93,84 @@ class SecurityHeadersMiddleware:
         for name, value in self.headers.items():
             response.headers.setdefault(name, value)
         return response
+
+
+NUL = "\x00"
+
+
+def holds_nul(values: Iterable[Any]) -> bool:
+    """Whether any of the strings (or nested lists and dicts of them, as in JSON) holds NUL."""
+    for value in values:
+        if isinstance(value, str):
+            if NUL in value:
+                return True
+        elif isinstance(value, dict):
+            if holds_nul(value.keys()) or holds_nul(value.values()):
+                return True
+        elif isinstance(value, list) and holds_nul(value):
+            return True
+    return False
+
+
+def _form_values(data: Any) -> Iterable[str]:
+    for key, values in data.lists():
+        yield key
+        yield from values
+
+
+def _request_holds_nul(request: HttpRequest, view: Any) -> bool:
+    if NUL in request.path or holds_nul(_form_values(request.GET)):
+        return True
+    if (
+        request.content_type == "application/x-www-form-urlencoded"
+        or hasattr(request, "_post")
+        or not getattr(view, "csrf_exempt", False)
+    ):
+        # Cheap to read, read already, or read anyway by the CSRF check of the views it
+        # guards. The multipart body of a view exempt from it is left to that view: the API
+        # parses its own (a JSON endpoint could not read a body sent as multipart once it is
+        # read here), Open311 checks its form itself.
+        return holds_nul(_form_values(request.POST))
+    if request.content_type == "application/json" and b"\\u0000" in request.body:
+        # The only way JSON text can hold NUL; parsed to tell it from an escaped backslash.
+        try:
+            return holds_nul([json.loads(request.body)])
+        except ValueError:
+            return False  # not JSON: the API answers that itself
+    return False
+
+
+class RefuseUnusableRequestsMiddleware:
+    """A request Django cannot read (too many fields, a multipart body without a usable
+    boundary, a body over the size limit) or that holds a NUL character in its path, query
+    string or form or JSON body is a 400, before any view runs, in the shape of the interface
+    it was sent to (register_refusal).
+
+    PostgreSQL can neither store nor compare text holding NUL (psycopg raises DataError: a 500
+    wherever such a value reaches a query), and no form or client has a reason to send it.
+    After CsrfViewMiddleware, which reads the forms of the views it guards."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: Any, args: Any, kwargs: Any
+    ) -> HttpResponse | None:
+        refused: WanggeError
+        try:
+            if not _request_holds_nul(request, view):
+                return None
+            refused = NulCharacter()
+        except (SuspiciousOperation, MultiPartParserError) as exc:
+            refused = MalformedRequest()
+            log.warning("refused %s %s: %s", request.method, request.path, exc)
+        else:
+            log.warning("refused a NUL character in %s %s", request.method, request.path)
+        match = request.resolver_match
+        for namespace in match.namespaces if match else []:
+            if namespace in _refusals:
+                return _refusals[namespace](request, refused)
+        return bad_request(request, BadRequest(refused.message))

@@ -141,19 +141,48 @@ def decode_text(data: bytes) -> str:
         ) from None
 
 
+def _unreadable(row: int) -> ValidationFailed:
+    return ValidationFailed(
+        _(
+            "Row %(row)d cannot be read: a cell is longer than %(limit)d characters. "
+            "Is a quotation mark left open?"
+        )
+        % {"row": row, "limit": csv.field_size_limit()},
+        code="bad_csv",
+        details={"row": row},
+    )
+
+
+def csv_rows(reader: Iterator[list[str]], *, first: int = 2) -> Iterator[tuple[int, list[str]]]:
+    """(row number, cells) of a CSV reader's non-blank rows, numbered from `first`.
+
+    The csv module refuses a cell longer than its field limit (131,072 characters), most often
+    a quotation mark left open that runs the rest of the file into one cell: that is the
+    file's error, named by its row, not a crash."""
+    number = first - 1
+    try:
+        for number, row in enumerate(reader, start=first):
+            if not _blank(row):
+                yield number, row
+    except csv.Error:
+        raise _unreadable(number + 1) from None
+
+
+def _csv_header(reader: Iterator[list[str]]) -> list[str]:
+    try:
+        header = next(reader, None)
+    except csv.Error:
+        raise _unreadable(1) from None
+    if header is None:
+        raise ValidationFailed(_("The file is empty."), code="empty_file")
+    return [h.strip() for h in header]
+
+
 def read_csv(data: bytes) -> Table:
     _check_size(data)
     reader = csv.reader(io.StringIO(decode_text(data), newline=""))
-    header = next(reader, None)
-    if header is None:
-        raise ValidationFailed(_("The file is empty."), code="empty_file")
-
-    def rows() -> Iterator[tuple[int, list[Any]]]:
-        for number, row in enumerate(reader, start=2):
-            if not _blank(row):
-                yield number, row
-
-    return Table(headers=[h.strip() for h in header], rows=rows())
+    headers = _csv_header(reader)
+    return Table(headers=headers, rows=csv_rows(reader))
 
 
 def read_csv_path(path: str | Path) -> Table:
@@ -176,21 +205,19 @@ def read_csv_path(path: str | Path) -> Table:
     handle = path.open(encoding=encoding, newline="")
     reader = csv.reader(handle)
     try:
-        header = next(reader, None)
+        headers = _csv_header(reader)
     except UnicodeDecodeError:
         handle.close()
         raise ValidationFailed(
             _("The file is neither UTF-8 nor GB18030 text."), code="bad_encoding"
         ) from None
-    if header is None:
+    except ValidationFailed:
         handle.close()
-        raise ValidationFailed(_("The file is empty."), code="empty_file")
+        raise
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
         try:
-            for number, row in enumerate(reader, start=2):
-                if not _blank(row):
-                    yield number, row
+            yield from csv_rows(reader)
         except UnicodeDecodeError:
             raise ValidationFailed(
                 _("The file is neither UTF-8 nor GB18030 text."), code="bad_encoding"
@@ -198,7 +225,7 @@ def read_csv_path(path: str | Path) -> Table:
         finally:
             handle.close()
 
-    return Table(headers=[h.strip() for h in header], rows=rows(), source=path, encoding=encoding)
+    return Table(headers=headers, rows=rows(), source=path, encoding=encoding)
 
 
 def read_xlsx(data: bytes, *, sheet: str | None = None) -> Table:

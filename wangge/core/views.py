@@ -1,16 +1,18 @@
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 
+from wangge.core import dates
+from wangge.core.errors import WanggeError
 from wangge.core.selectors import audit_list
 
 
@@ -19,20 +21,21 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
-def _date(value: str, *, end: bool = False) -> datetime | None:
+def _day(request: HttpRequest, filters: dict[str, Any], name: str) -> dt.date | None:
+    """The filter's date, or None with a form message (the filter is then left out)."""
     try:
-        day = datetime.strptime(value, "%Y-%m-%d").date()  # noqa: DTZ007 - a date, made aware below
-    except ValueError:
+        return dates.parse_day(filters[name], field=name)
+    except WanggeError as exc:
+        messages.error(request, exc.message)
+        filters[name] = ""
         return None
-    if end:
-        day += timedelta(days=1)
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 @login_required
 def audit(request: HttpRequest) -> HttpResponse:
     keys = ("action", "actor", "object_type", "object_id", "outcome", "since", "until")
     filters: dict[str, Any] = {k: request.GET.get(k, "").strip() for k in keys}
+    since, until = _day(request, filters, "since"), _day(request, filters, "until")
     qs = audit_list(
         actor=request.user,
         action=filters["action"],
@@ -40,8 +43,8 @@ def audit(request: HttpRequest) -> HttpResponse:
         object_type=filters["object_type"],
         object_id=filters["object_id"],
         outcome=filters["outcome"],
-        since=_date(filters["since"]),
-        until=_date(filters["until"], end=True),
+        since=dates.day_start(since) if since else None,
+        until=dates.day_end(until) if until else None,  # the page's "until" includes the day
     )
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(

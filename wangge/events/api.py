@@ -15,7 +15,7 @@ from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import create_model
 
-from wangge.core.api import ERRORS, WRITE_ERRORS, ErrorOut, actor
+from wangge.core.api import ERRORS, WRITE_ERRORS, Day, ErrorOut, Moment, actor
 from wangge.core.personal import mask_name, mask_phone
 from wangge.events import intake, rules, selectors, services, workflow
 from wangge.events.models import OPEN_STATUSES, Category, Channel, Event
@@ -123,8 +123,8 @@ class EventFilter(Schema):
     grid: str = Field("", description="region code prefix")
     category: str = Field("", description="major or minor category code")
     q: str = ""
-    since: dt.datetime | None = None
-    until: dt.datetime | None = None
+    since: Moment | None = None
+    until: Moment | None = None
     limit: int = Field(50, ge=1, le=500)
     before: int | None = Field(None, description="keyset pagination: the last id seen")
 
@@ -415,8 +415,8 @@ class IndicatorsOut(Schema):
 def event_indicators(
     request: HttpRequest,
     by: Literal["department", "street", "community", "grid"] = "street",
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
 ) -> Any:
     rows = selectors.indicators(actor=actor(request), by=by, since=since, until=until)
     return {
@@ -524,7 +524,7 @@ def calendar_deadline(
     request: HttpRequest,
     amount: int,
     unit: Literal["minute", "hour", "day"] = "day",
-    start: dt.datetime | None = None,
+    start: Moment | None = None,
 ) -> Any:
     begin = start or timezone.now()
     if timezone.is_naive(begin):
@@ -545,7 +545,7 @@ class CalendarIn(Schema):
     response={200: list[CalendarDayOut], **WRITE_ERRORS},
     summary="Override one date (district administrators); stored deadlines do not move",
 )
-def calendar_put(request: HttpRequest, day: dt.date, payload: CalendarIn) -> Any:
+def calendar_put(request: HttpRequest, day: Day, payload: CalendarIn) -> Any:
     who = actor(request)
     services.calendar_set(actor=who, date=day, is_workday=payload.is_workday, note=payload.note)
     month = selectors.calendar_month(actor=who, year=day.year, month=day.month)

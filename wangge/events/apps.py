@@ -9,9 +9,11 @@ class EventsConfig(AppConfig):
 
     def ready(self) -> None:
         from wangge.core.crypto import register_sealed_store
-        from wangge.events import photos, scan
+        from wangge.core.middleware import register_refusal
+        from wangge.events import open311, photos, scan
 
         scan.register()
+        register_refusal("open311", open311.refusal)
         register_sealed_store(
             "events.photos",
             keys_used=photos.keys_in_use,

@@ -28,14 +28,18 @@ from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
 
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.urls import re_path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from wangge.core.errors import NotFound, WanggeError
+from wangge.core import dates
+from wangge.core.errors import MalformedRequest, NotFound, NulCharacter, WanggeError
+from wangge.core.middleware import holds_nul
 from wangge.core.selectors import department_names
 from wangge.events import intake, selectors, services
 from wangge.events.models import Category, Channel, CloseKind, Event, Status
@@ -124,6 +128,11 @@ def _format_of(path: str) -> str:
     return "xml" if path.lower().endswith(".xml") else "json"
 
 
+def refusal(request: HttpRequest, exc: WanggeError) -> HttpResponse:
+    """A request the middleware turns away (core.middleware.register_refusal)."""
+    return error(_format_of(request.path), 400, exc.message)
+
+
 def endpoint(*methods: str) -> Callable[..., Callable[..., HttpResponse]]:
     """Check the format and the method, and turn every failure into a specification error."""
 
@@ -160,6 +169,8 @@ def endpoint(*methods: str) -> Callable[..., Callable[..., HttpResponse]]:
             except WanggeError as exc:
                 status = exc.status if exc.status in {403, 404} else 400
                 return error(fmt, status, exc.message)
+            except (MultiPartParserError, SuspiciousOperation):  # a body Django cannot read
+                return error(fmt, 400, MalformedRequest().message)
             except Exception:
                 log.exception("open311: %s %s failed", request.method, request.path)
                 return error(fmt, 500, _("Internal error; please try again later."))
@@ -268,6 +279,7 @@ def parse_when(value: str, name: str, *, end: bool = False) -> dt.datetime:
         if _DATE_ONLY.fullmatch(text):
             day = parse_date(text)
             if day is not None:
+                day = dates.checked_day(day, field=name)  # before time.max could overflow
                 parsed = dt.datetime.combine(day, dt.time.max if end else dt.time.min)
         else:
             parsed = parse_datetime(text)
@@ -278,7 +290,8 @@ def parse_when(value: str, name: str, *, end: bool = False) -> dt.datetime:
             400,
             _("%(name)s is not an ISO 8601 date-time: %(value)s") % {"name": name, "value": value},
         )
-    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+    # Years outside 2000–2100 are a 400 (DateOutOfRange), so the 90 days added below fit.
+    return dates.checked_moment(parsed, field=name)
 
 
 def search(params: Any, *, now: dt.datetime | None = None) -> list[Event]:
@@ -347,6 +360,8 @@ def create(request: HttpRequest) -> intake.Intake:
     """POST requests: authenticate the client by its key (`api_key` in the body, or the
     `X-Api-Key` header), then report through intake as the client's own public scope."""
     data = request.POST
+    if holds_nul(data.values()):  # a multipart form, which the middleware leaves to the view
+        raise NulCharacter()
     key = (data.get("api_key") or request.headers.get("X-Api-Key") or "").strip()
     client = services.open311_client_for(key) if key else None
     if client is None:
@@ -473,5 +488,6 @@ def urlpatterns() -> list[Any]:
         re_path(rf"^v2/requests/(?P<request_id>[0-9]+){fmt}$", request_detail, name="request"),
         re_path(rf"^v2/tokens/(?P<token>[^/]+?){fmt}$", token_detail, name="token"),
         re_path(r"^v2/$", csrf_exempt(not_found), name="v2"),
-        re_path(r"^(?P<path>.*)$", csrf_exempt(not_found), name="not_found"),
+        # Any other path, line breaks included (`.` alone stops at one: an HTML 404 page).
+        re_path(r"^(?P<path>[\s\S]*)$", csrf_exempt(not_found), name="not_found"),
     ]

@@ -21,11 +21,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from wangge.core import dates
 from wangge.core import selectors as core_selectors
 from wangge.core.errors import NotFound, ValidationFailed, WanggeError
 from wangge.core.personal import mask_name, mask_phone
@@ -391,15 +391,21 @@ def public_track(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _period(request: HttpRequest) -> tuple[dt.date | None, dt.date | None]:
-    return (
-        parse_date(request.GET.get("since", "") or ""),
-        parse_date(request.GET.get("until", "") or ""),
-    )
+def _period(request: HttpRequest) -> tuple[dt.date | None, dt.date | None, list[str]]:
+    """?since= and ?until= as dates, and why a date given is left out (for the page)."""
+    days: dict[str, dt.date | None] = {}
+    problems = []
+    for name in ("since", "until"):
+        try:
+            days[name] = dates.parse_day(request.GET.get(name, ""), field=name)
+        except WanggeError as exc:
+            days[name] = None
+            problems.append(exc.message)
+    return days["since"], days["until"], problems
 
 
 def _aware(day: dt.date | None) -> dt.datetime | None:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time())) if day else None
+    return dates.day_start(day) if day else None  # the page's "until" is exclusive
 
 
 @login_required
@@ -407,7 +413,9 @@ def indicators(request: HttpRequest) -> HttpResponse:
     by = request.GET.get("by") or "street"
     if by not in selectors.DIMENSIONS:
         by = "street"
-    since, until = _period(request)
+    since, until, problems = _period(request)
+    for problem in problems:
+        messages.error(request, problem)
     rows = selectors.indicators(
         actor=_actor(request), by=by, since=_aware(since), until=_aware(until)
     )
@@ -433,7 +441,12 @@ def indicators(request: HttpRequest) -> HttpResponse:
 @login_required
 def indicators_xlsx(request: HttpRequest) -> HttpResponse:
     """The indicators workbook a command centre sends upward: one sheet per dimension."""
-    since, until = _period(request)
+    since, until, problems = _period(request)
+    if problems:  # a workbook cannot show a message: back to the page, with the dates it took
+        for problem in problems:
+            messages.error(request, problem)
+        good = {k: v.isoformat() for k, v in {"since": since, "until": until}.items() if v}
+        return redirect(f"{reverse('events:indicators')}?{urlencode(good)}".rstrip("?"))
     response = HttpResponse(
         services.indicators_export(actor=_actor(request), since=_aware(since), until=_aware(until)),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -481,7 +494,10 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
     except ValueError:
         year, month = today.year, today.month
     if request.method == "POST":
-        day = parse_date(request.POST.get("date", ""))
+        try:
+            day = dates.parse_day(request.POST.get("date", ""), field="date")
+        except WanggeError:
+            day = None
         choice = request.POST.get("is_workday", "")
         if day is None or choice not in {"1", "0", ""}:
             messages.error(request, _("Choose a date and whether it is worked."))

@@ -41,6 +41,7 @@ from wangge.core.tabular import (
     RowError,
     RowPlan,
     Table,
+    csv_rows,
     error_workbook,
     match_headers,
     parse_row,
@@ -581,6 +582,14 @@ def _unpack(prepared: list[Any]) -> list[ParsedRow]:
     ]
 
 
+@dataclass(frozen=True)
+class _WorkerFailed:
+    """A file error a parsing worker met (a row it cannot read), sent back to be raised."""
+
+    code: str
+    message: str
+
+
 def _worker_loop(conn: Any) -> None:
     """A parsing worker: batches (or byte ranges of the file) in, prepared batches out, until
     it receives None."""
@@ -594,10 +603,10 @@ def _worker_loop(conn: Any) -> None:
             return
         if task is None:
             return
-        if task[0] == "range":
-            conn.send(_prepare_range(task))
-        else:
-            conn.send(_prepare_people(task))
+        try:
+            conn.send(_prepare_range(task) if task[0] == "range" else _prepare_people(task))
+        except ValidationFailed as exc:
+            conn.send(_WorkerFailed(exc.code, exc.message))
 
 
 RANGE_BYTES = 2_000_000  # ~20,000 register rows
@@ -640,11 +649,7 @@ def _prepare_range(task: tuple[Any, ...]) -> list[Any]:
     with open(path, "rb") as handle:
         handle.seek(start)
         text = handle.read(end - start).decode("utf-8" if encoding == "utf-8-sig" else encoding)
-    raw = [
-        (first_line + i, row)
-        for i, row in enumerate(csv.reader(io.StringIO(text, newline="")))
-        if any(cell.strip() for cell in row)
-    ]
+    raw = list(csv_rows(csv.reader(io.StringIO(text, newline="")), first=first_line))
     return _prepare_people((raw, mapping, override))
 
 
@@ -759,6 +764,8 @@ class PeopleImporter(Importer):
             while in_flight:
                 parent = in_flight.popleft()
                 result = parent.recv()
+                if isinstance(result, _WorkerFailed):
+                    raise ValidationFailed(result.message, code=result.code)
                 task = next(pending_tasks, None)
                 if task is not None:
                     parent.send(task)

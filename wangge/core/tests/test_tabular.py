@@ -16,6 +16,7 @@ from wangge.core.tabular import (
     iter_parsed,
     parse_date,
     read_csv,
+    read_csv_path,
     read_table,
     safe_cell,
     write_xlsx,
@@ -30,6 +31,30 @@ def test_csv_encodings_read_the_same() -> None:
         table = read_csv(data)
         assert table.headers == ["姓名", "数量"]
         assert list(table.rows) == [(2, ["张三", "1"]), (4, ["李四", "2"])]
+
+
+LONG = "长" * 2_000_000  # past the csv module's 131,072-character field limit
+
+
+@pytest.mark.parametrize(
+    ("text", "row"),
+    [
+        (f"姓名,数量\n张三,1\n\n{LONG},2\n", 4),
+        (f'姓名,数量\n张三,1\n"李四,2\n王五,3\n{LONG}\n', 3),  # a quote left open
+        (f"{LONG},数量\n张三,1\n", 1),
+    ],
+)
+def test_a_cell_past_the_csv_limit_is_an_error_naming_its_row(
+    text: str, row: int, tmp_path: Any
+) -> None:
+    message = f"第 {row} 行无法读取：有单元格超过 131072 个字符。是否有引号未闭合？"
+    path = tmp_path / "big.csv"
+    path.write_text(text, encoding="utf-8")
+    for read in (lambda: read_csv(text.encode()), lambda: read_csv_path(path)):
+        with pytest.raises(ValidationFailed) as caught:
+            list(read().rows)
+        assert (caught.value.code, caught.value.message) == ("bad_csv", message)
+        assert caught.value.details == {"row": row}
 
 
 def test_row_numbers_match_the_spreadsheet_and_blank_rows_are_not_rows() -> None:

@@ -374,6 +374,47 @@ def test_date_range_default_and_limits(post: Callable[..., Any], key: str) -> No
     assert_error(Client().get(f"{V2}/requests.json?service_request_id=1,x"), 400)
 
 
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [
+        ("start_date", "0001-01-01"),
+        ("end_date", "0001-01-01"),
+        ("start_date", "9999-12-31"),
+        ("start_date", "9999-12-31T23:59:59+14:00"),
+        ("end_date", "9999-12-31T23:59:59+14:00"),
+        ("end_date", "0001-01-01T00:00:00-14:00"),
+    ],
+)
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_dates_outside_the_years_are_a_400_not_an_overflow(
+    param: str, value: str, fmt: str
+) -> None:
+    # Security review, finding 7: anonymous searches at the ends of Python's dates were 500s.
+    response = Client().get(f"{V2}/requests.{fmt}", {param: value})
+    assert assert_error(response, 400) == f"日期 {value} 超出 2000 年至 2100 年的范围。"
+
+
+def test_the_first_and_last_years_are_searchable() -> None:
+    late = Client().get(f"{V2}/requests.json", {"start_date": "2100-12-31T23:59:59-14:00"})
+    assert (late.status_code, body(late)) == (200, [])
+    early = Client().get(f"{V2}/requests.json", {"end_date": "2000-01-01"})
+    assert (early.status_code, body(early)) == (200, [])
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["multipart/form-data", "multipart/form-data; boundary=", "multipart/form-data; boundary=\x00"],
+)
+def test_a_multipart_body_without_a_usable_boundary_is_a_400(content_type: str, key: str) -> None:
+    # Security review, finding 13: Django cannot parse it and raised on request.POST.
+    events = Event.objects.dangerously_unscoped().count()
+    response = Client().post(
+        f"{V2}/requests.json?api_key={key}", data=b"service_code=0102", content_type=content_type
+    )
+    assert assert_error(response, 400) == "请求无法解析。"
+    assert Event.objects.dangerously_unscoped().count() == events
+
+
 def test_dispatched_request_shows_department_and_deadline(
     post: Callable[..., Any], key: str
 ) -> None:
@@ -502,6 +543,13 @@ def test_unknown_format_is_404(post: Callable[..., Any], key: str) -> None:
         assert_error(response, 404)
         assert response["Content-Type"].startswith("application/json")
     assert_error(post(key, fmt="csv"), 404)
+
+
+def test_a_path_with_a_line_break_is_a_spec_404_not_an_html_page() -> None:
+    # Found by the Open311 fuzzer: the catch-all's `.` stopped at the line break.
+    for url in (f"{V2}/requests/1%0A.xml", f"{V2}/requests/%C2%B9%0A.json", "/open311/%0A"):
+        response = Client().get(url)
+        assert_error(response, 404)
 
 
 def test_method_not_allowed_is_a_spec_error(key: str) -> None:
