@@ -409,7 +409,10 @@ def test_a_multipart_body_without_a_usable_boundary_is_a_400(content_type: str, 
     # Security review, finding 13: Django cannot parse it and raised on request.POST.
     events = Event.objects.dangerously_unscoped().count()
     response = Client().post(
-        f"{V2}/requests.json?api_key={key}", data=b"service_code=0102", content_type=content_type
+        f"{V2}/requests.json",
+        data=b"service_code=0102",
+        content_type=content_type,
+        headers={"X-Api-Key": key},
     )
     assert assert_error(response, 400) == "请求无法解析。"
     assert Event.objects.dangerously_unscoped().count() == events

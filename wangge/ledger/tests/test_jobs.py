@@ -78,7 +78,7 @@ def test_a_two_million_character_cell_fails_the_job_with_its_row_and_no_trace(
     text = f"姓名,身份证号,网格编码\n新,{valid_id(704)},{GRID}\n{'长' * 2_000_000},{valid_id(705)},{GRID}\n"
     _upload(client, text)
     call_command("worker", "--once")
-    job = Job.objects.get(kind="ledger.import")
+    job = Job.objects.dangerously_unscoped().get(kind="ledger.import")
     message = "第 3 行无法读取：有单元格超过 131072 个字符。是否有引号未闭合？"
     assert (job.status, job.error) == ("failed", message)
     page = client.get(f"/ledger/jobs/{job.pk}/").content.decode()
