@@ -12,6 +12,7 @@ from wangge.core.errors import NotFound, ValidationFailed
 from wangge.core.models import Department
 from wangge.core.personal import mask_id_number, mask_phone
 from wangge.core.roles import Perm
+from wangge.core.tabular import upload_bytes
 from wangge.teams import roster, selectors, services
 from wangge.teams.models import Assignment, StaffMember, TeamRole
 
@@ -349,7 +350,7 @@ def roster_import(
         raise NotFound()
     result = roster.roster_import(
         actor=who,
-        data=file.read(),
+        data=upload_bytes(file),
         filename=file.name or "roster.xlsx",
         dry_run=dry_run,
         all_or_nothing=not partial,

@@ -16,6 +16,7 @@ from wangge.core.errors import NotFound, PermissionDenied, ValidationFailed
 from wangge.core.personal import reveal
 from wangge.core.roles import Perm
 from wangge.core.scope import scope_for
+from wangge.core.tabular import upload_bytes
 from wangge.core.validators import InvalidCode, parse_id_number, parse_mobile
 from wangge.teams import roster, selectors, services
 from wangge.teams.forms import AssignmentForm, EndForm, RevealForm, RosterUploadForm
@@ -258,7 +259,7 @@ def roster_page(request: HttpRequest) -> HttpResponse:
             try:
                 result = roster.roster_import(
                     actor=scope,
-                    data=upload.read(),
+                    data=upload_bytes(upload),
                     filename=upload.name,
                     dry_run=form.cleaned_data["dry_run"],
                     all_or_nothing=not form.cleaned_data["partial"],
