@@ -2,7 +2,7 @@
 
 Modules register a handler per kind in their AppConfig.ready(); a handler gets the job and a
 `progress(n)` callback and returns a JSON-able result. Handlers run as the user who queued the
-job (their scope), never as the system.
+job (their scope), never as the system. Only that user sees the job (`job_access`).
 """
 
 from __future__ import annotations
@@ -10,25 +10,31 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import traceback
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wangge.core.audit import audit_record
-from wangge.core.errors import WanggeError
+from wangge.core.errors import NotFound, WanggeError
 from wangge.core.models import Job, JobStatus
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Job, Callable[[int], None]], dict[str, Any]]
+ResultView = Callable[[dict[str, Any]], dict[str, Any]]
 _handlers: dict[str, Handler] = {}
+_result_views: dict[str, ResultView] = {}
 
 
-def register(kind: str, handler: Handler) -> None:
+def register(kind: str, handler: Handler, *, result_view: ResultView | None = None) -> None:
+    """`result_view` picks what the API shows of a finished job's result (default: all of it),
+    e.g. without the token of a file the pages offer."""
     _handlers[kind] = handler
+    if result_view is not None:
+        _result_views[kind] = result_view
 
 
 # Periodic work (the events deadline scan): run by every worker between jobs. Each task must be
@@ -113,10 +119,11 @@ def run(job: Job) -> Job:
             status=JobStatus.FAILED, error=exc.message, finished_at=timezone.now()
         )
     except Exception:  # a failed job must not kill the worker
+        # The traceback is for the log; the job's owner reads `error`.
         log.exception("job %s failed", job.pk)
         Job.objects.filter(pk=job.pk).update(
             status=JobStatus.FAILED,
-            error=traceback.format_exc(limit=3)[-2000:],
+            error=_("The job failed on an unexpected error, which has been logged."),
             finished_at=timezone.now(),
         )
     else:
@@ -130,3 +137,19 @@ def run(job: Job) -> Job:
 def job_get_for(user: Any, job_id: int) -> Job | None:
     """A job its creator may see (and nobody else: it may describe their upload)."""
     return Job.objects.filter(pk=job_id, created_by=user).first()
+
+
+def job_access(user: Any, job_id: int) -> Job:
+    """The user's own job; someone else's is NotFound, as a missing one is."""
+    job = job_get_for(user, job_id)
+    if job is None:
+        raise NotFound()
+    return job
+
+
+def job_result_view(job: Job) -> dict[str, Any] | None:
+    """What the API shows of the job's result: None until it is done."""
+    if job.status != JobStatus.DONE:
+        return None
+    view = _result_views.get(job.kind)
+    return view(job.result) if view is not None else dict(job.result)
