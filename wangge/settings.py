@@ -242,6 +242,13 @@ AUDIT_CHECKPOINT_FILE = env_str("WANGGE_AUDIT_CHECKPOINT_FILE", "")
 AUDIT_CHECKPOINT_SECONDS = env_int("WANGGE_AUDIT_CHECKPOINT_SECONDS", 300, minimum=5)
 # Tabular imports (CSV/XLSX).
 IMPORT_MAX_BYTES = env_int("WANGGE_IMPORT_MAX_MB", 200, minimum=1) * 1024 * 1024
+# A workbook is a zip: what it may unpack to (checked on its directory before it is opened).
+# Five times the upload limit holds a full-size workbook of real data, which packs 5–20×.
+IMPORT_MAX_UNCOMPRESSED_BYTES = (
+    env_int("WANGGE_IMPORT_MAX_UNCOMPRESSED_MB", 5 * IMPORT_MAX_BYTES // 1048576, minimum=1)
+    * 1024
+    * 1024
+)
 IMPORT_MAX_ROWS = env_int("WANGGE_IMPORT_MAX_ROWS", 1_000_000, minimum=1)
 # Roles that may see special-group (特殊人群) tags.
 LEDGER_SENSITIVE_ROLES = env_list("WANGGE_SENSITIVE_ROLES", ["district_admin", "community_officer"])

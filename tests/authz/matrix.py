@@ -68,6 +68,15 @@ V1 = {"version": 1}
 API: list[Entry] = [
     # core
     E("GET", "/api/v1/me", AUD, 200),
+    E(
+        "GET",
+        "/api/v1/jobs/{job_id}",
+        G,
+        200,
+        obj=lambda g: o.job("demo-grid" if g == MINE else "demo-district"),
+        params=_id("job_id"),
+        denied=S,
+    ),
     E("GET", "/api/v1/audit", AUD, 200, denied=D),
     # regions
     E("GET", "/api/v1/regions", S, 200),

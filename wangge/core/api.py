@@ -182,3 +182,39 @@ def reveal_response(*, who: Scope, obj: Any, object_type: str, payload: RevealIn
         codes=obj.scope_codes(),
     )
     return {"field": payload.field, "value": str(getattr(obj, payload.field))}
+
+
+class JobFields(Schema):
+    """A background job as its owner sees it; each kind of job adds its `result`."""
+
+    id: int
+    kind: str = Field(description="the job's kind, e.g. ledger.import")
+    status: Literal["queued", "running", "done", "failed"]
+    progress: int = Field(description="rows (or items) done so far")
+    total: int | None = Field(None, description="rows expected, when known beforehand")
+    error: str = Field("", description="when failed: why, for people")
+
+
+class JobOut(JobFields):
+    result: dict[str, Any] | None = Field(
+        None, description="when done: what the job produced (an import: ImportOut)"
+    )
+
+
+class JobEnvelope(Schema):
+    job: JobOut
+
+
+def job_out(job: Any) -> dict[str, Any]:
+    """A job as the API shows it to its owner (`JobOut`)."""
+    from wangge.core import jobs
+
+    return {
+        "id": job.pk,
+        "kind": job.kind,
+        "status": job.status,
+        "progress": job.progress,
+        "total": job.total,
+        "result": jobs.job_result_view(job),
+        "error": job.error,
+    }

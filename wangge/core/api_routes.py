@@ -6,7 +6,8 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from wangge.core.api import ERRORS, Moment, actor
+from wangge.core import jobs
+from wangge.core.api import ERRORS, JobEnvelope, Moment, actor, job_out
 from wangge.core.selectors import audit_list
 
 router = Router(tags=["core"])
@@ -84,3 +85,13 @@ def audit(request: HttpRequest, filters: Query[AuditFilter]) -> Any:
         "count": qs.count(),
         "items": list(qs[filters.offset : filters.offset + filters.limit]),
     }
+
+
+@router.get(
+    "/jobs/{job_id}",
+    response={200: JobEnvelope, **ERRORS},
+    url_name="job",
+    summary="A background job you queued (an import: its result when done)",
+)
+def job(request: HttpRequest, job_id: int) -> Any:
+    return {"job": job_out(jobs.job_access(request.user, job_id))}

@@ -2,7 +2,7 @@
 
 Modules register a handler per kind in their AppConfig.ready(); a handler gets the job and a
 `progress(n)` callback and returns a JSON-able result. Handlers run as the user who queued the
-job (their scope), never as the system.
+job (their scope), never as the system. Only that user sees the job (`job_access`).
 """
 
 from __future__ import annotations
@@ -19,18 +19,24 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wangge.core.audit import audit_record
-from wangge.core.errors import WanggeError
+from wangge.core.errors import NotFound, WanggeError
 from wangge.core.models import Job, JobStatus
 
 log = logging.getLogger(__name__)
 # What a job page shows of a domain error's message (a file's error can quote a cell).
 MAX_ERROR_CHARS = 500
 Handler = Callable[[Job, Callable[[int], None]], dict[str, Any]]
+ResultView = Callable[[dict[str, Any]], dict[str, Any]]
 _handlers: dict[str, Handler] = {}
+_result_views: dict[str, ResultView] = {}
 
 
-def register(kind: str, handler: Handler) -> None:
+def register(kind: str, handler: Handler, *, result_view: ResultView | None = None) -> None:
+    """`result_view` picks what the API shows of a finished job's result (default: all of it),
+    e.g. without the token of a file the pages offer."""
     _handlers[kind] = handler
+    if result_view is not None:
+        _result_views[kind] = result_view
 
 
 # Periodic work (the events deadline scan, the audit checkpoint): run by every worker between
@@ -151,3 +157,19 @@ def job_get_for(user: Any, job_id: int) -> Job | None:
 def _jobs() -> Any:
     """The worker's own view of the table: every job (it claims and runs them)."""
     return Job.objects.dangerously_unscoped()
+
+
+def job_access(user: Any, job_id: int) -> Job:
+    """The user's own job; someone else's is NotFound, as a missing one is."""
+    job = job_get_for(user, job_id)
+    if job is None:
+        raise NotFound()
+    return job
+
+
+def job_result_view(job: Job) -> dict[str, Any] | None:
+    """What the API shows of the job's result: None until it is done."""
+    if job.status != JobStatus.DONE:
+        return None
+    view = _result_views.get(job.kind)
+    return view(job.result) if view is not None else dict(job.result)

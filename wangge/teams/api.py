@@ -12,6 +12,7 @@ from wangge.core.api import ERRORS, WRITE_ERRORS, RevealIn, RevealOut, actor
 from wangge.core.errors import ValidationFailed
 from wangge.core.personal import mask_id_number, mask_phone
 from wangge.core.selectors import department_by_code
+from wangge.core.tabular import upload_bytes
 from wangge.teams import roster, selectors, services
 from wangge.teams.models import Assignment, StaffMember, TeamRole
 
@@ -346,7 +347,7 @@ def roster_import(
 ) -> Any:
     result = roster.roster_import(
         actor=actor(request),
-        data=file.read(),
+        data=upload_bytes(file),
         filename=file.name or "roster.xlsx",
         dry_run=dry_run,
         all_or_nothing=not partial,

@@ -38,6 +38,7 @@ from wangge.core.tabular import (
     parse_choice,
     parse_date,
     read_table,
+    workbook_sheets,
     write_xlsx,
 )
 from wangge.core.validators import InvalidCode, parse_id_number, parse_mobile
@@ -54,6 +55,9 @@ from wangge.teams.models import (
     TeamRole,
 )
 
+# Rows per sheet. A roster is imported inside the request, all rows in one transaction: a
+# district's roster is a few thousand rows, and this keeps a request to minutes at worst.
+MAX_ROWS = 20_000
 STAFF_SHEET = "网格员"
 ORG_SHEET = "党组织"
 MEMBER_SHEET = "党员"
@@ -232,24 +236,22 @@ def template(*, actor: Any) -> bytes:
 
 def _sheets(data: bytes, filename: str) -> list[tuple[str, Any]]:
     if filename.lower().endswith(".csv"):
-        return [(STAFF_SHEET, read_table(data, filename))]
-    import io
-
-    from openpyxl import load_workbook
-
+        return [(STAFF_SHEET, read_table(data, filename, max_rows=MAX_ROWS))]
     try:
-        names = load_workbook(io.BytesIO(data), read_only=True).sheetnames
-    except Exception:  # openpyxl raises many types for a damaged file
-        names = []
+        names = workbook_sheets(data)
+    except ValidationFailed as exc:
+        if exc.code != "bad_workbook":
+            raise
+        names = []  # read_table below says what is wrong with it
     sheets = []
     if names and STAFF_SHEET not in names and ORG_SHEET not in names and MEMBER_SHEET not in names:
         # A single-sheet workbook without our sheet names: read its first sheet as 网格员.
-        return [(STAFF_SHEET, read_table(data, filename))]
+        return [(STAFF_SHEET, read_table(data, filename, max_rows=MAX_ROWS))]
     for name in (STAFF_SHEET, ORG_SHEET, MEMBER_SHEET):
         if name in names:
-            sheets.append((name, read_table(data, filename, sheet=name)))
+            sheets.append((name, read_table(data, filename, sheet=name, max_rows=MAX_ROWS)))
     if not sheets:
-        sheets.append((STAFF_SHEET, read_table(data, filename)))
+        sheets.append((STAFF_SHEET, read_table(data, filename, max_rows=MAX_ROWS)))
     return sheets
 
 

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from wangge.core import exports
 from wangge.core.errors import NotFound, PermissionDenied, ValidationFailed
 from wangge.core.scope import Scope, scope_for
+from wangge.core.tabular import upload_bytes
 from wangge.core.validators import InvalidCode, parse_id_number, parse_mobile
 from wangge.regions.selectors import boundary_current
 from wangge.teams import roster, selectors, services
@@ -271,7 +272,7 @@ def roster_page(request: HttpRequest) -> HttpResponse:
             try:
                 result = roster.roster_import(
                     actor=scope,
-                    data=upload.read(),
+                    data=upload_bytes(upload),
                     filename=upload.name,
                     dry_run=form.cleaned_data["dry_run"],
                     all_or_nothing=not form.cleaned_data["partial"],

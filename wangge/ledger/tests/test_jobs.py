@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import gc
-import multiprocessing
 from typing import Any
 
 import pytest
@@ -10,7 +8,6 @@ from django.core.management import call_command
 
 from wangge.core import jobs
 from wangge.core.models import Job
-from wangge.ledger.importers import _worker_loop, _WorkerFailed
 from wangge.ledger.models import Person
 from wangge.ledger.tests.test_import import GRID, valid_id
 
@@ -85,23 +82,3 @@ def test_a_two_million_character_cell_fails_the_job_with_its_row_and_no_trace(
     assert f'<p class="error">{message}</p>' in page
     assert "Traceback" not in page and ".py" not in page
     assert not Person.objects.dangerously_unscoped().filter(name="新").exists()
-
-
-def test_a_parsing_worker_sends_a_file_error_back_instead_of_dying(tmp_path: Any) -> None:
-    # Worker processes (used outside a transaction, so not in tests) read byte ranges of the
-    # CSV themselves; run one worker's loop here, on a pipe.
-    header = "姓名,身份证号,网格编码\n"
-    path = tmp_path / "p.csv"
-    path.write_text(f"{header}{'长' * 200_000},{valid_id(706)},{GRID}\n", encoding="utf-8")
-    parent, child = multiprocessing.Pipe()
-    start, end = len(header.encode()), path.stat().st_size
-    parent.send(("range", str(path), "utf-8", start, end, 2, {}, False))
-    parent.send(None)
-    was_enabled = gc.isenabled()
-    try:
-        _worker_loop(child)
-    finally:
-        if was_enabled:
-            gc.enable()  # the loop turns it off for its short-lived process
-    message = "第 2 行无法读取：有单元格超过 131072 个字符。是否有引号未闭合？"
-    assert parent.recv() == _WorkerFailed("bad_csv", message)

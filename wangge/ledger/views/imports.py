@@ -8,8 +8,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from wangge.core import exports
-from wangge.core.errors import NotFound
-from wangge.core.jobs import job_get_for
+from wangge.core.errors import NotFound, ValidationFailed
+from wangge.core.jobs import job_access, job_get_for
 from wangge.core.scope import scope_for
 from wangge.ledger import importers, selectors
 from wangge.ledger import jobs as ledger_jobs
@@ -42,20 +42,23 @@ def import_page(request: HttpRequest) -> HttpResponse:
     kind = request.POST.get("kind", "people")
     if request.method == "POST":
         upload = request.FILES.get("file")
-        if kind not in importers.IMPORTERS or upload is None:
+        if upload is None:
             messages.error(request, _("Choose what to import and a file."))
-        elif (upload.size or 0) > settings.IMPORT_MAX_BYTES:
-            messages.error(request, _("The file is too large to import at once."))
         else:
-            job = ledger_jobs.queue_import(
-                user=request.user,
-                kind=kind,
-                data=upload.read(),
-                filename=upload.name or "upload.csv",
-                dry_run=request.POST.get("dry_run") == "on",
-                on_duplicate="update" if request.POST.get("on_duplicate") == "update" else "skip",
-            )
-            return redirect("ledger:job", job_id=job.pk)
+            try:
+                job = ledger_jobs.queue_import(
+                    user=request.user,
+                    kind=kind,
+                    upload=upload,
+                    dry_run=request.POST.get("dry_run") == "on",
+                    on_duplicate="update"
+                    if request.POST.get("on_duplicate") == "update"
+                    else "skip",
+                )
+            except ValidationFailed as exc:
+                messages.error(request, exc.message)
+            else:
+                return redirect("ledger:job", job_id=job.pk)
     return render(
         request, "ledger/import.html", {"kind": kind, "kinds": sorted(importers.IMPORTERS)}
     )
@@ -63,9 +66,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def job_page(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = job_get_for(request.user, job_id)
-    if job is None:
-        raise NotFound()
+    job = job_access(request.user, job_id)
     template = "ledger/_job.html" if request.headers.get("HX-Request") else "ledger/job.html"
     percent = None
     if job.total:

@@ -207,3 +207,25 @@ def test_template_has_the_three_sheets(system: Any) -> None:
     wb = load_workbook(io.BytesIO(roster.template(actor=system)))
     assert wb.sheetnames[:3] == ["网格员", "党组织", "党员"]
     assert [c.value for c in wb["网格员"][1]] == HEADERS
+
+
+def test_a_roster_over_its_row_limit_is_refused_before_any_row(system: Any) -> None:
+    # A roster is imported inside the request: it has its own, smaller, limit.
+    from wangge.core.errors import ValidationFailed
+
+    text = ",".join(HEADERS) + "\n" + (",".join(GOOD) + "\n") * (roster.MAX_ROWS + 1)
+    before = _counts()
+    with pytest.raises(ValidationFailed) as info:
+        roster.roster_import(actor=system, data=text.encode(), filename="r.csv")
+    assert (info.value.code, info.value.details) == ("too_many_rows", {"limit": roster.MAX_ROWS})
+    assert _counts() == before
+
+
+def test_a_roster_zip_bomb_is_refused_before_it_is_opened(api_as: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from wangge.core.tests.workbooks import zip_bomb
+
+    upload = SimpleUploadedFile("r.xlsx", zip_bomb())
+    response = api_as("demo-community").post("/api/v1/teams-roster", {"file": upload})
+    assert (response.status_code, response.json()["code"]) == (400, "workbook_too_large")

@@ -1,0 +1,82 @@
+"""The tabular import/export framework every module's spreadsheet import uses.
+
+Read CSV (UTF-8, UTF-8 with BOM, GB18030) or XLSX within the size, unpacked-size and row limits,
+streaming the rows (`read`); match Chinese headers with aliases, parse typed cells and collect
+row errors with the row number as the spreadsheet shows it (`parse`); write exports that a
+spreadsheet cannot run as formulas, and the error workbook (`write`).
+"""
+
+from wangge.core.tabular.parse import (
+    FORMULA_TRIGGERS,
+    CellError,
+    Column,
+    ImportResult,
+    ParsedRow,
+    RowError,
+    RowPlan,
+    cell_text,
+    iter_parsed,
+    match_headers,
+    parse_bool,
+    parse_choice,
+    parse_date,
+    parse_int,
+    parse_row,
+)
+from wangge.core.tabular.read import (
+    CsvRange,
+    Formula,
+    Table,
+    check_size,
+    check_upload,
+    check_workbook,
+    csv_ranges,
+    decode_text,
+    read_csv,
+    read_csv_path,
+    read_csv_range,
+    read_table,
+    read_table_path,
+    read_xlsx,
+    upload_bytes,
+    workbook_sheets,
+)
+from wangge.core.tabular.write import RejectedRows, error_workbook, safe_cell, write_xlsx
+
+__all__ = [
+    "FORMULA_TRIGGERS",
+    "CellError",
+    "Column",
+    "CsvRange",
+    "Formula",
+    "ImportResult",
+    "ParsedRow",
+    "RejectedRows",
+    "RowError",
+    "RowPlan",
+    "Table",
+    "cell_text",
+    "check_size",
+    "check_upload",
+    "check_workbook",
+    "csv_ranges",
+    "decode_text",
+    "error_workbook",
+    "iter_parsed",
+    "match_headers",
+    "parse_bool",
+    "parse_choice",
+    "parse_date",
+    "parse_int",
+    "parse_row",
+    "read_csv",
+    "read_csv_path",
+    "read_csv_range",
+    "read_table",
+    "read_table_path",
+    "read_xlsx",
+    "safe_cell",
+    "upload_bytes",
+    "workbook_sheets",
+    "write_xlsx",
+]
