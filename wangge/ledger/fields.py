@@ -215,3 +215,19 @@ def _blank(field: Field) -> Any:
     if field.widget in {"date", "number", "decimal"}:
         return None
     return ""
+
+
+# Person fields the people importer's fast path writes with special handling (encrypted,
+# indexed, derived from the ID number, or tags); every other person field is copied as parsed.
+PERSON_SPECIAL = {"name", "gender", "birth_date", "id_number", "phone", "care_tags", "special_tags"}
+
+
+def person_plain_fields() -> list[Field]:
+    """The person fields the fast path copies from the parsed row as they are, in order: a
+    field added to `columns.PEOPLE` (and the model) is imported with no edit to the importer."""
+    return [f for f in fields("person") if f.key not in PERSON_SPECIAL]
+
+
+def blank_value(model: Any, f: Field) -> Any:
+    """What an empty cell stores: the model field's default (population type "1", "" …)."""
+    return model._meta.get_field(f.attr).get_default()

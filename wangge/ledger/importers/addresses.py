@@ -81,6 +81,30 @@ class AddressImporter(Importer):
         )
         for r in rows:
             v = r.values
+            # Finding 8: an estate or building of another street is never added to (its code is
+            # guessable); refused without saying it exists.
+            foreign = [
+                (column, record)
+                for column, record in (
+                    ("小区编码", estates.get(v["estate_code"])),
+                    ("楼栋编码", buildings.get(v["building_code"])),
+                )
+                if record is not None and record.grid_code not in self.grids
+            ]
+            if foreign:
+                self.reject(
+                    r,
+                    [
+                        RowError(
+                            r.number,
+                            column,
+                            "code_taken",
+                            _("This code cannot be used; choose another."),
+                        )
+                        for column, _record in foreign
+                    ],
+                )
+                continue
             estate = estates.get(v["estate_code"])
             if estate is None:
                 estate = Estate.objects.create(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import json
 import os
 from collections.abc import Iterator
 from itertools import islice
@@ -20,14 +21,17 @@ from typing import Any
 from django.db import connection, connections
 from django.utils.translation import gettext as _
 
+from wangge.core.audit import audit_record
 from wangge.core.crypto import keyring
-from wangge.core.tabular import ParsedRow, Table, csv_ranges
+from wangge.core.roles import Perm
+from wangge.core.tabular import ParsedRow, RowError, Table, csv_ranges
 from wangge.ledger import columns as cols
 from wangge.ledger.importers.base import Importer
 from wangge.ledger.importers.common import TAG_CONTEXT, LedgerImportResult, chunks
-from wangge.ledger.importers.prepare import PLACE, Task, prepare, unpack
+from wangge.ledger.importers.prepare import PLACE, PLAIN, Task, prepare, unpack
 from wangge.ledger.importers.workers import ParseWorkers
-from wangge.ledger.models import Household, Person, SensitiveTag
+from wangge.ledger.models import Household, LedgerChange, Person, Referral, SensitiveTag
+from wangge.ledger.services.referrals import Referred
 
 
 def _people_by_index(indexes: list[str]) -> dict[str, tuple[int, str]]:
@@ -83,6 +87,8 @@ class PeopleImporter(Importer):
         # Blind indexes already seen in this file, as 60-bit integers (memory: ~60 MB per 1M).
         self.seen: dict[int, int] = {}
         self.workers = _pool_size() if workers is None else workers
+        self.referrals: list[Referral] = []
+        self.referred = 0
         self.pool: ParseWorkers | None = None
 
     def run(self, table: Table) -> LedgerImportResult:
@@ -144,6 +150,7 @@ class PeopleImporter(Importer):
                 continue
             self.seen[key] = r.number
             unique.append(r)
+        unique = self._allowed(unique)
         stored = _people_by_index([r.values["id_index"] for r in unique])
         fresh, updates = [], []
         for r in unique:
@@ -151,7 +158,8 @@ class PeopleImporter(Importer):
             pk = found[0] if found else None
             if found is None:
                 fresh.append(r)
-            elif self.elsewhere(r, found[1], "身份证号"):
+            elif found[1] not in self.grids:
+                self._refer(r, pk)
                 continue
             elif self.on_duplicate == "update":
                 r.values["pk"] = pk
@@ -162,19 +170,99 @@ class PeopleImporter(Importer):
                     r, "身份证号", "duplicate", _("This person is already in the ledger; skipped.")
                 )
         self.updates = updates
+        self._flush_referrals()
         return fresh + updates
 
-    def _record(self, v: dict[str, Any]) -> list[Any]:
-        r = v["record"]
-        # grid_code, then the worker's fields with room_id inserted after current_address.
-        return [v["grid"], *r[:11], v.get("room_id"), *r[11:], self.stamp, self.stamp]
+    def _flush_referrals(self) -> None:
+        if not self.referrals:
+            return
+        Referral.objects.bulk_create(self.referrals)
+        audit_record(
+            actor=self.scope,
+            action="ledger.refer",
+            object_type="referral",
+            details={"kind": "person", "source": "import", "rows": len(self.referrals)},
+        )
+        self.referred += len(self.referrals)
+        self.referrals = []
 
+    def _allowed(self, rows: list[ParsedRow]) -> list[ParsedRow]:
+        """Rows whose links the actor may make: special groups only with `ledger.sensitive`
+        over the row's grid (finding 12); a household number only if it is new or a household
+        in the actor's scope (finding 8: codes are guessable; one from elsewhere is refused
+        without saying it exists)."""
+        codes = {r.values["household"] for r in rows if r.values.get("household")}
+        taken = dict(
+            Household.objects.dangerously_unscoped()
+            .filter(code__in=codes)
+            .values_list("code", "grid_code")
+        )
+        kept = []
+        for r in rows:
+            v = r.values
+            if v.get("special_tags") and not self.scope.holds(Perm.LEDGER_SENSITIVE, v["grid"]):
+                self.reject(
+                    r,
+                    [
+                        RowError(
+                            r.number,
+                            "特殊人群",
+                            "not_allowed",
+                            _("Your role may not record special groups."),
+                        )
+                    ],
+                )
+                continue
+            where = taken.get(v.get("household") or "")
+            if where is not None and where not in self.grids:
+                self.reject(
+                    r,
+                    [
+                        RowError(
+                            r.number,
+                            "户编号",
+                            "code_taken",
+                            _("This household number cannot be used; choose another."),
+                        )
+                    ],
+                )
+                continue
+            kept.append(r)
+        return kept
+
+    def _refer(self, row: ParsedRow, existing: int | None) -> None:
+        """The ID number is registered outside the actor's scope: the row goes to the
+        district for review (finding 9), saying neither where nor that it is registered."""
+        self.result.skipped += 1
+        self.warn(row, "身份证号", "referred", str(Referred.default_message))
+        if self.dry_run:
+            return
+        self.referrals.append(
+            Referral(
+                kind="person",
+                reason="duplicate_elsewhere",
+                grid_code=row.values["grid"],
+                district_code=row.values["grid"][:6],
+                existing_id=existing,
+                payload=json.dumps({"row": row.number, "source": "import"}, ensure_ascii=False),
+                source="import",
+                created_by_id=self.scope.user_id,
+                created_by_name=self.scope.username,
+                created_at=self.now,
+            )
+        )
+
+    def _record(self, v: dict[str, Any]) -> list[Any]:
+        # grid_code, the parsing side's record, then room_id and the time stamps.
+        return [v["grid"], *v["record"], v.get("room_id"), self.stamp, self.stamp]
+
+    # The columns written, in the record's order: the special ones, then the plain fields of
+    # the one field list (ledger/fields.py) — a new person field needs no edit here.
     FIELDS = [
-        "grid_code", "name", "gender", "ethnicity", "birth_date", "id_number", "id_index",
-        "id_checked", "phone", "phone_index", "registered_address", "current_address", "room_id",
-        "population_type", "separated", "move_in", "expected_leave", "employer", "occupation",
-        "marital_status", "education", "political_status", "relation", "care_tags", "created_at",
-        "updated_at",
+        "grid_code", "name", "gender", "birth_date", "id_number", "id_index", "id_checked",
+        "phone", "phone_index", "relation", "care_tags",
+        *[f.attr for f, _blank in PLAIN],
+        "room_id", "created_at", "updated_at",
     ]  # fmt: skip
 
     def write(self, rows: list[ParsedRow]) -> None:
@@ -198,7 +286,10 @@ class PeopleImporter(Importer):
                     )
             self.result.inserted += len(records)
         if self.updates:
+            # A re-import is a change like any other: the version moves and the change is
+            # logged, so an edit started from the old version is refused, not lost.
             sets = ", ".join(f"{f} = %s" for f in self.FIELDS if f != "created_at")
+            sets += ", version = version + 1"
             with connection.cursor() as cursor:
                 cursor.executemany(
                     f"UPDATE {table} SET {sets} WHERE id = %s",  # noqa: S608 - fixed identifiers
@@ -213,7 +304,30 @@ class PeopleImporter(Importer):
                     ],
                 )
             self.result.updated += len(self.updates)
+            self._log_updates([r.values["pk"] for r in self.updates])
         self._links(rows)
+
+    def _log_updates(self, ids: list[int]) -> None:
+        fields = [f for f in self.FIELDS if f not in {"created_at", "updated_at", "grid_code"}]
+        LedgerChange.objects.bulk_create(
+            [
+                LedgerChange(
+                    kind="person",
+                    record_id=pk,
+                    version=version,
+                    action="import",
+                    fields=fields,
+                    grid_code=grid,
+                    actor_id=self.scope.user_id,
+                    actor_name=self.scope.username,
+                    at=self.now,
+                )
+                for pk, version, grid in Person.objects.dangerously_unscoped()
+                .filter(pk__in=ids)
+                .values_list("pk", "version", "grid_code")
+            ],
+            batch_size=1000,
+        )
 
     def _links(self, rows: list[ParsedRow]) -> None:
         """Households and sensitive tags need the people's ids: one lookup per batch."""

@@ -11,6 +11,7 @@ from wangge.core.crypto import keyring
 from wangge.core.personal import normalise
 from wangge.core.tabular import CsvRange, ParsedRow, RowPlan, parse_row, read_csv_range
 from wangge.ledger import columns as cols
+from wangge.ledger.fields import blank_value, person_plain_fields
 from wangge.ledger.importers.common import ID_CONTEXT, OVERRIDABLE, PHONE_CONTEXT, field_context
 from wangge.ledger.importers.placement import place_prepared
 from wangge.ledger.models import Person
@@ -18,6 +19,9 @@ from wangge.ledger.models import Person
 # A batch to prepare: rows as read (or a slice of the CSV file to read them from), the column
 # positions, and whether check-digit failures are accepted (supervised override).
 Task = tuple[list[tuple[int, list[Any]]] | CsvRange, dict[str, int], bool]
+
+# The person fields copied as parsed, with what an empty cell stores (the one field list).
+PLAIN = [(f, blank_value(Person, f)) for f in person_plain_fields()]
 
 # Set by the importer before it forks: the grids the actor may write to, and the locate index.
 PLACE: dict[str, Any] = {}
@@ -69,29 +73,22 @@ def prepare_people(
             "household": values.get("household"),
             "relation": values.get("relation") or "",
             "special_tags": values.get("special_tags"),
+            # The order of people.PeopleImporter.FIELDS (after grid_code; room_id is added last).
             "record": [
                 values["name"],
                 values.get("gender") or (parsed.gender if parsed is not None else ""),
-                values.get("ethnicity") or "",
                 birth.isoformat() if birth else None,
                 ring.encrypt(id_value, context=id_field),
                 id_index,
                 parsed is not None,
                 ring.encrypt(phone, context=phone_field) if phone else "",
                 ring.blind_index(phone, context=PHONE_CONTEXT) if phone else "",
-                values.get("registered_address") or "",
-                values.get("current_address") or "",
-                values.get("population_type") or "1",
-                bool(values.get("separated")),
-                values.get("move_in"),
-                values.get("expected_leave"),
-                values.get("employer") or "",
-                values.get("occupation") or "",
-                values.get("marital_status") or "",
-                values.get("education") or "",
-                values.get("political_status") or "",
                 values.get("relation") or "",
                 ",".join(values.get("care_tags") or []),
+                *[
+                    value if (value := values.get(f.key)) not in (None, "") else blank
+                    for f, blank in PLAIN
+                ],
             ],
         }
         if values.get("overridden"):

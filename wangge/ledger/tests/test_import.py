@@ -297,9 +297,124 @@ def test_update_never_touches_records_outside_the_scope(tmp_path: Path, user: An
     )
 
     assert (p.updated, p.skipped, o.updated, o.skipped) == (0, 1, 0, 1)
-    assert [w.code for w in p.warnings + o.warnings] == ["duplicate_elsewhere"] * 2
+    # A person registered elsewhere is referred to the district, unnamed (finding 9).
+    assert [w.code for w in p.warnings + o.warnings] == ["referred", "duplicate_elsewhere"]
     assert "440704001" not in str([w.message for w in p.warnings])  # where it is stays unsaid
     outsider.refresh_from_db()
     org.refresh_from_db()
     assert (outsider.name, outsider.grid_code[:9]) != ("改名", "440704003")
     assert org.name != "改名" and org.grid_code.startswith("440704001")
+
+
+def _import(tmp_path: Path, actor: Any, text: str, kind: str = "people", **kw: Any) -> Any:
+    path = tmp_path / f"{kind}.csv"
+    path.write_text(text, encoding="utf-8")
+    return ledger_import(actor=actor, kind=kind, table=read_table_path(path), **kw)
+
+
+def test_a_number_registered_elsewhere_is_referred_without_saying_so(
+    tmp_path: Path, user: Any
+) -> None:
+    """Security finding 9: the import told a grid worker that an ID number is registered
+    elsewhere in the district; now the row goes to the district, and the warning is the same
+    whether or not (and wherever) the number is registered."""
+    from wangge.core.scope import scope_for
+    from wangge.ledger.models import Referral
+
+    outsider = Person.objects.dangerously_unscoped().filter(grid_code__startswith="440704001")[0]
+    grid = scope_for(user("demo-grid"))
+    result = _import(tmp_path, grid, f"姓名,身份证号,网格编码\n某人,{outsider.id_number},{GRID}\n")
+    assert (result.inserted, result.skipped) == (0, 1)
+    [warning] = result.warnings
+    assert warning.code == "referred" and "登记" not in warning.message
+    referral = Referral.objects.dangerously_unscoped().get()
+    assert (referral.existing_id, referral.grid_code, referral.source) == (
+        outsider.pk,
+        GRID,
+        "import",
+    )
+    assert AuditEntry.objects.filter(action="ledger.refer", details__rows=1).exists()
+
+
+def test_special_groups_need_the_right_to_see_them(tmp_path: Path, user: Any) -> None:
+    """Security finding 12: a grid leader without ledger.sensitive imported 吸毒人员."""
+    from wangge.core.scope import scope_for
+
+    text = f"姓名,身份证号,网格编码,特殊人群\n甲,{valid_id(801)},{GRID},吸毒人员\n"
+    refused = _import(tmp_path, scope_for(user("demo-grid")), text)
+    assert (refused.inserted, refused.rejected) == (0, 1)
+    assert refused.errors[0].column == "特殊人群" and refused.errors[0].code == "not_allowed"
+    assert not Person.objects.dangerously_unscoped().filter(name="甲").exists()
+    allowed = _import(tmp_path, scope_for(user("demo-community")), text)
+    assert allowed.inserted == 1
+    person = Person.objects.dangerously_unscoped().get(name="甲")
+    assert SensitiveTag.objects.dangerously_unscoped().filter(person=person).count() == 1
+
+
+def test_a_household_or_estate_of_another_street_is_not_joined(tmp_path: Path, user: Any) -> None:
+    """Security finding 8: a grid leader's row naming another street's household code joined
+    it and became its head; an address row put a room into another street's building."""
+    from wangge.core.scope import scope_for
+    from wangge.ledger.models import Building, Room
+
+    grid = scope_for(user("demo-grid"))
+    theirs = Household.objects.dangerously_unscoped().filter(grid_code__startswith="440704001")[0]
+    head_before = theirs.head_id
+    people = _import(
+        tmp_path,
+        grid,
+        f"姓名,身份证号,网格编码,户编号,与户主关系\n乙,{valid_id(802)},{GRID},{theirs.code},户主\n",
+    )
+    assert (people.inserted, people.rejected) == (0, 1) and people.errors[0].column == "户编号"
+    assert "440704001" not in people.errors[0].message
+    theirs.refresh_from_db()
+    assert theirs.head_id == head_before
+    building = Building.objects.dangerously_unscoped().filter(grid_code__startswith="440704001")[0]
+    from wangge.regions.selectors import interior_point_unscoped
+
+    lon, lat = interior_point_unscoped(GRID)
+    rooms = Room.objects.dangerously_unscoped().count()
+    addresses = _import(
+        tmp_path,
+        grid,
+        "小区编码,小区名称,楼栋编码,楼栋名称,楼栋地址,经度,纬度,房屋编码\n"
+        f"{building.estate.code},x,{building.code},x,x,{lon},{lat},{building.code}019999\n",
+        kind="addresses",
+    )
+    assert addresses.rejected == 1 and {e.column for e in addresses.errors} == {
+        "小区编码",
+        "楼栋编码",
+    }
+    assert Room.objects.dangerously_unscoped().count() == rooms
+
+
+def test_a_reimport_with_update_moves_the_version(tmp_path: Path, system: Any) -> None:
+    """An update by import is a change like any other: a page still holding the old version
+    is refused instead of silently writing over it."""
+    from wangge.ledger.models import LedgerChange
+
+    person = Person.objects.dangerously_unscoped().filter(grid_code=GRID)[0]
+    before = person.version
+    result = _import(
+        tmp_path,
+        system,
+        f"姓名,身份证号,网格编码,工作单位\n{person.name},{person.id_number},{GRID},新单位\n",
+        on_duplicate="update",
+    )
+    assert result.updated == 1
+    person.refresh_from_db()
+    assert (person.version, person.employer) == (before + 1, "新单位")
+    change = LedgerChange.objects.dangerously_unscoped().get(
+        kind="person", record_id=person.pk, version=person.version
+    )
+    assert change.action == "import" and "employer" in change.fields
+
+
+def test_a_new_person_field_needs_only_its_column(monkeypatch: Any) -> None:
+    """The fast path writes every plain person field of the one field list."""
+    from wangge.ledger.fields import person_plain_fields
+    from wangge.ledger.importers.people import PeopleImporter
+
+    plain = {f.attr for f in person_plain_fields()}
+    assert plain <= set(PeopleImporter.FIELDS)
+    assert {"employer", "education", "population_type"} <= plain
