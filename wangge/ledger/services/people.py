@@ -12,7 +12,6 @@ import datetime as dt
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wangge.core.audit import audit_record
@@ -417,62 +416,24 @@ def person_retire(
     on: dt.date | None = None,
     note: str = "",
 ) -> Person:
-    """Retire a person (moved away, deceased, registered twice): the record stays, with the
-    reason and the date, and leaves the lists."""
-    scope = as_scope(actor)
-    person = records.for_edit(Person, actor=scope, kind=KIND, pk=person_id)
-    records.check_version(person, kind=KIND, version=version)
-    _retire(person, reason=reason, on=on, note=note, allowed=PERSON_RETIRE_REASONS)
-    records.save_change(
-        person,
-        actor=scope,
+    """Retire a person (moved away, deceased, registered twice): the record stays."""
+    return records.retire(
+        Person,
+        actor=actor,
         kind=KIND,
-        action="retire",
-        changed=["retired_on", "retired_reason", "retired_note"],
+        pk=person_id,
+        version=version,
+        reason=reason,
+        on=on,
+        note=note,
+        allowed=PERSON_RETIRE_REASONS,
     )
-    return person
 
 
 @transaction.atomic
 def person_restore(*, actor: Any, person_id: int, version: int | None) -> Person:
     """Undo a retirement made by mistake."""
-    scope = as_scope(actor)
-    person = records.for_edit(Person, actor=scope, kind=KIND, pk=person_id)
-    records.check_version(person, kind=KIND, version=version)
-    _restore(person)
-    records.save_change(
-        person,
-        actor=scope,
-        kind=KIND,
-        action="restore",
-        changed=["retired_on", "retired_reason", "retired_note"],
-    )
-    return person
-
-
-def _retire(
-    record: Any, *, reason: str, on: dt.date | None, note: str, allowed: set[RetireReason]
-) -> None:
-    if record.retired_on is not None:
-        raise ValidationFailed(_("This record is already retired."), code="already_retired")
-    if reason not in {r.value for r in allowed}:
-        raise ValidationFailed(
-            _("Choose why the record is retired: %(reasons)s.")
-            % {"reasons": "、".join(str(RetireReason(r).label) for r in sorted(allowed))},
-            code="reason_required",
-            details={"field": "reason"},
-        )
-    today = timezone.localdate()
-    day = on or today
-    if day > today:
-        raise ValidationFailed(_("The date cannot be in the future."), code="future_date")
-    record.retired_on, record.retired_reason, record.retired_note = day, reason, note[:200]
-
-
-def _restore(record: Any) -> None:
-    if record.retired_on is None:
-        raise ValidationFailed(_("This record is not retired."), code="not_retired")
-    record.retired_on, record.retired_reason, record.retired_note = None, "", ""
+    return records.restore(Person, actor=actor, kind=KIND, pk=person_id, version=version)
 
 
 # -- households ------------------------------------------------------------------------------

@@ -27,7 +27,6 @@ from wangge.ledger.models import (
     Thing,
 )
 from wangge.ledger.services import records
-from wangge.ledger.services.people import _restore, _retire
 
 ORG, THING, ESTATE, BUILDING, ROOM = "organisation", "thing", "estate", "building", "room"
 RETIRE_REASONS: dict[str, set[RetireReason]] = {
@@ -160,34 +159,22 @@ def record_retire(
     """Retire an organisation (closed), a thing (removed) or an address (demolished)."""
     if kind not in MODELS:
         raise ValidationFailed(code="unknown_kind", details={"kind": kind})
-    scope = as_scope(actor)
-    record = records.for_edit(MODELS[kind], actor=scope, kind=kind, pk=pk)
-    records.check_version(record, kind=kind, version=version)
-    _retire(record, reason=reason, on=on, note=note, allowed=RETIRE_REASONS[kind])
-    records.save_change(
-        record,
-        actor=scope,
+    return records.retire(
+        MODELS[kind],
+        actor=actor,
         kind=kind,
-        action="retire",
-        changed=["retired_on", "retired_reason", "retired_note"],
+        pk=pk,
+        version=version,
+        reason=reason,
+        on=on,
+        note=note,
+        allowed=RETIRE_REASONS[kind],
     )
-    return record
 
 
 @transaction.atomic
 def record_restore(*, actor: Any, kind: str, pk: int, version: int | None) -> Any:
-    scope = as_scope(actor)
-    record = records.for_edit(MODELS[kind], actor=scope, kind=kind, pk=pk)
-    records.check_version(record, kind=kind, version=version)
-    _restore(record)
-    records.save_change(
-        record,
-        actor=scope,
-        kind=kind,
-        action="restore",
-        changed=["retired_on", "retired_reason", "retired_note"],
-    )
-    return record
+    return records.restore(MODELS[kind], actor=actor, kind=kind, pk=pk, version=version)
 
 
 def _move(kind: str, *, actor: Any, pk: int, version: int | None, **where: Any) -> Any:

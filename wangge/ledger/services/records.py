@@ -11,6 +11,7 @@ never values) and an audit entry — all in the caller's transaction.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -24,7 +25,7 @@ from wangge.core.errors import Conflict, NotFound, PermissionDenied, ValidationF
 from wangge.core.roles import Perm
 from wangge.core.scope import Scope, as_scope
 from wangge.ledger.fields import FieldError, labels
-from wangge.ledger.models import LedgerChange, LedgerRecord
+from wangge.ledger.models import LedgerChange, LedgerRecord, RetireReason
 
 R = TypeVar("R", bound=LedgerRecord)
 
@@ -175,3 +176,53 @@ def refuse_sensitive(scope: Scope, grid_code: str, values: dict[str, Any]) -> No
             code="not_allowed",
             details={"field": "special_tags"},
         )
+
+
+RETIRED_FIELDS = ["retired_on", "retired_reason", "retired_note"]
+
+
+def retire(
+    model: type[R],
+    *,
+    actor: Any,
+    kind: str,
+    pk: Any,
+    version: int | None,
+    reason: str,
+    on: dt.date | None,
+    note: str,
+    allowed: set[RetireReason],
+) -> R:
+    """Retire a record (the caller's transaction): it stays, with the reason and the date, and
+    leaves the lists. `allowed` are the reasons that make sense for its kind."""
+    scope = as_scope(actor)
+    record = for_edit(model, actor=scope, kind=kind, pk=pk)
+    check_version(record, kind=kind, version=version)
+    if record.retired_on is not None:
+        raise ValidationFailed(_("This record is already retired."), code="already_retired")
+    if reason not in {r.value for r in allowed}:
+        raise ValidationFailed(
+            _("Choose why the record is retired: %(reasons)s.")
+            % {"reasons": "、".join(str(RetireReason(r).label) for r in sorted(allowed))},
+            code="reason_required",
+            details={"field": "reason"},
+        )
+    today = timezone.localdate()
+    day = on or today
+    if day > today:
+        raise ValidationFailed(_("The date cannot be in the future."), code="future_date")
+    record.retired_on, record.retired_reason, record.retired_note = day, reason, note[:200]
+    save_change(record, actor=scope, kind=kind, action="retire", changed=RETIRED_FIELDS)
+    return record
+
+
+def restore(model: type[R], *, actor: Any, kind: str, pk: Any, version: int | None) -> R:
+    """Undo a retirement made by mistake."""
+    scope = as_scope(actor)
+    record = for_edit(model, actor=scope, kind=kind, pk=pk)
+    check_version(record, kind=kind, version=version)
+    if record.retired_on is None:
+        raise ValidationFailed(_("This record is not retired."), code="not_retired")
+    record.retired_on, record.retired_reason, record.retired_note = None, "", ""
+    save_change(record, actor=scope, kind=kind, action="restore", changed=RETIRED_FIELDS)
+    return record

@@ -3,6 +3,7 @@ The views translate a request into a service or selector call and the answer bac
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -310,36 +311,33 @@ def person_move(request: HttpRequest, person_id: int) -> HttpResponse:
     return render(request, "ledger/move.html", context, status=400 if "error" in context else 200)
 
 
-def _retire_context(record: Any, reasons: set[RetireReason]) -> dict[str, Any]:
-    return {
+def retire_page(
+    request: HttpRequest,
+    *,
+    record: Any,
+    reasons: set[RetireReason],
+    retire: Callable[..., Any],
+    restore: Callable[..., Any],
+    done: HttpResponse,
+) -> HttpResponse:
+    """The retire (or undo) form of any ledger record: `retire(version=, reason=, on=, note=)`
+    and `restore(version=)` are the record's services; `done` answers a success."""
+    context: dict[str, Any] = {
         "record": record,
         "reasons": [(r.value, r.label) for r in RetireReason if r in reasons],
         "today": timezone.localdate().isoformat(),
     }
-
-
-@login_required
-def person_retire(request: HttpRequest, person_id: int) -> HttpResponse:
-    scope = scope_for(request.user)
-    found = selectors.person_get(actor=scope, person_id=person_id)
-    if not selectors.record_abilities(actor=scope, record=found)["edit"]:
-        raise NotFound()
-    context = _retire_context(found, PERSON_RETIRE_REASONS)
     if request.method == "POST":
+        version = version_posted(request)
         try:
             if request.POST.get("restore") == "1":
-                services.person_restore(
-                    actor=scope, person_id=found.pk, version=version_posted(request)
-                )
+                restore(version=version)
             else:
-                services.person_retire(
-                    actor=scope,
-                    person_id=found.pk,
-                    version=version_posted(request),
+                on = request.POST.get("on", "")
+                retire(
+                    version=version,
                     reason=request.POST.get("reason", ""),
-                    on=parse_date(request.POST.get("on", "") or "")
-                    if request.POST.get("on")
-                    else None,
+                    on=parse_date(on) if on else None,
                     note=request.POST.get("note", ""),
                 )
         except NotFound:
@@ -348,8 +346,24 @@ def person_retire(request: HttpRequest, person_id: int) -> HttpResponse:
             context["error"] = getattr(exc, "message", _("The date must look like 2024-04-19."))
         else:
             messages.success(request, _("Saved."))
-            return redirect("ledger:person", person_id=found.pk)
+            return done
     return render(request, "ledger/retire.html", context, status=400 if "error" in context else 200)
+
+
+@login_required
+def person_retire(request: HttpRequest, person_id: int) -> HttpResponse:
+    scope = scope_for(request.user)
+    found = selectors.person_get(actor=scope, person_id=person_id)
+    if not selectors.record_abilities(actor=scope, record=found)["edit"]:
+        raise NotFound()
+    return retire_page(
+        request,
+        record=found,
+        reasons=PERSON_RETIRE_REASONS,
+        retire=lambda **kw: services.person_retire(actor=scope, person_id=found.pk, **kw),
+        restore=lambda **kw: services.person_restore(actor=scope, person_id=found.pk, **kw),
+        done=redirect("ledger:person", person_id=found.pk),
+    )
 
 
 # -- households ------------------------------------------------------------------------------

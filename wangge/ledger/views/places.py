@@ -13,7 +13,6 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -23,7 +22,7 @@ from wangge.ledger import selectors, services
 from wangge.ledger.columns import KIND_LABELS, STATE_LABELS
 from wangge.ledger.services.places import RETIRE_REASONS
 from wangge.ledger.views.common import field_errors, posted_values, version_posted
-from wangge.ledger.views.people import _record_form, _retire_context
+from wangge.ledger.views.people import _record_form, retire_page
 
 # kind → (selector fetching one record by id, the URL name of its page)
 _GET: dict[str, tuple[Callable[..., Any], str]] = {
@@ -199,33 +198,14 @@ def record_retire(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     scope, found, can = _fetch(request, kind, pk)
     if not can["edit"]:
         raise NotFound()
-    context = _retire_context(found, RETIRE_REASONS[kind])
-    if request.method == "POST":
-        try:
-            if request.POST.get("restore") == "1":
-                services.record_restore(
-                    actor=scope, kind=kind, pk=found.pk, version=version_posted(request)
-                )
-            else:
-                services.record_retire(
-                    actor=scope,
-                    kind=kind,
-                    pk=found.pk,
-                    version=version_posted(request),
-                    reason=request.POST.get("reason", ""),
-                    on=parse_date(request.POST.get("on", "") or "")
-                    if request.POST.get("on")
-                    else None,
-                    note=request.POST.get("note", ""),
-                )
-        except NotFound:
-            raise
-        except (WanggeError, ValueError) as exc:
-            context["error"] = getattr(exc, "message", _("The date must look like 2024-04-19."))
-        else:
-            messages.success(request, _("Saved."))
-            return redirect(_GET[kind][1], pk=found.pk)
-    return render(request, "ledger/retire.html", context, status=400 if "error" in context else 200)
+    return retire_page(
+        request,
+        record=found,
+        reasons=RETIRE_REASONS[kind],
+        retire=lambda **kw: services.record_retire(actor=scope, kind=kind, pk=found.pk, **kw),
+        restore=lambda **kw: services.record_restore(actor=scope, kind=kind, pk=found.pk, **kw),
+        done=redirect(_GET[kind][1], pk=found.pk),
+    )
 
 
 @login_required
