@@ -84,7 +84,11 @@ def send_until_sent(page: Any, posts: Callable[[], int], *, timeout: float = 30)
     while page.locator(".sent").count() == 0:
         assert time.monotonic() < deadline, "the queued report was never sent"
         before = posts()
-        page.click("[data-send-now]")
+        button = page.locator("[data-send-now]")
+        if not button.is_visible():  # the queue is hidden: the send under way has finished
+            page.wait_for_timeout(200)
+            continue
+        button.click(timeout=5000)
         for _ in range(50):
             if posts() > before or page.locator(".sent").count():
                 break
