@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "wangge.teams",
     "wangge.ledger",
     "wangge.events",
+    "wangge.campaigns",
     "wangge.demo",
 ]
 
@@ -285,5 +286,7 @@ EVENTS_DUPLICATE_METRES = env_float("WANGGE_EVENTS_DUPLICATE_METRES", 50.0, mini
 EVENTS_DUPLICATE_DAYS = env_int("WANGGE_EVENTS_DUPLICATE_DAYS", 7, minimum=1)
 EVENTS_PUBLIC_REPORTS_PER_HOUR = env_int("WANGGE_PUBLIC_REPORTS_PER_HOUR", 20, minimum=1)
 EVENTS_SCAN_SECONDS = env_int("WANGGE_EVENTS_SCAN_SECONDS", 60, minimum=5)
+CAMPAIGNS_HOLD_HOURS = env_int("WANGGE_CAMPAIGNS_HOLD_HOURS", 8, minimum=1)
+CAMPAIGNS_SCAN_SECONDS = env_int("WANGGE_CAMPAIGNS_SCAN_SECONDS", 300, minimum=5)
 EVENTS_PHOTO_MAX_BYTES = env_int("WANGGE_EVENTS_PHOTO_MAX_MB", 10, minimum=1) * 1024 * 1024
 SMS_BACKEND = env_str("WANGGE_SMS_BACKEND", "wangge.events.notify.LogSmsBackend")

@@ -36,6 +36,10 @@ class Perm(models.TextChoices):
     EVENTS_HANDLE = "events.handle", _("Handle events dispatched to a department")
     EVENTS_VERIFY = "events.verify", _("Verify events on site")
     EVENTS_CONFIGURE = "events.configure", _("Configure event categories and the calendar")
+    CAMPAIGNS_VIEW = "campaigns.view", _("View campaigns and their progress")
+    CAMPAIGNS_MANAGE = "campaigns.manage", _("Start campaigns and assign their tasks")
+    CAMPAIGNS_COLLECT = "campaigns.collect", _("Collect and verify records in a campaign task")
+    CAMPAIGNS_REVIEW = "campaigns.review", _("Review campaign tasks")
     # Public permissions: held by no role; a public scope (a resident's page, an Open311
     # client) is made with exactly the ones it needs (`Scope.public`).
     EVENTS_PUBLIC_REPORT = "events.public_report", _("File a public report")
@@ -110,6 +114,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.EVENTS_HANDLE: {Role.DEPARTMENT_OFFICER},
             Perm.EVENTS_VERIFY: {Role.GRID_LEADER, Role.GRID_WORKER, Role.COMMUNITY_OFFICER},
             Perm.EVENTS_CONFIGURE: {Role.DISTRICT_ADMIN},
+            # Campaigns work on the ledger: the roles that keep it.
+            Perm.CAMPAIGNS_VIEW: _FIELD_ROLES - {Role.DEPARTMENT_OFFICER},
+            Perm.CAMPAIGNS_MANAGE: _CENTRE_ROLES,
+            Perm.CAMPAIGNS_COLLECT: _FIELD_ROLES - {Role.DEPARTMENT_OFFICER},
+            # The collector never reviews their own work: the service refuses anyone who took
+            # part in the task, whatever their role.
+            Perm.CAMPAIGNS_REVIEW: _CENTRE_ROLES,
         }.items()
         if role in roles
     )

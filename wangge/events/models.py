@@ -346,6 +346,8 @@ class Notification(ScopedModel):
     event = models.ForeignKey(Event, null=True, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=32)
     message = models.CharField(max_length=300)
+    # Where the message leads when it is not about an event (a campaign task): a site path.
+    link = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField()
     read_at = models.DateTimeField(null=True, blank=True)
 

@@ -85,6 +85,24 @@ def notify(
     return len(unique)
 
 
+def notify_users(
+    users: Iterable[User], *, kind: str, message: str, link: str, now: dt.datetime
+) -> int:
+    """A notification that is not about an event (a campaign task overdue): `link` is the site
+    path it leads to."""
+    if not link.startswith("/") or link.startswith("//"):
+        raise ValueError("a notification links inside the site")
+    unique = {u.pk: u for u in users}
+    Notification.objects.bulk_create(
+        Notification(
+            user=u, event=None, kind=kind, message=message[:300], link=link[:200], created_at=now
+        )
+        for u in unique.values()
+    )
+    transaction.on_commit(lambda: _send(list(unique.values()), message))
+    return len(unique)
+
+
 def _send(users: list[User], message: str) -> None:
     backend = sms_backend()
     for u in users:

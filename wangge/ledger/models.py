@@ -45,6 +45,9 @@ class LedgerRecord(ScopedModel):
     retired_note = models.CharField(
         _("note"), max_length=200, blank=True, default="", db_default=""
     )
+    # The last day someone checked the record in the field (a campaign's confirm or
+    # correction); not a change of its values, so it does not move the version.
+    verified_on = models.DateField(_("last verified"), null=True, blank=True)
 
     class Meta:
         abstract = True

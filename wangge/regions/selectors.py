@@ -308,3 +308,18 @@ def interior_point_unscoped(code: str) -> tuple[float, float]:
         raise NotFound()
     point = shapely.from_geojson(boundary).representative_point()
     return float(point.x), float(point.y)
+
+
+def grids_under(*, actor: Any, codes: list[str], perm: Perm = Perm.REGIONS_VIEW) -> list[Region]:
+    """The current grids inside any of `codes` (a district, streets, communities or grids)
+    that the actor sees with `perm`, in code order."""
+    if not codes:
+        return []
+    inside = Q(pk__in=[])
+    for code in codes:
+        inside |= Q(code__startswith=code)
+    return list(
+        Region.objects.visible_to(as_scope(actor), perm)
+        .filter(inside, level=Level.GRID, valid_to=None)
+        .order_by("code")
+    )

@@ -361,3 +361,21 @@ def coverage(*, actor: Any) -> Coverage:
     report.by_street = totals["street"]
     report.by_community = totals["community"]
     return report
+
+
+def team_users(*, actor: Any, grid_codes: list[str]) -> dict[str, list[tuple[int, str]]]:
+    """Per grid, the users (id, team role) serving in its team now, leader first: who a
+    campaign's task for the grid is assigned to. Only grids the actor sees teams of."""
+    out: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    if not grid_codes:
+        return out
+    rows = (
+        Assignment.objects.visible_to(actor, Perm.TEAMS_VIEW)
+        .filter(grid_code__in=grid_codes, valid_to=None, staff__user__isnull=False)
+        .values_list("grid_code", "staff__user_id", "role")
+    )
+    order = {r: i for i, r in enumerate(ROLE_ORDER)}
+    for grid, user_id, role in sorted(rows, key=lambda r: (r[0], order.get(r[2], 9), r[1])):
+        if all(uid != user_id for uid, _r in out[grid]):
+            out[grid].append((user_id, role))
+    return out

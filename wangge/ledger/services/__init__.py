@@ -24,6 +24,7 @@ from wangge.ledger.services.people import (
     possible_duplicates,
 )
 from wangge.ledger.services.places import (
+    Verified,
     building_create,
     building_update,
     estate_create,
@@ -36,6 +37,7 @@ from wangge.ledger.services.places import (
     organisation_update,
     record_restore,
     record_retire,
+    records_verify,
     room_create,
     room_update,
     thing_create,
@@ -48,6 +50,7 @@ from wangge.ledger.services.referrals import Referred, referral_resolve
 
 __all__ = [
     "Referred",
+    "Verified",
     "building_create",
     "building_update",
     "estate_create",
@@ -73,6 +76,7 @@ __all__ = [
     "possible_duplicates",
     "record_restore",
     "record_retire",
+    "records_verify",
     "referral_resolve",
     "room_create",
     "room_update",

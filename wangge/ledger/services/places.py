@@ -6,11 +6,13 @@ record decides, a change names its version, every change is logged by field name
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from wangge.core.audit import audit_record
 from wangge.core.errors import Conflict, PermissionDenied, ValidationFailed
 from wangge.core.personal import reveal
 from wangge.core.roles import Perm
@@ -475,3 +477,59 @@ def room_create(*, actor: Any, building_id: int, values: dict[str, Any]) -> Room
 def room_update(*, actor: Any, room_id: int, version: int | None, values: dict[str, Any]) -> Room:
     result: Room = _update(ROOM, actor=actor, pk=room_id, version=version, values=values)
     return result
+
+
+# -- verification in the field ----------------------------------------------------------------
+
+
+@dataclass
+class Verified:
+    verified: list[int]  # ids marked verified today
+    stale: dict[int, int]  # id → the version the ledger holds now (not what was confirmed)
+    missing: list[int]  # not found, retired, or not the actor's to edit
+
+
+@transaction.atomic
+def records_verify(*, actor: Any, kind: str, versions: dict[int, int]) -> Verified:
+    """Someone checked these records in the field and found them right (a campaign's confirm,
+    or after a correction): `versions` maps each record to the version they saw. Sets
+    `verified_on` to today without a new version: it changes no value, so it must not make
+    other people's edits stale. A record whose version moved since is not verified (what was
+    confirmed is not what the ledger holds) and comes back in `stale`. One query to read, one
+    to write and one audit entry (the change log holds changes of values only), so a
+    phone's batch of hundreds of confirmations is one call."""
+    from django.utils import timezone
+
+    from wangge.ledger.models import Household, Person
+
+    models_: dict[str, Any] = {**MODELS, "person": Person, "household": Household}
+    if kind not in models_:
+        raise ValidationFailed(code="unknown_kind", details={"kind": kind})
+    scope = as_scope(actor)
+    model = models_[kind]
+    found = (
+        model.objects.visible_to(scope, records.view_perm(kind))
+        .filter(pk__in=list(versions), retired_on=None)
+        .select_for_update()
+    )
+    ok: list[int] = []
+    stale: dict[int, int] = {}
+    for record in found.only("id", "version", "grid_code"):
+        if not scope.holds_for(Perm.LEDGER_EDIT, record):
+            continue
+        if record.version != int(versions[record.pk]):
+            stale[record.pk] = record.version
+            continue
+        ok.append(record.pk)
+    missing = sorted(set(versions) - set(ok) - set(stale))
+    if ok:
+        today = timezone.localdate()
+        model.objects.dangerously_unscoped().filter(pk__in=ok).update(verified_on=today)
+        audit_record(
+            actor=scope,
+            action=f"{kind}.verify",
+            object_type=kind,
+            object_id=ok[0] if len(ok) == 1 else "",
+            details={"records": len(ok), "ids": ok[:1000]},
+        )
+    return Verified(verified=ok, stale=stale, missing=missing)
