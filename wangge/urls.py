@@ -12,5 +12,6 @@ urlpatterns = [
     path("teams/", include("wangge.teams.urls")),
     path("ledger/", include("wangge.ledger.urls")),
     path("events/", include("wangge.events.urls")),
+    path("campaigns/", include("wangge.campaigns.urls")),
     path("open311/", include("wangge.events.open311_urls")),
 ]

@@ -1,0 +1,5 @@
+"""Desktop pages of campaigns (see views/__init__.py)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
