@@ -36,6 +36,7 @@ from wangge.core.models import User
 from wangge.core.personal import mask_id_number, mask_phone
 from wangge.core.roles import Perm
 from wangge.core.scope import Scope, as_scope, require_any
+from wangge.events.calendar import Calendar
 from wangge.regions.selectors import region_names_unscoped
 
 LEVELS = {"street": 9, "community": 12, "grid": 15}
@@ -560,3 +561,108 @@ def task_abilities(*, actor: Any, task: Task) -> dict[str, Any]:
         "manage": scope.holds(Perm.CAMPAIGNS_MANAGE, task.grid_code),
         "resolve": services.review_refusal(scope, task, level="community") is None,
     }
+
+
+def campaign_abilities(*, actor: Any, campaign: Campaign) -> dict[str, bool]:
+    """What the campaign page may offer: closing it needs `campaigns.manage` over its region
+    (the rule `services.campaign_close` enforces)."""
+    scope = as_scope(actor)
+    manage = scope.is_system or scope.holds_for(Perm.CAMPAIGNS_MANAGE, campaign)
+    return {"manage": manage, "close": manage and campaign.status == "open"}
+
+
+# -- pages' helpers ---------------------------------------------------------------------------
+
+
+def manageable_regions(*, actor: Any) -> list[dict[str, Any]]:
+    """The streets, communities and grids the actor may start a campaign in, in code order
+    with their names and level (for the new-campaign pickers): one query for the grids."""
+    scope = require_any(actor, Perm.CAMPAIGNS_MANAGE)
+    from wangge.regions.selectors import grids_under
+
+    roots = scope.roots(Perm.CAMPAIGNS_MANAGE) if not scope.is_system else [""]
+    grids = grids_under(actor=scope, codes=roots or [""], perm=Perm.CAMPAIGNS_MANAGE)
+    names = region_names_unscoped()
+    # Only what lies inside a grant: a community officer does not pick the whole street.
+    inside = {
+        code
+        for g in grids
+        for code in (g.code[:9], g.code[:12], g.code)
+        if any(code.startswith(r) for r in roots)
+    }
+    level = {9: "street", 12: "community", 15: "grid"}
+    return [
+        {"code": c, "name": names.get(c, c), "level": level.get(len(c), ""), "depth": len(c)}
+        for c in sorted(inside)
+    ]
+
+
+def campaign_summaries(*, actor: Any, campaigns: list[Campaign]) -> dict[int, dict[str, Any]]:
+    """Per campaign of a list: records verified / total, tasks by state and its regions'
+    names, over the tasks the actor sees — two aggregate queries for the whole list."""
+    scope = as_scope(actor)
+    ids = [c.pk for c in campaigns]
+    out: dict[int, dict[str, Any]] = {
+        c.pk: {
+            "tasks": 0,
+            "by_state": dict.fromkeys(TaskState.values, 0),
+            "total": 0,
+            "verified": 0,
+            "percent": 0,
+        }
+        for c in campaigns
+    }
+    if not ids:
+        return out
+    named = _named_task_ids(scope)
+    tasks = Task.objects.dangerously_unscoped().filter(campaign_id__in=ids)
+    if not scope.is_system:
+        visible = (
+            Task.objects.visible_to(scope, Perm.CAMPAIGNS_VIEW).values("pk")
+            if scope.has(Perm.CAMPAIGNS_VIEW)
+            else Task.objects.none().values("pk")
+        )
+        tasks = tasks.filter(Q(pk__in=visible) | Q(pk__in=named))
+    for campaign_id, state, n in (
+        tasks.filter(parts__isnull=True)
+        .values_list("campaign_id", "state")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        out[campaign_id]["tasks"] += n
+        out[campaign_id]["by_state"][state] += n
+    for campaign_id, status, n in (
+        TaskRecord.objects.dangerously_unscoped()
+        .filter(campaign_id_copy__in=ids, task_id__in=tasks.values("pk"))
+        .values_list("campaign_id_copy", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        row = out[campaign_id]
+        row["total"] += n
+        if status in DONE_STATUSES:
+            row["verified"] += n
+    names = region_names_unscoped()
+    calendar = Calendar()
+    for c in campaigns:
+        row = out[c.pk]
+        row["workdays_left"] = workdays_left(c, calendar=calendar)
+        row["percent"] = round(100 * row["verified"] / row["total"]) if row["total"] else 0
+        row["regions"] = [names.get(code, code) for code in c.regions]
+    return out
+
+
+def workdays_left(
+    campaign: Campaign, *, today: dt.date | None = None, calendar: Calendar | None = None
+) -> int:
+    """Working days from today (or the start, if later) to the end, both counted, by the
+    events' calendar (public holidays and the district's overrides)."""
+    today = today or timezone.localdate()
+    calendar = calendar or Calendar()
+    day = max(today, campaign.start)
+    n = 0
+    while day <= campaign.end and n < 3660:
+        if calendar.is_workday(day):
+            n += 1
+        day += dt.timedelta(days=1)
+    return n

@@ -102,6 +102,7 @@ def abilities(*, actor: Any) -> dict[str, bool]:
         "can_view_teams": scope.has(Perm.TEAMS_VIEW),
         "can_view_ledger": scope.has(Perm.LEDGER_VIEW) or scope.has(Perm.THINGS_VIEW),
         "can_view_events": scope.has(Perm.EVENTS_VIEW),
+        "can_view_campaigns": scope.has(Perm.CAMPAIGNS_VIEW),
     }
 
 
