@@ -178,3 +178,43 @@ def test_a_closed_campaign_takes_no_edits_and_a_worker_cannot_close_it() -> None
         send(who("demo-grid"), task, edit("confirm", "person", p.pk, p.version))
     assert task_of(c).state == TaskState.ASSIGNED
     assert timezone.localdate() <= c.end
+
+
+def test_a_finding_carries_its_photo_to_the_event_and_a_bad_one_is_refused() -> None:
+    import base64
+
+    from wangge.events.models import Event, EventPhoto
+    from wangge.events.tests.conftest import tiny_png
+    from wangge.regions.selectors import interior_point_unscoped
+
+    photo = base64.b64encode(tiny_png()).decode()
+    c = campaign(regions=[MINE], template="hazard")
+    task = task_of(c)
+    lon, lat = interior_point_unscoped(MINE)
+    good = edit(
+        "finding",
+        "thing",
+        None,
+        None,
+        category="0701",
+        title="消防栓损坏",
+        lon=lon,
+        lat=lat,
+        photos=[photo],
+    )
+    bad = edit(
+        "finding",
+        "thing",
+        None,
+        None,
+        category="0701",
+        title="坏图",
+        lon=lon,
+        lat=lat,
+        photos=["%%%"],
+    )
+    results = send(who("demo-grid"), task, good, bad)
+    assert results[0]["status"] == "applied" and results[1]["code"] == "invalid_photo"
+    event = Event.objects.dangerously_unscoped().get(title="消防栓损坏")
+    assert EventPhoto.objects.dangerously_unscoped().filter(event=event).count() == 1
+    assert not Event.objects.dangerously_unscoped().filter(title="坏图").exists()
