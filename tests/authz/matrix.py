@@ -876,3 +876,93 @@ PAGES += [
     E("GET", "events/calendar/", G, 200, denied=AUD, extra={"scopeless": SCOPELESS}),
     E("GET", "events/categories/", G, 200, denied=AUD, extra={"scopeless": SCOPELESS}),
 ]
+
+# campaigns: the desktop pages
+CAMPAIGN, CTASK = _id("campaign_id"), _id("task_id")
+
+
+def _new_campaign(obj: Obj) -> dict[str, Any]:
+    return {
+        "name": "矩阵新专项行动",
+        "template": "visit",
+        "regions": [obj.value],
+        "start": "2026-01-05",
+        "end": "2099-12-31",
+    }
+
+
+PAGES += [
+    E("GET", "campaigns/", S, 200, denied=DEPT),
+    E("GET", "campaigns/new/", S, 200, denied=G),
+    E("POST", "campaigns/new/", S, 302, obj=o.grid, denied=G, body=_new_campaign),
+    E("GET", "campaigns/priority/", S, 200, denied=G, extra={"query": "reasons=alone"}),
+    E(
+        "POST",
+        "campaigns/priority/",
+        S,
+        302,
+        obj=o.grid,
+        denied=G,
+        body=lambda obj: {"regions": [obj.value], "reasons": ["alone", "aged_80"]},
+    ),
+    E("GET", "campaigns/<int:campaign_id>/", G, 200, obj=o.campaign, params=CAMPAIGN, denied=DEPT),
+    E(
+        "POST",
+        "campaigns/<int:campaign_id>/close/",
+        S,
+        302,
+        obj=o.campaign,
+        params=CAMPAIGN,
+        denied=G,
+        body=lambda obj: {},
+    ),
+    E(
+        "GET",
+        "campaigns/<int:campaign_id>/quality/",
+        G,
+        200,
+        obj=o.campaign,
+        params=CAMPAIGN,
+        denied=DEPT,
+    ),
+    E(
+        "GET",
+        "campaigns/<int:campaign_id>/report.xlsx",
+        G,
+        200,
+        obj=o.campaign,
+        params=CAMPAIGN,
+        denied=DEPT,
+    ),
+    E("GET", "campaigns/tasks/<int:task_id>/", G, 200, obj=o.campaign_task, params=CTASK, denied=DEPT),
+    E(
+        "POST",
+        "campaigns/tasks/<int:task_id>/act/<str:action>/",
+        C,
+        302,
+        obj=o.campaign_task,
+        params=CTASK,
+        denied=G,
+        body=lambda obj: {"username": "demo-auditor", "role": "helper"},
+        extra={"path": {"action": "assign"}},
+    ),
+    E(
+        "GET",
+        "campaigns/tasks/<int:task_id>/visit-sheet/",
+        G,
+        200,
+        obj=o.campaign_task,
+        params=CTASK,
+        denied=DEPT,
+    ),
+    E(
+        "POST",
+        "campaigns/conflicts/<int:edit_id>/resolve/",
+        C,
+        302,
+        obj=o.campaign_conflict,
+        params=_id("edit_id"),
+        denied=G,
+        body=lambda obj: {"choice": "server"},
+    ),
+]

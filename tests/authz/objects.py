@@ -136,3 +136,82 @@ def own_event(grid_code: str) -> Obj:
 
     e = _first(Event, grid_code=grid_code, channel="patrol")
     return Obj(e.pk, e.title)
+
+
+def _campaign_over(grid: str) -> Any:
+    """A campaign over one grid, made by the real service (the system as its creator)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from wangge.campaigns import services
+    from wangge.campaigns.models import Campaign
+    from wangge.core.scope import Scope
+
+    name = f"矩阵专项行动{grid}"
+    found = _first(Campaign, name=name)
+    if found is not None:
+        return found
+    today = timezone.localdate()
+    return services.campaign_create(
+        actor=Scope.system("test"),
+        name=name,
+        template="basic",
+        regions=[grid],
+        start=today - dt.timedelta(days=1),
+        end=today + dt.timedelta(days=10),
+        spot_check_rate=0.0,
+    )
+
+
+def campaign(grid: str) -> Obj:
+    c = _campaign_over(grid)
+    return Obj(c.pk, c.name)
+
+
+def campaign_task(grid: str) -> Obj:
+    from wangge.campaigns.models import Task
+
+    t = _first(Task, campaign=_campaign_over(grid), grid_code=grid)
+    return Obj(t.pk, t.title)
+
+
+def campaign_conflict(grid: str) -> Obj:
+    """A conflicting field edit on the grid's task: the ledger changed after the phone read it."""
+    import uuid
+
+    from django.utils import timezone
+
+    from wangge.campaigns import edits
+    from wangge.campaigns.models import FieldEdit, Task
+    from wangge.core.scope import Scope
+    from wangge.ledger import services as ledger
+    from wangge.ledger.models import Person
+
+    system = Scope.system("test")
+    task = _first(Task, campaign=_campaign_over(grid), grid_code=grid)
+    found = _first(FieldEdit, task=task, status="conflict")
+    if found is None:
+        p = _first(Person, grid_code=grid, retired_on=None)
+        ledger.person_update(
+            actor=system, person_id=p.pk, version=p.version, values={"occupation": "矩阵司机"}
+        )
+        edits.apply_edits(
+            actor=system,
+            task_id=task.pk,
+            edits=[
+                {
+                    "key": uuid.uuid4().hex,
+                    "op": "correct",
+                    "kind": "person",
+                    "record_id": p.pk,
+                    "base_version": p.version,
+                    "device": "",
+                    "seq": 0,
+                    "made_at": timezone.now().isoformat(),
+                    "values": {"fields": {"occupation": "矩阵厨师"}},
+                }
+            ],
+        )
+        found = _first(FieldEdit, task=task, status="conflict")
+    return Obj(found.pk, "矩阵厨师")

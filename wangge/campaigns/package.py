@@ -19,6 +19,7 @@ from wangge.campaigns.models import Outcome, RecordStatus, Task, TaskRecord
 from wangge.campaigns.selection import MODELS
 from wangge.core.personal import birth_year, mask_id_number, mask_phone
 from wangge.ledger import fields as ledger_fields
+from wangge.ledger.columns import GENDER_LABELS
 from wangge.ledger.models import RetireReason
 from wangge.ledger.services.people import PERSON_RETIRE_REASONS
 from wangge.ledger.services.places import RETIRE_REASONS
@@ -61,7 +62,7 @@ def _describe(kind: str, record: Any, today: Any) -> tuple[str, str, dict[str, A
         sub = " ".join(
             str(x)
             for x in (
-                record.gender,
+                GENDER_LABELS.get(record.gender, record.gender),
                 masked["birth_year"] and f"{masked['birth_year']}年",
                 record.relation,
             )

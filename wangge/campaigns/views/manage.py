@@ -420,10 +420,10 @@ def campaign_quality(request: HttpRequest, campaign_id: int) -> HttpResponse:
 @login_required
 def campaign_report(request: HttpRequest, campaign_id: int) -> HttpResponse:
     """The progress workbook (one sheet per level)."""
-    from wangge.campaigns import exports
-
     scope = _actor(request)
     campaign = selectors.campaign_get(actor=scope, campaign_id=campaign_id)
+    from wangge.campaigns import exports
+
     body = exports.progress_workbook(actor=scope, campaign=campaign)
     response = HttpResponse(
         body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -573,10 +573,10 @@ def conflict_resolve(request: HttpRequest, edit_id: int) -> HttpResponse:
 def visit_sheet(request: HttpRequest, task_id: int) -> HttpResponse:
     """The printable 入户走访登记表 of a task: households with address and members, masked,
     with blank columns for the outcome and the signature."""
-    from wangge.campaigns import exports
-
     scope = _actor(request)
     task = selectors.task_get(actor=scope, task_id=task_id)
+    from wangge.campaigns import exports
+
     sheet = exports.visit_sheet(actor=scope, task=task)
     response = render(
         request, "campaigns/visit_sheet.html", {"task": task, "sheet": sheet, "c": task.campaign}
