@@ -934,7 +934,15 @@ PAGES += [
         params=CAMPAIGN,
         denied=DEPT,
     ),
-    E("GET", "campaigns/tasks/<int:task_id>/", G, 200, obj=o.campaign_task, params=CTASK, denied=DEPT),
+    E(
+        "GET",
+        "campaigns/tasks/<int:task_id>/",
+        G,
+        200,
+        obj=o.campaign_task,
+        params=CTASK,
+        denied=DEPT,
+    ),
     E(
         "POST",
         "campaigns/tasks/<int:task_id>/act/<str:action>/",

@@ -65,7 +65,9 @@ ENGLISH = re.compile(r"\b[A-Za-z]{3,}\b")
 def english_in(response: Any) -> list[str]:
     # Login names (demo-…) are data, not interface text.
     words = ENGLISH.findall(main_text(response))
-    return sorted({w for w in words if w not in {"demo", "grid", "street", "community", "district"}})
+    return sorted(
+        {w for w in words if w not in {"demo", "grid", "street", "community", "district"}}
+    )
 
 
 # -- the list ---------------------------------------------------------------------------------
@@ -267,7 +269,9 @@ def test_the_task_page_and_the_review(client_as: Any) -> None:
     reviewer = client_as("demo-community")
     assert approve in _task_page(reviewer, task)
     # A return needs a reason.
-    reviewer.post(f"/campaigns/tasks/{task.pk}/act/return/", {"reason": "", "version": task.version})
+    reviewer.post(
+        f"/campaigns/tasks/{task.pk}/act/return/", {"reason": "", "version": task.version}
+    )
     task.refresh_from_db()
     assert task.state == TaskState.SUBMITTED
     reviewer.post(
@@ -340,7 +344,7 @@ def test_an_open_task_is_taken_with_a_visible_countdown_and_released(client_as: 
     assert f'action="/campaigns/tasks/{task.pk}/act/take/"' in _task_page(client, task)
     client.post(f"/campaigns/tasks/{task.pk}/act/take/")
     task.refresh_from_db()
-    assert task.held_by.username == "demo-grid"
+    assert task.held_by is not None and task.held_by.username == "demo-grid"
     body = _task_page(client, task)
     assert 'class="countdown" data-until="' in body
     assert f'action="/campaigns/tasks/{task.pk}/act/release/"' in body
@@ -401,3 +405,30 @@ def test_scope_of_the_factories_world() -> None:
     """The world these tests rely on: 礼乐街道 has 7 grids."""
     c = campaign(actor=Scope.system("t"), regions=[LILE])
     assert Task.objects.dangerously_unscoped().filter(campaign=c).count() == 7
+
+
+# -- exports (their data comes from `exports`, another part of the module) --------------------
+
+
+def test_the_visit_sheet_prints_households_with_blank_columns(client_as: Any) -> None:
+    pytest.importorskip("wangge.campaigns.exports")
+    c = campaign(template="visit")
+    task = task_of(c)
+    page = client_as("demo-grid").get(f"/campaigns/tasks/{task.pk}/visit-sheet/")
+    assert page.status_code == 200
+    body = text(page)
+    head = Person.objects.dangerously_unscoped().filter(grid_code=MINE, relation="户主")[0]
+    assert head.name in body and f"H{MINE}00001" in body
+    assert head.id_number not in body  # masked
+    assert body.count('class="blank"') >= 4 and "签名" in body
+    assert english_in(page) == []
+
+
+def test_the_progress_workbook_downloads(client_as: Any) -> None:
+    pytest.importorskip("wangge.campaigns.exports")
+    c = campaign()
+    response = client_as("demo-street").get(f"/campaigns/{c.pk}/report.xlsx")
+    assert response.status_code == 200
+    assert response.content[:2] == b"PK"
+    elsewhere = campaign(regions=[OTHER_STREET])
+    assert client_as("demo-street").get(f"/campaigns/{elsewhere.pk}/report.xlsx").status_code == 404

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from importlib import import_module
 from typing import Any
 
 from django.contrib import messages
@@ -79,6 +80,12 @@ def _field_labels(kind: str) -> dict[str, str]:
     if kind not in ledger_fields.RECORDS:
         return {}
     return {f.key: str(f.label) for f in ledger_fields.fields(kind)}
+
+
+def _exports() -> Any:
+    """`wangge.campaigns.exports` (the progress workbook, the visit sheet's data), written
+    alongside these pages: imported when a download is asked for."""
+    return import_module("wangge.campaigns.exports")
 
 
 def _actor(request: HttpRequest) -> Scope:
@@ -327,9 +334,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
         if level == "grid"
         else selectors.progress(actor=scope, campaign=campaign, level=level)
     )
-    rows = [
-        {**row, "sum": _sum_records(row["records"])} for row in shown.get("rows", [])
-    ]
+    rows = [{**row, "sum": _sum_records(row["records"])} for row in shown.get("rows", [])]
     grid_map = {}
     for row in by_grid.get("rows", []):
         s = _sum_records(row["records"])
@@ -361,9 +366,9 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "state": state,
             "tasks": tasks,
             "workdays_left": selectors.workdays_left(campaign),
-            "regions": selectors.campaign_summaries(actor=scope, campaigns=[campaign])[
-                campaign.pk
-            ]["regions"],
+            "regions": selectors.campaign_summaries(actor=scope, campaigns=[campaign])[campaign.pk][
+                "regions"
+            ],
             "grid_map": json.dumps(grid_map, ensure_ascii=False),
             "map_classes": MAP_CLASSES,
             "abilities": selectors.campaign_abilities(actor=scope, campaign=campaign),
@@ -422,8 +427,7 @@ def campaign_report(request: HttpRequest, campaign_id: int) -> HttpResponse:
     """The progress workbook (one sheet per level)."""
     scope = _actor(request)
     campaign = selectors.campaign_get(actor=scope, campaign_id=campaign_id)
-    from wangge.campaigns import exports
-
+    exports = _exports()
     body = exports.progress_workbook(actor=scope, campaign=campaign)
     response = HttpResponse(
         body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -575,8 +579,7 @@ def visit_sheet(request: HttpRequest, task_id: int) -> HttpResponse:
     with blank columns for the outcome and the signature."""
     scope = _actor(request)
     task = selectors.task_get(actor=scope, task_id=task_id)
-    from wangge.campaigns import exports
-
+    exports = _exports()
     sheet = exports.visit_sheet(actor=scope, task=task)
     response = render(
         request, "campaigns/visit_sheet.html", {"task": task, "sheet": sheet, "c": task.campaign}
