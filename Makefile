@@ -40,16 +40,23 @@ demo: setup
 serve: setup
 	$(BIN)/wangge serve
 
-# Two sessions: the suite on the small test world, then the demo district's end-to-end tests.
+# pytest with bytecode caching on even where the environment turns it off (PYTHONDONTWRITEBYTECODE):
+# every session, and every xdist worker, imports about a thousand modules.
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/pytest
+# xdist workers for the main session: one per core (`make test TEST_WORKERS=0` for none).
+TEST_WORKERS ?= auto
+
+# Two sessions: the suite on the small test world (in parallel, each worker builds its own world
+# in its own database), then the demo district's end-to-end tests.
 test: setup
-	$(BIN)/pytest -q -m "not browser and not fuzz" $(PYTEST_ARGS)
-	WANGGE_TEST_WORLD=demo $(BIN)/pytest -q -m "demo" $(PYTEST_ARGS)
+	$(PYTEST) -q -m "not browser and not fuzz" -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	WANGGE_TEST_WORLD=demo $(PYTEST) -q -m "demo" $(PYTEST_ARGS)
 
 test-browser: setup
-	$(BIN)/pytest -q -m browser $(PYTEST_ARGS)
+	$(PYTEST) -q -m browser $(PYTEST_ARGS)
 
 test-fuzz: setup
-	$(BIN)/pytest -q -m fuzz tests/fuzz $(PYTEST_ARGS)
+	$(PYTEST) -q -m fuzz tests/fuzz $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

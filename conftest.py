@@ -20,10 +20,39 @@ from wangge.core.services import token_create
 
 DEMO_WORLD = os.environ.get("WANGGE_TEST_WORLD") == "demo"
 
+# Directories every test of which carries one marker. A session whose `-m` leaves that marker
+# out does not even import them: collecting the fuzz tests alone builds a hypothesis strategy
+# for every API operation (seconds per process, and every xdist worker collects).
+MARKED_DIRS = {
+    Path(__file__).parent / "tests" / "fuzz": "fuzz",
+    Path(__file__).parent / "tests" / "browser": "browser",
+}
+
+
+def _selects(config: Any, marker: str) -> bool:
+    """Whether the session's `-m` expression keeps a test carrying only `marker`."""
+    from _pytest.mark.expression import Expression
+
+    expression = config.getoption("markexpr")
+    return not expression or Expression.compile(expression).evaluate(
+        lambda name, **_kwargs: name == marker
+    )
+
+
+def pytest_ignore_collect(collection_path: Path, config: Any) -> bool | None:
+    marker = MARKED_DIRS.get(collection_path)
+    if marker is not None and not _selects(config, marker):
+        return True
+    return None
+
 
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     """The demo's end-to-end tests need the demo world, the others the small one: each session
     runs the tests of its own world only."""
+    for item in items:
+        for directory, marker in MARKED_DIRS.items():
+            if item.path.is_relative_to(directory) and item.get_closest_marker(marker) is None:
+                raise pytest.UsageError(f"{item.nodeid} must carry the {marker} marker")
     keep, drop = [], []
     for item in items:
         (keep if (item.get_closest_marker("demo") is not None) == DEMO_WORLD else drop).append(item)

@@ -6,10 +6,16 @@ import os
 import tempfile
 
 os.environ.setdefault("WANGGE_DATA_DIR", tempfile.mkdtemp(prefix="wangge-test-"))
+# An xdist worker inherits the environment of the session that started it: each worker keeps
+# its keys, audit key, uploads and exports in a directory of its own below that one (once: a
+# process the worker starts inherits the worker's).
+_worker = os.environ.get("PYTEST_XDIST_WORKER")
+if _worker and os.path.basename(os.environ["WANGGE_DATA_DIR"]) != _worker:
+    os.environ["WANGGE_DATA_DIR"] = os.path.join(os.environ["WANGGE_DATA_DIR"], _worker)
 os.environ.setdefault("WANGGE_SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
 
-from wangge.settings import *  # noqa: F403
-from wangge.settings import _database
+from wangge.settings import *  # noqa: E402, F403
+from wangge.settings import _database  # noqa: E402
 
 _url = os.environ.get("WANGGE_TEST_DATABASE_URL", "sqlite://:memory:")
 DATABASES = {"default": _database(_url)}

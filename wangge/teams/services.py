@@ -215,10 +215,11 @@ def _staff_assign(
     department: Department | None,
 ) -> Assigned:
     team_edit_check(actor=actor, grid_code=grid_code)
-    _grid(grid_code)
+    grid = _grid(grid_code)
     staff = None
     if data.id_number:
         staff = _editable_staff(actor).filter(id_index=id_index(data.id_number)).first()
+    new = staff is None
     if staff is None:
         staff = _staff_create(actor, data, region_code=grid_code[:12], grid_code=grid_code)
         changed = list(STAFF_FIELDS)
@@ -231,6 +232,8 @@ def _staff_assign(
         role=role,
         valid_from=valid_from,
         department=department,
+        grid=grid,
+        new_staff=new,
     )
     return Assigned(assignment, created, changed)
 
@@ -340,13 +343,16 @@ def team_phones_reveal(*, actor: Any, grid_code: str) -> None:
 def team_ensure(*, actor: Any, grid_code: str) -> Team:
     """The grid's team, created on first use. Needs teams.edit over the grid."""
     team_edit_check(actor=actor, grid_code=grid_code)
-    grid = _grid(grid_code)
-    team = Team.objects.dangerously_unscoped().filter(grid_code=grid_code).first()
+    return _team_ensure(actor, _grid(grid_code))
+
+
+def _team_ensure(actor: Any, grid: Region) -> Team:
+    team = Team.objects.dangerously_unscoped().filter(grid_code=grid.code).first()
     if team is None:
         team = Team.objects.create(
-            grid_code=grid_code, name=_("%(grid)s team") % {"grid": grid.name}
+            grid_code=grid.code, name=_("%(grid)s team") % {"grid": grid.name}
         )
-        audit_record(actor=actor, action="team.create", object_type="team", object_id=grid_code)
+        audit_record(actor=actor, action="team.create", object_type="team", object_id=grid.code)
     return team
 
 
@@ -394,14 +400,26 @@ def _assignment_start(
     role: str,
     valid_from: dt.date,
     department: Department | None,
+    grid: Region | None = None,
+    new_staff: bool = False,
 ) -> tuple[Assignment, bool]:
+    """`grid`: the grid's row when the caller has it already; `new_staff`: the person was
+    registered in this transaction, so has no assignment yet (two queries fewer per row of a
+    roster import)."""
     role = TeamRole(role)
     if role == TeamRole.SPECIALIST and department is None:
         raise ValidationFailed(
             _("A specialist grid worker must name the department that sends them."),
             code="department_required",
         )
-    existing = _current(grid_code).filter(staff=staff, role=role).first()
+    # The person's current assignments, in the model's order: the same one as this, if any,
+    # and the other grids they serve.
+    current = (
+        []
+        if new_staff
+        else list(Assignment.objects.dangerously_unscoped().filter(staff=staff, valid_to=None))
+    )
+    existing = next((a for a in current if a.grid_code == grid_code and a.role == role), None)
     if existing is not None:
         if existing.department_id != (department.pk if department else None):
             existing.department = department
@@ -414,12 +432,7 @@ def _assignment_start(
                 details={"department": department.code if department else None},
             )
         return existing, False
-    other_grids = set(
-        Assignment.objects.dangerously_unscoped()
-        .filter(staff=staff, valid_to=None)
-        .exclude(grid_code=grid_code)
-        .values_list("grid_code", flat=True)
-    )
+    other_grids = {a.grid_code for a in current if a.grid_code != grid_code}
     limit = settings.TEAMS_MAX_GRIDS_PER_PERSON
     if len(other_grids) + 1 > limit:
         raise ValidationFailed(
@@ -427,7 +440,7 @@ def _assignment_start(
             % {"name": staff.name, "n": len(other_grids), "limit": limit},
             code="too_many_grids",
         )
-    team = team_ensure(actor=actor, grid_code=grid_code)
+    team = _team_ensure(actor, grid if grid is not None else _grid(grid_code))
     if role == TeamRole.LEADER:
         leader = _current(grid_code).filter(role=TeamRole.LEADER).select_for_update().first()
         if leader is not None:
