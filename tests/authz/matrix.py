@@ -1002,3 +1002,16 @@ API += [
         body=lambda obj: {"choice": "server"},
     ),
 ]
+
+PAGES += [
+    E("GET", "sw.js", G, 200, public=True),
+    E("GET", "campaigns/my/", G, 200, extra={"scopeless": SCOPELESS}),
+    E("GET", "campaigns/my/<int:task_id>/", G, 200, obj=o.campaign_task, params=KID, denied=DEPT),
+    E(
+        "GET",
+        "campaigns/device-key",
+        G,
+        200,
+        extra={"scopeless": "a random key for the session's own phone storage: no data"},
+    ),
+]
