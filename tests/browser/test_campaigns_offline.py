@@ -130,7 +130,7 @@ def test_field_work_offline_sent_once_and_a_stale_edit_is_a_conflict(
     four.locator("button[data-op=correct]").click()
     four.locator("form input[name=occupation]").fill("厨师")
     four.locator("form button[data-save]").click()
-    page.wait_for_function("document.querySelectorAll('[data-queue-list] li').length === 5")
+    page.wait_for_function("() => document.querySelectorAll('[data-queue-list] li').length === 5")
     assert page.get_attribute("#field", "data-waiting") == "5"
     assert batches == [] or all(b for b in batches)  # tried offline: nothing arrived
     assert shell(demo_env, PEOPLE.format(ids=ids[:3])) == {
@@ -140,7 +140,7 @@ def test_field_work_offline_sent_once_and_a_stale_edit_is_a_conflict(
     context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
     page.wait_for_function(
-        "document.getElementById('field').dataset.waiting === '0'", timeout=30000
+        "() => document.getElementById('field').dataset.waiting === '0'", timeout=30000
     )
     states = page.eval_on_selector_all(
         "[data-queue-list] li", "els => els.map(e => e.dataset.state)"
@@ -190,7 +190,9 @@ def test_field_work_offline_sent_once_and_a_stale_edit_is_a_conflict(
         })"""
     )
     assert stored and all(s.endswith(":true") for s in stored), stored
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+    page.wait_for_function(
+        "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null"
+    )
     # Offline again with the page cached by the service worker: it opens, asks to go online.
     context.set_offline(True)
     page.reload()
