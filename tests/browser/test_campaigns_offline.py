@@ -190,12 +190,3 @@ def test_field_work_offline_sent_once_and_a_stale_edit_is_a_conflict(
         })"""
     )
     assert stored and all(s.endswith(":true") for s in stored), stored
-    page.wait_for_function(
-        "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null"
-    )
-    # Offline again with the page cached by the service worker: it opens, asks to go online.
-    context.set_offline(True)
-    page.reload()
-    page.wait_for_selector("#field [data-status]:text-matches('.+')")
-    assert page.locator("[data-offline]").is_visible()
-    context.set_offline(False)
