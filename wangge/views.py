@@ -12,6 +12,14 @@ from wangge.events.selectors import home_counts
 from wangge.regions.selectors import region_counts_if_visible, region_names_unscoped
 
 
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """The site's service worker at the root, so that its scope is the whole site (it caches
+    the phone's field pages; see templates/sw.js). Public: it holds no data."""
+    response = render(request, "sw.js", content_type="application/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)

@@ -968,9 +968,148 @@ PAGES += [
         "campaigns/conflicts/<int:edit_id>/resolve/",
         C,
         302,
-        obj=o.campaign_conflict,
+        obj=o.campaign_conflict_edit,
         params=_id("edit_id"),
         denied=G,
         body=lambda obj: {"choice": "server"},
+    ),
+]
+
+# -- campaigns: the API and the phone's pages --------------------------------------------------
+
+CID, KID = _id("campaign_id"), _id("task_id")
+
+
+def _conflict(obj: Obj) -> dict[str, Any]:
+    return {"task_id": obj.value[0], "edit_id": obj.value[1]}
+
+
+def _new_campaign(obj: Obj) -> dict[str, Any]:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    return {
+        "name": "矩阵新专项",
+        "template": "basic",
+        "regions": [obj.value],
+        "start": today.isoformat(),
+        "end": (today + dt.timedelta(days=5)).isoformat(),
+    }
+
+
+API += [
+    E("GET", "/api/v1/campaigns", G, 200, denied=AUD),
+    E("POST", "/api/v1/campaigns", S, 201, obj=o.grid, denied=G, body=_new_campaign),
+    E("GET", "/api/v1/campaigns/{campaign_id}", G, 200, obj=o.campaign, params=CID, denied=DEPT),
+    E(
+        "GET",
+        "/api/v1/campaigns/{campaign_id}/tasks",
+        G,
+        200,
+        obj=o.campaign,
+        params=CID,
+        denied=DEPT,
+    ),
+    E(
+        "GET",
+        "/api/v1/campaigns/{campaign_id}/progress",
+        S,
+        200,
+        obj=o.campaign,
+        params=CID,
+        denied=DEPT,
+    ),
+    E(
+        "GET",
+        "/api/v1/campaigns/{campaign_id}/quality",
+        S,
+        200,
+        obj=o.campaign,
+        params=CID,
+        denied=DEPT,
+    ),
+    E("GET", "/api/v1/campaign-tasks/mine", G, 200, extra={"scopeless": SCOPELESS}),
+    E(
+        "GET",
+        "/api/v1/campaign-tasks/{task_id}",
+        G,
+        200,
+        obj=o.campaign_task,
+        params=KID,
+        denied=DEPT,
+    ),
+    E(
+        "GET",
+        "/api/v1/campaign-tasks/{task_id}/package",
+        G,
+        200,
+        obj=o.campaign_task,
+        params=KID,
+        denied=DEPT,
+    ),
+    E(
+        "POST",
+        "/api/v1/campaign-tasks/{task_id}/edits",
+        G,
+        200,
+        obj=o.campaign_task,
+        params=KID,
+        denied=DEPT,
+        body=lambda obj: {"edits": [o.campaign_confirm(obj.value)]},
+    ),
+    E(
+        "POST",
+        "/api/v1/campaign-tasks/{task_id}/actions/{action}",
+        G,
+        200,
+        obj=o.campaign_task,
+        params=KID,
+        denied=DEPT,
+        body=lambda obj: {},
+        extra={"path": {"action": "start"}},
+    ),
+    E(
+        "POST",
+        "/api/v1/campaign-tasks/{task_id}/assignees",
+        S,
+        201,
+        obj=o.campaign_task,
+        params=KID,
+        denied=G,
+        body=lambda obj: {"username": "demo-dept"},
+    ),
+    E(
+        "GET",
+        "/api/v1/campaign-tasks/{task_id}/conflicts",
+        C,
+        200,
+        obj=o.campaign_task,
+        params=KID,
+        denied=DEPT,
+    ),
+    E(
+        "POST",
+        "/api/v1/campaign-tasks/{task_id}/conflicts/{edit_id}/resolve",
+        C,
+        200,
+        obj=o.campaign_conflict,
+        params=_conflict,
+        denied=G,
+        body=lambda obj: {"choice": "server"},
+    ),
+]
+
+PAGES += [
+    E("GET", "sw.js", G, 200, public=True),
+    E("GET", "campaigns/my/", G, 200, extra={"scopeless": SCOPELESS}),
+    E("GET", "campaigns/my/<int:task_id>/", G, 200, obj=o.campaign_task, params=KID, denied=DEPT),
+    E(
+        "GET",
+        "campaigns/device-key",
+        G,
+        200,
+        extra={"scopeless": "a random key for the session's own phone storage: no data"},
     ),
 ]

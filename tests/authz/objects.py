@@ -139,7 +139,7 @@ def own_event(grid_code: str) -> Obj:
 
 
 def _campaign_over(grid: str) -> Any:
-    """A campaign over one grid, made by the real service (the system as its creator)."""
+    """A campaign over the grid alone (made by the service as the system), once per test."""
     import datetime as dt
 
     from django.utils import timezone
@@ -148,8 +148,8 @@ def _campaign_over(grid: str) -> Any:
     from wangge.campaigns.models import Campaign
     from wangge.core.scope import Scope
 
-    name = f"矩阵专项行动{grid}"
-    found = _first(Campaign, name=name)
+    name = f"矩阵专项{grid}"
+    found = Campaign.objects.dangerously_unscoped().filter(name=name).first()
     if found is not None:
         return found
     today = timezone.localdate()
@@ -172,11 +172,58 @@ def campaign(grid: str) -> Obj:
 def campaign_task(grid: str) -> Obj:
     from wangge.campaigns.models import Task
 
-    t = _first(Task, campaign=_campaign_over(grid), grid_code=grid)
-    return Obj(t.pk, t.title)
+    c = _campaign_over(grid)
+    t = Task.objects.dangerously_unscoped().get(campaign=c, grid_code=grid, parent=None)
+    return Obj(t.pk, c.name)
+
+
+def campaign_confirm(task_id: int) -> dict[str, Any]:
+    """A phone's edit confirming the first person of the task's grid."""
+    import uuid
+
+    from wangge.campaigns.models import Task
+    from wangge.ledger.models import Person
+
+    task = Task.objects.dangerously_unscoped().get(pk=task_id)
+    p = _first(Person, grid_code=task.grid_code, retired_on=None)
+    return {
+        "key": uuid.uuid4().hex,
+        "op": "confirm",
+        "kind": "person",
+        "record_id": p.pk,
+        "base_version": p.version,
+        "device": "matrix",
+        "seq": 1,
+    }
 
 
 def campaign_conflict(grid: str) -> Obj:
+    """A conflicting edit on the grid's task: the person changed on the server after the phone
+    read it (both made as the system)."""
+    from wangge.campaigns import edits
+    from wangge.campaigns.models import FieldEdit
+    from wangge.core.scope import Scope
+    from wangge.ledger import services as ledger
+    from wangge.ledger.models import Person
+
+    task = campaign_task(grid)
+    found = FieldEdit.objects.dangerously_unscoped().filter(task_id=task.value).first()
+    if found is None:
+        p = _first(Person, grid_code=grid, retired_on=None)
+        system = Scope.system("test")
+        edit = campaign_confirm(task.value) | {
+            "op": "correct",
+            "values": {"fields": {"occupation": "矩阵厨师"}},
+        }
+        ledger.person_update(
+            actor=system, person_id=p.pk, version=p.version, values={"occupation": "矩阵司机"}
+        )
+        edits.apply_edits(actor=system, task_id=task.value, edits=[edit])
+        found = FieldEdit.objects.dangerously_unscoped().get(task_id=task.value)
+    return Obj((task.value, found.pk), task.marker)
+
+
+def campaign_conflict_edit(grid: str) -> Obj:
     """A conflicting field edit on the grid's task: the ledger changed after the phone read it."""
     import uuid
 

@@ -97,6 +97,20 @@ def _fingerprint() -> tuple[Any, ...]:
     parts.append(list(PartyOrganisation.objects.dangerously_unscoped().values_list("name", "kind")))
     parts.append(list(Category.objects.values_list("code", "active", "handle_limit", "public")))
     parts.append((CalendarDay.objects.count(), Grant.objects.count()))
+    from wangge.campaigns.models import Campaign, FieldEdit, Task, TaskAction, TaskAssignee
+
+    tasks = Task.objects.dangerously_unscoped()
+    parts.append(
+        (
+            Campaign.objects.dangerously_unscoped().count(),
+            tasks.count(),
+            tasks.aggregate(v=Sum("version"))["v"],
+            FieldEdit.objects.dangerously_unscoped().filter(status="applied").count(),
+            FieldEdit.objects.dangerously_unscoped().count(),
+            TaskAssignee.objects.dangerously_unscoped().count(),
+            TaskAction.objects.dangerously_unscoped().count(),
+        )
+    )
     return tuple(parts)
 
 

@@ -788,9 +788,10 @@ def task_return(*, actor: Any, task_id: Any, reason: str, version: int | None = 
 
 
 @transaction.atomic
-def conflict_resolve(*, actor: Any, edit_id: Any, choice: str) -> FieldEdit:
+def conflict_resolve(*, actor: Any, edit_id: Any, choice: str, task_id: Any = None) -> FieldEdit:
     """The reviewer decides a conflicting edit: keep the ledger's value (`server`), or apply
-    the field's value onto the record as it is now (`field`)."""
+    the field's value onto the record as it is now (`field`). With `task_id` (the API's path),
+    an edit of another task is not found."""
     from wangge.campaigns import edits as edit_mod
 
     scope = as_scope(actor)
@@ -805,6 +806,8 @@ def conflict_resolve(*, actor: Any, edit_id: Any, choice: str) -> FieldEdit:
         raise NotFound() from None
     task = edit.task
     if not (scope.is_system or scope.holds(Perm.CAMPAIGNS_VIEW, task.grid_code)):
+        raise NotFound()
+    if task_id is not None and str(task_id) != str(task.pk):
         raise NotFound()
     if edit.status != EditStatus.CONFLICT:
         raise ValidationFailed(_("This edit is not in conflict."), code="not_conflict")
