@@ -55,8 +55,18 @@ function wipe() {
   ]);
 }
 
+function keep(path) {
+  if (!FIELD_PAGES.test(path)) { return Promise.resolve(); }
+  return fetch(path, { credentials: "same-origin" }).then(function (r) {
+    if (r.ok && !r.redirected) {
+      return caches.open(PAGES).then(function (cache) { return cache.put(path, r); });
+    }
+  }).catch(function () { /* offline: the next visit keeps it */ });
+}
+
 self.addEventListener("message", function (event) {
   if (event.data === "wipe") { event.waitUntil(wipe()); }
+  if (event.data && typeof event.data.keep === "string") { event.waitUntil(keep(event.data.keep)); }
 });
 
 self.addEventListener("fetch", function (event) {

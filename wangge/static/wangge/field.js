@@ -55,6 +55,11 @@
   /* ---- the service worker, the offline banner ---- */
   if ("serviceWorker" in navigator && root.dataset.sw) {
     navigator.serviceWorker.register(root.dataset.sw, { scope: "/" }).catch(function () { /* pages still work online */ });
+    // The page that registered the worker was not fetched through it: ask it to keep a copy,
+    // so this very page opens without signal next time.
+    navigator.serviceWorker.ready.then(function (reg) {
+      if (reg.active && navigator.onLine) { reg.active.postMessage({ keep: window.location.pathname }); }
+    });
   }
   var banner = root.querySelector("[data-offline]");
   function showOnline() { if (banner) { banner.hidden = navigator.onLine; } }
