@@ -281,9 +281,7 @@ def _confirm(scope: Scope, key: str, kind: str, pk: int | None, version: int | N
     return _refuse(key, _("Not found."), "not_found")
 
 
-def _update(
-    scope: Scope, kind: str, pk: Any, version: int | None, fields: dict[str, Any]
-) -> Any:
+def _update(scope: Scope, kind: str, pk: Any, version: int | None, fields: dict[str, Any]) -> Any:
     if kind == "person":
         return ledger.person_update(actor=scope, person_id=pk, version=version, values=fields)
     if kind == "organisation":
@@ -295,9 +293,7 @@ def _update(
     return ledger.room_update(actor=scope, room_id=pk, version=version, values=fields)
 
 
-def _retire(
-    scope: Scope, kind: str, pk: Any, version: int | None, values: dict[str, Any]
-) -> Any:
+def _retire(scope: Scope, kind: str, pk: Any, version: int | None, values: dict[str, Any]) -> Any:
     on = values.get("on")
     try:
         day = dt.date.fromisoformat(str(on)) if on else None
