@@ -15,6 +15,8 @@ hazard finding. One batch is one transaction; each edit is applied (or refused) 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import json
 from collections import defaultdict
@@ -347,7 +349,8 @@ def _add(scope: Scope, task: Task, kind: str, values: dict[str, Any]) -> Any:
 
 def _finding(scope: Scope, key: str, pk: int | None, values: dict[str, Any]) -> Result:
     """A hazard found on site becomes an event through the events intake (the same rules as
-    the phone's report page), once: the edit's key is the report's idempotency key."""
+    the phone's report page, photos — base64 in `photos` — checked by it), once: the edit's
+    key is the report's idempotency key."""
     from wangge.events.intake import Report, event_report
 
     try:
@@ -363,7 +366,13 @@ def _finding(scope: Scope, key: str, pk: int | None, values: dict[str, Any]) -> 
         lat=lat,
         address=str(values.get("address") or "")[:200],
     )
-    made = event_report(scope, report, idempotency_key=f"campaign:{key}")
+    photos = []
+    for item in values.get("photos") or []:
+        try:
+            photos.append(base64.b64decode(str(item).split(",")[-1], validate=True))
+        except (ValueError, binascii.Error):
+            raise ValidationFailed(_("A photo could not be read."), code="invalid_photo") from None
+    made = event_report(scope, report, idempotency_key=f"campaign:{key}", photos=photos)
     return Result(key, EditStatus.APPLIED, pk, None, event_id=made.event.pk)
 
 
@@ -502,6 +511,8 @@ def _apply(
     bulk: dict[str, dict[int, int]] = defaultdict(dict)
     outcomes: dict[str, Result] = {}
     for e in ready:
+        if e.ref and e.record_id is None and e.op != EditOp.ADD:
+            e.record_id = refs.get(e.ref)  # a record the phone added earlier, maybe just now
         if e.device and (e.device, e.seq) in used_seq and e.stored is None:
             outcomes[e.key] = _refuse(
                 e.key, _("This sequence number was already used."), "seq_reused"

@@ -65,7 +65,7 @@ class Template(models.Model):
 
 class CampaignStatus(models.TextChoices):
     OPEN = "open", _("Under way")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", _("Finished")
 
 
 class Campaign(ScopedModel):

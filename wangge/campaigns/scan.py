@@ -37,7 +37,7 @@ def scan(now: dt.datetime | None = None) -> dict[str, int]:
     today = timezone.localdate(now)
     expired = list(
         Task.objects.dangerously_unscoped()
-        .select_for_update()
+        .select_for_update(of=("self",))
         .filter(held_until__lte=now)
         .exclude(held_by=None)
     )
@@ -69,7 +69,7 @@ def scan(now: dt.datetime | None = None) -> dict[str, int]:
         )
     late = list(
         Task.objects.dangerously_unscoped()
-        .select_for_update()
+        .select_for_update(of=("self",))
         .filter(
             campaign__status=CampaignStatus.OPEN,
             campaign__end__lt=today,

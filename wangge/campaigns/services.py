@@ -104,7 +104,7 @@ def _visible_task(actor: Any, task_id: Any, *, lock: bool = False) -> Task:
         raise NotFound() from None
     qs = Task.objects.dangerously_unscoped().select_related("campaign")
     if lock:
-        qs = qs.select_for_update()
+        qs = qs.select_for_update(of=("self",))
     task = qs.filter(pk=pk).first()
     if task is None:
         raise NotFound()
@@ -798,7 +798,7 @@ def conflict_resolve(*, actor: Any, edit_id: Any, choice: str) -> FieldEdit:
         edit = (
             FieldEdit.objects.dangerously_unscoped()
             .select_related("task", "task__campaign")
-            .select_for_update()
+            .select_for_update(of=("self",))
             .get(pk=int(edit_id))
         )
     except (FieldEdit.DoesNotExist, TypeError, ValueError):

@@ -58,7 +58,7 @@ class Migration(migrations.Migration):
                 (
                     "status",
                     models.CharField(
-                        choices=[("open", "Under way"), ("closed", "Closed")],
+                        choices=[("open", "Under way"), ("closed", "Finished")],
                         default="open",
                         max_length=8,
                     ),
