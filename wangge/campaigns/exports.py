@@ -20,18 +20,18 @@ from wangge.ledger.columns import GENDER_LABELS
 from wangge.ledger.models import Household, Person
 
 # The region sheets, in order: (the selector's level, the sheet's title).
-WB = "progress workbook"  # the translation context of the workbook's titles and headers
+# The workbook's titles and headers are translated in the context "progress workbook".
 LEVEL_SHEETS = [
-    ("street", pgettext_lazy(WB, "Streets")),
-    ("community", pgettext_lazy(WB, "Villages and communities")),
-    ("grid", pgettext_lazy(WB, "Grids")),
+    ("street", pgettext_lazy("progress workbook", "Streets")),
+    ("community", pgettext_lazy("progress workbook", "Villages and communities")),
+    ("grid", pgettext_lazy("progress workbook", "Grids")),
 ]
 RECORD_COLUMNS = [
-    ("total", pgettext_lazy(WB, "total")),
-    ("verified", pgettext_lazy(WB, "verified")),
-    ("corrected", pgettext_lazy(WB, "corrected")),
-    ("added", pgettext_lazy(WB, "added")),
-    ("retired", pgettext_lazy(WB, "retired")),
+    ("total", pgettext_lazy("progress workbook", "total")),
+    ("verified", pgettext_lazy("progress workbook", "verified")),
+    ("corrected", pgettext_lazy("progress workbook", "corrected")),
+    ("added", pgettext_lazy("progress workbook", "added")),
+    ("retired", pgettext_lazy("progress workbook", "retired")),
 ]
 PERSON_OPS = [EditOp.CONFIRM, EditOp.CORRECT, EditOp.RETIRE, EditOp.ADD, EditOp.VISIT]
 
@@ -51,15 +51,21 @@ def _region_sheet(
 ) -> tuple[str, list[str], list[list[Any]]]:
     kinds = [k for k in campaign.kinds if k in Kind.values]
     labels = dict(Kind.choices)
-    headers = [pgettext(WB, "Name"), pgettext(WB, "Code"), pgettext(WB, "Tasks")]
+    headers = [
+        pgettext("progress workbook", "Name"),
+        pgettext("progress workbook", "Code"),
+        pgettext("progress workbook", "Tasks"),
+    ]
     headers += [str(label) for label in TaskState.labels]
+    share = pgettext("progress workbook", "verified share")
     for kind in kinds:
         headers += [f"{labels[kind]}：{label}" for _key, label in RECORD_COLUMNS]
-        headers.append(f"{labels[kind]}：{pgettext(WB, 'verified share')}")
+        headers.append(f"{labels[kind]}：{share}")
     visits = bool(campaign.spec.get("visits")) or Kind.HOUSEHOLD in kinds
     if visits:
-        headers += [f"{pgettext(WB, 'Households')}：{label}" for label in Outcome.labels]
-    headers.append(pgettext(WB, "Open conflicts"))
+        households = pgettext("progress workbook", "Households")
+        headers += [f"{households}：{label}" for label in Outcome.labels]
+    headers.append(pgettext("progress workbook", "Open conflicts"))
     out = []
     for row in rows:
         cells: list[Any] = [row["name"], row["code"], row["tasks"]]
@@ -78,9 +84,9 @@ def _region_sheet(
 def _people_sheet(rows: list[dict[str, Any]]) -> tuple[str, list[str], list[list[Any]]]:
     labels = dict(EditOp.choices)
     headers = [
-        pgettext(WB, "Person"),
-        pgettext(WB, "Records checked"),
-        pgettext(WB, "Edits sent"),
+        pgettext("progress workbook", "Person"),
+        pgettext("progress workbook", "Records checked"),
+        pgettext("progress workbook", "Edits sent"),
     ]
     headers += [str(labels[op]) for op in PERSON_OPS]
     out = [
@@ -92,7 +98,7 @@ def _people_sheet(rows: list[dict[str, Any]]) -> tuple[str, list[str], list[list
         ]
         for row in rows
     ]
-    return pgettext(WB, "People"), headers, out
+    return pgettext("progress workbook", "People"), headers, out
 
 
 def progress_workbook(*, actor: Any, campaign: Campaign | int | str) -> bytes:

@@ -33,7 +33,8 @@ from unittest import mock
 from django.utils import timezone as dj_timezone
 
 from wangge.campaigns import edits, selectors, services
-from wangge.campaigns.models import Campaign, Task, TaskState
+from wangge.campaigns.models import Campaign, Task, TaskRecord, TaskState
+from wangge.campaigns.selection import MODELS
 from wangge.core.models import User
 from wangge.core.scope import Scope, scope_for
 from wangge.demo.people import PeopleFactory
@@ -143,22 +144,22 @@ class _Field:
         for i, r in enumerate(todo):
             t = at + dt.timedelta(minutes=i)
             kind, x = r["kind"], rng.random()
-            if kind == "person" and x < 0.05:
+            if kind == "person" and x < 0.03:
                 current = r["values"].get("occupation") or ""
                 choice = rng.choice([o for o in OCCUPATIONS if o != current])
                 out.append(self.edit("correct", kind, t, r, fields={"occupation": choice}))
-            elif kind == "person" and x < 0.07:
+            elif kind == "person" and x < 0.04:
                 out.append(self.edit("correct", kind, t, r, fields={"phone": self.people.phone()}))
-            elif kind == "person" and x < 0.085:
+            elif kind == "person" and x < 0.055:
                 reason = "deceased" if rng.random() < 0.2 else "moved_away"
                 out.append(self.edit("retire", kind, t, r, reason=reason, on=t.date().isoformat()))
-            elif kind == "room" and x < 0.04:
+            elif kind == "room" and x < 0.015:
                 use = "rented" if r["values"].get("use") != "rented" else "own"
                 out.append(self.edit("correct", kind, t, r, fields={"use": use}))
-            elif kind == "organisation" and x < 0.06:
+            elif kind == "organisation" and x < 0.04:
                 employees = rng.randint(2, 40)
                 out.append(self.edit("correct", kind, t, r, fields={"employees": employees}))
-            elif kind == "thing" and x < 0.05:
+            elif kind == "thing" and x < 0.03:
                 out.append(self.edit("correct", kind, t, r, fields={"state": "damaged"}))
             else:
                 out.append(self.edit("confirm", kind, t, r))
@@ -179,6 +180,50 @@ class _Field:
                 | {"ref": f"{self.device}-new-1"}
             )
         return out
+
+
+# What the field work reads of a record besides its version (to correct it to something new).
+_READ = {"person": "occupation", "room": "use"}
+
+
+def _worklist(task: Task) -> list[dict[str, Any]]:
+    """The task's records as the package lists them (kind, id, version, status, retired and
+    the values the field work looks at), read in one query per kind: the grids whose
+    download is not part of the story skip building the whole package."""
+    rows = list(
+        TaskRecord.objects.dangerously_unscoped()
+        .filter(task=task)
+        .order_by("sort_key", "id")
+        .values_list("kind", "record_id", "status")
+    )
+    ids: dict[str, list[int]] = {}
+    for kind, pk, _status in rows:
+        ids.setdefault(kind, []).append(pk)
+    found: dict[tuple[str, int], tuple[int, bool, Any]] = {}
+    for kind, pks in ids.items():
+        extra = _READ.get(kind)
+        columns = ["pk", "version", "retired_on", *([extra] if extra else [])]
+        for values in (
+            MODELS[kind].objects.dangerously_unscoped().filter(pk__in=pks).values_list(*columns)
+        ):
+            found[(kind, values[0])] = (values[1], values[2] is not None, values[3:])
+    out = []
+    for kind, pk, status in rows:
+        if (kind, pk) not in found:
+            continue
+        version, retired, extra_values = found[(kind, pk)]
+        shown = {_READ[kind]: extra_values[0]} if kind in _READ else {}
+        out.append(
+            {
+                "kind": kind,
+                "id": pk,
+                "version": version,
+                "status": status,
+                "retired": retired,
+                "values": shown,
+            }
+        )
+    return out
 
 
 def _send(actor: Any, task: Task, batch: list[dict[str, Any]], at: dt.datetime) -> Counter[str]:
@@ -242,9 +287,11 @@ def april_2022(actor: Scope, *, seed: int = 2022) -> dict[str, Any]:
             spot = street if task.grid_code.startswith(LILE) else actor
             day = APRIL_START + dt.timedelta(days=rng.randint(1, 18))
             clock.at = _moment(day, 9, rng.randint(0, 50))
-            package = selectors.task_package(actor=worker, task_id=task.pk)
+            if state in {"mine", "conflicts"}:  # the download the story is about
+                records = selectors.task_package(actor=worker, task_id=task.pk)["records"]
+            else:
+                records = _worklist(task)
             field = _Field(rng, people, f"demo-{task.grid_code}")
-            records = package["records"]
             if state == "conflicts":
                 # After the download, the street corrects people in the ledger (户籍核对):
                 # the worker's corrections of them, made from the package, are conflicts.
@@ -334,11 +381,10 @@ def visits_now(actor: Scope, *, seed: int = 2026) -> dict[str, Any]:
     for n, task in enumerate(t for t in tasks if not t.grid_code.startswith(YINGNAN)):
         if n % 4:
             continue
-        package = selectors.task_package(actor=actor, task_id=task.pk)
         field = _Field(rng, people, f"demo-visit-{task.grid_code}")
         at = dj_timezone.now() - dt.timedelta(days=rng.randint(1, 5), hours=rng.randint(0, 5))
         batch = []
-        for r in package["records"]:
+        for r in _worklist(task):
             if r["kind"] == "household" and rng.random() < 0.7:
                 batch.append(field.edit("visit", "household", at, r, outcome=rng.choice(outcomes)))
                 visited += 1

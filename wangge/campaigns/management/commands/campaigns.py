@@ -90,6 +90,11 @@ class Command(WanggeCommand):
         "progress workbook, run the scan (expired holds, overdue tasks)."
     )
 
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.__class__ = _Parser  # its errors too: one line, status 1
+        return parser
+
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True, parser_class=_Parser)
         p = sub.add_parser("create", help="start a campaign: one task per grid of the regions")
