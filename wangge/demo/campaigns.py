@@ -268,16 +268,16 @@ def april_2022(actor: Scope, *, seed: int = 2022) -> dict[str, Any]:
         Task.objects.dangerously_unscoped().filter(campaign=campaign).order_by("grid_code")
     )
     grid_worker, community, street = _who("demo-grid"), _who("demo-community"), _who("demo-street")
-    services.task_assign(
-        actor=actor,
-        task_id=next(t.pk for t in tasks if t.grid_code == MINE),
-        username="demo-grid",
-        role="responsible",
-    )
     plan = _plan([t.grid_code for t in tasks], rng)
     edits_sent: Counter[str] = Counter()
     left_for_street = 0
-    with _simulated(_moment(APRIL_START, 9)) as clock:
+    with _simulated(_moment(APRIL_START, 8)) as clock:
+        services.task_assign(
+            actor=actor,
+            task_id=next(t.pk for t in tasks if t.grid_code == MINE),
+            username="demo-grid",
+            role="responsible",
+        )
         for task in tasks:
             state = plan[task.grid_code]
             if state == "assigned":
