@@ -25,6 +25,7 @@ Run:  .venv/bin/python benchmarks/campaigns.py [--quick] [--records N] [--grids 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import gzip
 import json
 import os
@@ -400,8 +401,8 @@ def edits_child(database_url: str, data_dir: str, label: str, people: int, n: in
 # --- (c) progress of a city -----------------------------------------------------------------------
 
 GRID_SQL = (
-    "'4407' || lpad(((g / 1000) + 1)::text, 2, '0') || lpad(((g / 100) % 10 + 1)::text, 3, '0')"
-    " || lpad(((g / 10) % 10 + 1)::text, 3, '0') || lpad((g % 10 + 1)::text, 3, '0')"
+    "'4407' || lpad(((g / 1000) + 1)::text, 2, '0') || lpad(((g / 100) %% 10 + 1)::text, 3, '0')"
+    " || lpad(((g / 10) %% 10 + 1)::text, 3, '0') || lpad((g %% 10 + 1)::text, 3, '0')"
 )
 
 
@@ -423,8 +424,8 @@ def progress_child(database_url: str, data_dir: str, grids: int, records: int) -
         region_code="4407",
         regions=["4407"],
         kinds=template.spec["kinds"],
-        start="2026-11-01",
-        end="2026-12-31",
+        start=dt.date(2026, 11, 1),
+        end=dt.date(2026, 12, 31),
     )
     kinds = "ARRAY['person','person','person','household','room','room','organisation','thing']"
     statuses = (
@@ -436,7 +437,7 @@ def progress_child(database_url: str, data_dir: str, grids: int, records: int) -
         cur.execute(
             "INSERT INTO campaigns_task (campaign_id, grid_code, title, state, version,"
             " team_assigned, spot_check, returned_reason, returns, overdue_notified, updated_at)"
-            f" SELECT %s, {GRID_SQL}, '网格' || g, ({states})[1 + g % 6], 1, true, false, '', 0,"
+            f" SELECT %s, {GRID_SQL}, '网格' || g, ({states})[1 + g %% 6], 1, true, false, '', 0,"
             " false, now() FROM generate_series(0, %s) AS g",
             [campaign.pk, grids - 1],
         )
@@ -450,10 +451,10 @@ def progress_child(database_url: str, data_dir: str, grids: int, records: int) -
         cur.execute(
             "INSERT INTO campaigns_taskrecord (task_id, campaign_id_copy, grid_code, kind,"
             " record_id, sort_key, status, outcome, checked_version)"
-            " SELECT t.id, t.campaign_id, t.grid_code, (" + kinds + ")[1 + i % 8], i, '',"
-            " (" + statuses + ")[1 + (i * 7 + t.id) % 12],"
-            " CASE WHEN i % 8 = 3 THEN (ARRAY['visited','visited','nobody_home','refused',"
-            "'vacant',''])[1 + (i / 8) % 6] ELSE '' END, NULL"
+            " SELECT t.id, t.campaign_id, t.grid_code, (" + kinds + ")[1 + i %% 8], i, '',"
+            " (" + statuses + ")[1 + (i * 7 + t.id) %% 12],"
+            " CASE WHEN i %% 8 = 3 THEN (ARRAY['visited','visited','nobody_home','refused',"
+            "'vacant',''])[1 + (i / 8) %% 6] ELSE '' END, NULL"
             " FROM campaigns_task t CROSS JOIN generate_series(1, %s) AS i"
             " WHERE t.campaign_id = %s",
             [per_grid, campaign.pk],
