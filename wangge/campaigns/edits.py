@@ -685,9 +685,18 @@ def _store(
         changed_records[row.pk] = row
     FieldEdit.objects.bulk_create(new_rows, batch_size=1000)
     TaskRecord.objects.bulk_create(added)
-    if changed_records:
-        TaskRecord.objects.dangerously_unscoped().bulk_update(
-            list(changed_records.values()),
-            ["status", "outcome", "checked_version", "checked_by", "checked_at"],
-            batch_size=1000,
-        )
+    # One UPDATE per set of values (a batch of confirmations makes a few), not bulk_update's
+    # CASE per row and column, which cost more than the edits themselves.
+    groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    for row in changed_records.values():
+        values = (row.status, row.outcome, row.checked_version, row.checked_by_id, row.checked_at)
+        groups[values].append(row.pk)
+    for (status, outcome, version, by, at), ids in groups.items():
+        for i in range(0, len(ids), 1000):
+            TaskRecord.objects.dangerously_unscoped().filter(pk__in=ids[i : i + 1000]).update(
+                status=status,
+                outcome=outcome,
+                checked_version=version,
+                checked_by_id=by,
+                checked_at=at,
+            )

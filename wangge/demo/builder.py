@@ -71,9 +71,10 @@ def is_built() -> bool:
     return Region.objects.dangerously_unscoped().filter(code=DISTRICT).exists()
 
 
-def build(*, people: int = 3000, events: int = 6000) -> dict[str, Any]:
-    """Build regions, department layers, demo users, teams, the ledger and six months of
-    events (`events` of them; 0 for none). Deterministic; raises on any problem."""
+def build(*, people: int = 3000, events: int = 6000, campaigns: bool = True) -> dict[str, Any]:
+    """Build regions, department layers, demo users, teams, the ledger, six months of
+    events (`events` of them; 0 for none) and the campaigns (the April 2022 one, part-way
+    through, and an open one). Deterministic; raises on any problem."""
     summary: dict[str, Any] = {}
     unified = geometry.build_unified()
     report = grids_import(actor=ACTOR, data=json.dumps(unified).encode(), source="demo:jianghai")
@@ -106,6 +107,10 @@ def build(*, people: int = 3000, events: int = 6000) -> dict[str, Any]:
         from wangge.demo import events as demo_events
 
         summary["events"] = demo_events.build(ACTOR, events=events)
+    if campaigns:
+        from wangge.demo import campaigns as demo_campaigns
+
+        summary["campaigns"] = demo_campaigns.build(ACTOR)
     return summary
 
 
