@@ -457,7 +457,7 @@ def _apply(
     task_for_work: Any,
     move_state: Any,
 ) -> dict[str, Any]:
-    task, work = task_for_work(actor, task_id, lock=True)
+    task, work = task_for_work(actor, task_id, lock=True, now=now)
     parsed = [_parse(raw, now) for raw in edits]
     keys = [p.key for p in parsed if isinstance(p, EditIn)]
     stored = {e.key: e for e in FieldEdit.objects.dangerously_unscoped().filter(key__in=keys)}
@@ -484,7 +484,7 @@ def _apply(
             )
         fresh = []
     if fresh and task.state in (TaskState.ASSIGNED, TaskState.RETURNED):
-        move_state(task, work, "start", TaskState.IN_PROGRESS)
+        move_state(task, work, "start", TaskState.IN_PROGRESS, now=now)
     ready, waiting = _order(task, fresh)
     refs = dict(
         FieldEdit.objects.dangerously_unscoped()

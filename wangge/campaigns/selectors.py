@@ -160,9 +160,9 @@ def task_records(*, actor: Any, task: Task, status: str = "") -> list[dict[str, 
     return rows
 
 
-def task_package(*, actor: Any, task_id: Any) -> dict[str, Any]:
+def task_package(*, actor: Any, task_id: Any, now: dt.datetime | None = None) -> dict[str, Any]:
     """The package to work the task offline: only for who may work it."""
-    task, work = services.task_for_work(actor, task_id)
+    task, work = services.task_for_work(actor, task_id, now=now)
     return package.build(task, work)
 
 

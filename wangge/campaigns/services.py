@@ -115,9 +115,13 @@ def _visible_task(actor: Any, task_id: Any, *, lock: bool = False) -> Task:
     raise NotFound()
 
 
-def task_for_work(actor: Any, task_id: Any, *, lock: bool = False) -> tuple[Task, Scope]:
+def task_for_work(
+    actor: Any, task_id: Any, *, lock: bool = False, now: dt.datetime | None = None
+) -> tuple[Task, Scope]:
+    """The task and the scope the actor works it with, as of `now` (the window decides for
+    helpers; the demo's history passes the moment it replays)."""
     task = _visible_task(actor, task_id, lock=lock)
-    work = task_actor(actor, task)
+    work = task_actor(actor, task, now=now)
     if work is None:
         raise PermissionDenied(_("This task is not yours to work on."), code="not_yours")
     return task, work
@@ -196,11 +200,19 @@ def _log(
     )
 
 
-def _move_state(task: Task, scope: Scope, action: str, to: str, **changes: Any) -> Task:
+def _move_state(
+    task: Task,
+    scope: Scope,
+    action: str,
+    to: str,
+    *,
+    now: dt.datetime | None = None,
+    **changes: Any,
+) -> Task:
     """Change the task's state with `UPDATE … WHERE version = ?`: of two people acting at
     once, one wins and the other is told."""
     before = task.state
-    now = timezone.now()
+    now = now or timezone.now()
     fields = {"state": to, "version": task.version + 1, "updated_at": now, **changes}
     done = (
         Task.objects.dangerously_unscoped()
@@ -645,19 +657,21 @@ def task_release(*, actor: Any, task_id: Any) -> Task:
 
 
 @transaction.atomic
-def task_start(*, actor: Any, task_id: Any) -> Task:
-    task, work = task_for_work(actor, task_id, lock=True)
+def task_start(*, actor: Any, task_id: Any, now: dt.datetime | None = None) -> Task:
+    task, work = task_for_work(actor, task_id, lock=True, now=now)
     if task.state == TaskState.IN_PROGRESS:
         return task
     if task.state not in (TaskState.ASSIGNED, TaskState.RETURNED):
         raise ValidationFailed(_("This task has been submitted."), code="illegal_transition")
-    return _move_state(task, work, "start", TaskState.IN_PROGRESS)
+    return _move_state(task, work, "start", TaskState.IN_PROGRESS, now=now)
 
 
 @transaction.atomic
-def task_submit(*, actor: Any, task_id: Any, version: int | None = None) -> Task:
+def task_submit(
+    *, actor: Any, task_id: Any, version: int | None = None, now: dt.datetime | None = None
+) -> Task:
     """The collector hands the task in for review."""
-    task, work = task_for_work(actor, task_id, lock=True)
+    task, work = task_for_work(actor, task_id, lock=True, now=now)
     if version is not None and int(version) != task.version:
         raise Conflict(_("Someone else acted on this task first. Reload it."), code="conflict")
     if task.state not in OPEN_STATES:
@@ -680,8 +694,9 @@ def task_submit(*, actor: Any, task_id: Any, version: int | None = None) -> Task
         work,
         "submit",
         TaskState.SUBMITTED,
+        now=now,
         submitted_by_id=work.user_id,
-        submitted_at=timezone.now(),
+        submitted_at=now or timezone.now(),
         held_by_id=None,
         held_until=None,
     )
@@ -705,7 +720,9 @@ def _sampled(task: Task) -> bool:
 
 
 @transaction.atomic
-def task_approve(*, actor: Any, task_id: Any, version: int | None = None) -> Task:
+def task_approve(
+    *, actor: Any, task_id: Any, version: int | None = None, now: dt.datetime | None = None
+) -> Task:
     """Approve a submitted task (the community's review) or, when the spot check picked it,
     a reviewed one (the street's second approval). The order is the state's: the spot check
     cannot come first. Nobody who took part in the field work approves it."""
@@ -733,7 +750,7 @@ def task_approve(*, actor: Any, task_id: Any, version: int | None = None) -> Tas
             _("Resolve the %(n)d conflicting edits first.") % {"n": conflicts},
             code="open_conflicts",
         )
-    now = timezone.now()
+    now = now or timezone.now()
     if level == "community":
         picked = _sampled(task)
         return _move_state(
@@ -741,6 +758,7 @@ def task_approve(*, actor: Any, task_id: Any, version: int | None = None) -> Tas
             scope,
             "approve",
             TaskState.REVIEWED if picked else TaskState.APPROVED,
+            now=now,
             reviewed_by_id=scope.user_id,
             reviewed_at=now,
             spot_check=picked,
@@ -750,13 +768,21 @@ def task_approve(*, actor: Any, task_id: Any, version: int | None = None) -> Tas
         scope,
         "spot_check",
         TaskState.APPROVED,
+        now=now,
         spot_checked_by_id=scope.user_id,
         spot_checked_at=now,
     )
 
 
 @transaction.atomic
-def task_return(*, actor: Any, task_id: Any, reason: str, version: int | None = None) -> Task:
+def task_return(
+    *,
+    actor: Any,
+    task_id: Any,
+    reason: str,
+    version: int | None = None,
+    now: dt.datetime | None = None,
+) -> Task:
     """Send a task back to its collectors with the reason (at either review level)."""
     task, scope = _task_for_review(actor, task_id)
     if version is not None and int(version) != task.version:
@@ -779,6 +805,7 @@ def task_return(*, actor: Any, task_id: Any, reason: str, version: int | None = 
         scope,
         "return",
         TaskState.RETURNED,
+        now=now,
         returned_reason=reason[:300],
         returns=task.returns + 1,
     )

@@ -25,10 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
-from unittest import mock
 
 from django.utils import timezone as dj_timezone
 
@@ -79,27 +76,11 @@ STREET_CHANGES = ["外出务工", "自由职业", "公司职员"]  # the street'
 
 
 class _Clock:
-    """`django.utils.timezone` as of a moment the demo sets: what the campaign services see
-    while the 2022 field work is simulated (everything else keeps the real time)."""
+    """The moment the demo replays the 2022 field work at: passed to the campaign services as
+    their `now` (everything else keeps the real time)."""
 
     def __init__(self, at: dt.datetime) -> None:
         self.at = at
-
-    def now(self) -> dt.datetime:
-        return self.at
-
-    def localdate(self, value: dt.datetime | None = None, timezone: Any = None) -> dt.date:
-        return dj_timezone.localdate(value or self.at, timezone)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(dj_timezone, name)
-
-
-@contextmanager
-def _simulated(at: dt.datetime) -> Iterator[_Clock]:
-    clock = _Clock(at)
-    with mock.patch.object(services, "timezone", clock):
-        yield clock
 
 
 def _moment(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
@@ -271,76 +252,76 @@ def april_2022(actor: Scope, *, seed: int = 2022) -> dict[str, Any]:
     plan = _plan([t.grid_code for t in tasks], rng)
     edits_sent: Counter[str] = Counter()
     left_for_street = 0
-    with _simulated(_moment(APRIL_START, 8)) as clock:
-        services.task_assign(
-            actor=actor,
-            task_id=next(t.pk for t in tasks if t.grid_code == MINE),
-            username="demo-grid",
-            role="responsible",
-        )
-        for task in tasks:
-            state = plan[task.grid_code]
-            if state == "assigned":
+    clock = _Clock(_moment(APRIL_START, 8))
+    services.task_assign(
+        actor=actor,
+        task_id=next(t.pk for t in tasks if t.grid_code == MINE),
+        username="demo-grid",
+        role="responsible",
+    )
+    for task in tasks:
+        state = plan[task.grid_code]
+        if state == "assigned":
+            continue
+        worker: Any = grid_worker if state == "mine" else actor
+        reviewer = community if task.grid_code.startswith(YINGNAN) else actor
+        spot = street if task.grid_code.startswith(LILE) else actor
+        day = APRIL_START + dt.timedelta(days=rng.randint(1, 18))
+        clock.at = _moment(day, 9, rng.randint(0, 50))
+        if state in {"mine", "conflicts"}:  # the download the story is about
+            records = selectors.task_package(actor=worker, task_id=task.pk, now=clock.at)["records"]
+        else:
+            records = _worklist(task)
+        field = _Field(rng, people, f"demo-{task.grid_code}")
+        if state == "conflicts":
+            # After the download, the street corrects people in the ledger (户籍核对):
+            # the worker's corrections of them, made from the package, are conflicts.
+            targets = [r for r in records if r["kind"] == "person" and not r["retired"]][:2]
+            for r in targets:
+                ledger.person_update(
+                    actor=actor,
+                    person_id=r["id"],
+                    version=r["version"],
+                    values={"occupation": rng.choice(STREET_CHANGES)},
+                )
+            batch = [
+                field.edit("correct", "person", clock.at, r, fields={"occupation": "务工"})
+                for r in targets
+            ]
+            rest = [r for r in records if r not in targets]
+            batch += field.work(rest, clock.at + dt.timedelta(minutes=5))
+        elif state == "mine":
+            batch = field.work(records, clock.at, share=0.4)
+        elif state == "in_progress":
+            batch = field.work(records, clock.at, share=rng.uniform(0.3, 0.8))
+        else:
+            batch = field.work(records, clock.at)
+        clock.at += dt.timedelta(hours=6)
+        edits_sent += _send(worker, task, batch, clock.at)
+        if state in {"in_progress"}:
+            continue
+        clock.at += dt.timedelta(hours=2)
+        services.task_submit(actor=worker, task_id=task.pk, now=clock.at)
+        if state in {"submitted", "conflicts"}:
+            continue
+        clock.at += dt.timedelta(days=rng.randint(1, 3), hours=1)
+        if state in {"returned", "mine"}:
+            reason = MINE_RETURN if state == "mine" else rng.choice(RETURN_REASONS)
+            services.task_return(actor=reviewer, task_id=task.pk, reason=reason, now=clock.at)
+            if state == "mine":
+                # Back to work: a few more records, some still left.
+                clock.at += dt.timedelta(days=1)
+                package = selectors.task_package(actor=worker, task_id=task.pk, now=clock.at)
+                more = field.work(package["records"], clock.at, share=0.5)
+                edits_sent += _send(worker, task, more, clock.at + dt.timedelta(hours=3))
+            continue
+        approved = services.task_approve(actor=reviewer, task_id=task.pk, now=clock.at)
+        if approved.state == TaskState.REVIEWED:
+            if spot is street and left_for_street < 2:
+                left_for_street += 1  # for demo-street to spot-check
                 continue
-            worker: Any = grid_worker if state == "mine" else actor
-            reviewer = community if task.grid_code.startswith(YINGNAN) else actor
-            spot = street if task.grid_code.startswith(LILE) else actor
-            day = APRIL_START + dt.timedelta(days=rng.randint(1, 18))
-            clock.at = _moment(day, 9, rng.randint(0, 50))
-            if state in {"mine", "conflicts"}:  # the download the story is about
-                records = selectors.task_package(actor=worker, task_id=task.pk)["records"]
-            else:
-                records = _worklist(task)
-            field = _Field(rng, people, f"demo-{task.grid_code}")
-            if state == "conflicts":
-                # After the download, the street corrects people in the ledger (户籍核对):
-                # the worker's corrections of them, made from the package, are conflicts.
-                targets = [r for r in records if r["kind"] == "person" and not r["retired"]][:2]
-                for r in targets:
-                    ledger.person_update(
-                        actor=actor,
-                        person_id=r["id"],
-                        version=r["version"],
-                        values={"occupation": rng.choice(STREET_CHANGES)},
-                    )
-                batch = [
-                    field.edit("correct", "person", clock.at, r, fields={"occupation": "务工"})
-                    for r in targets
-                ]
-                rest = [r for r in records if r not in targets]
-                batch += field.work(rest, clock.at + dt.timedelta(minutes=5))
-            elif state == "mine":
-                batch = field.work(records, clock.at, share=0.4)
-            elif state == "in_progress":
-                batch = field.work(records, clock.at, share=rng.uniform(0.3, 0.8))
-            else:
-                batch = field.work(records, clock.at)
-            clock.at += dt.timedelta(hours=6)
-            edits_sent += _send(worker, task, batch, clock.at)
-            if state in {"in_progress"}:
-                continue
-            clock.at += dt.timedelta(hours=2)
-            services.task_submit(actor=worker, task_id=task.pk)
-            if state in {"submitted", "conflicts"}:
-                continue
-            clock.at += dt.timedelta(days=rng.randint(1, 3), hours=1)
-            if state in {"returned", "mine"}:
-                reason = MINE_RETURN if state == "mine" else rng.choice(RETURN_REASONS)
-                services.task_return(actor=reviewer, task_id=task.pk, reason=reason)
-                if state == "mine":
-                    # Back to work: a few more records, some still left.
-                    clock.at += dt.timedelta(days=1)
-                    package = selectors.task_package(actor=worker, task_id=task.pk)
-                    more = field.work(package["records"], clock.at, share=0.5)
-                    edits_sent += _send(worker, task, more, clock.at + dt.timedelta(hours=3))
-                continue
-            approved = services.task_approve(actor=reviewer, task_id=task.pk)
-            if approved.state == TaskState.REVIEWED:
-                if spot is street and left_for_street < 2:
-                    left_for_street += 1  # for demo-street to spot-check
-                    continue
-                clock.at += dt.timedelta(days=rng.randint(1, 4))
-                services.task_approve(actor=spot, task_id=task.pk)
+            clock.at += dt.timedelta(days=rng.randint(1, 4))
+            services.task_approve(actor=spot, task_id=task.pk, now=clock.at)
     states = Counter(
         Task.objects.dangerously_unscoped()
         .filter(campaign=campaign)
