@@ -1,23 +1,49 @@
-"""The demo district's grid teams and party organisations, imported through the roster import.
+"""The demo district's grid teams and party organisations, as the roster import stores them.
 
 Exactly 190 teams with 190 leaders, 225 full-time, 171 specialist and 1,411 part-time grid
 workers (the Jianghai figures); a party branch or group in every grid with the grid leader as
 its secretary; party members by category. A few grids changed leader in May 2022, so the
 history has something to answer ("who led it on 2022-04-19?").
+
+The rows are a roster workbook's (`build_rows`, `workbook`), but they are not imported row by
+row: some 4,900 rows through the services (every one audited, in its own savepoint) made the
+demo — built in every demo test session — slow. As the demo's events history does, `plan` reads
+the rows with the roster's own columns and applies the import's rules in memory (a new team on
+a grid's first row, one current leader per grid — a new one closes the old on the day it
+starts —, a specialist names a department, an assignment ends after it starts, the secretary is
+the one current team member of that name, members join their grid's organisation); phones, ID
+numbers and their blind indexes come from the same fields and `teams.services` helpers. `build`
+then writes the rows in bulk, in the import's order, with one summary audit entry
+(`demo.teams`). A test checks that this stores what `roster.roster_import` stores.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import transaction
+
+from wangge.core.audit import audit_record
 from wangge.core.scope import Scope
-from wangge.core.tabular import write_xlsx
+from wangge.core.tabular import Column, Table, iter_parsed, write_xlsx
 from wangge.demo.people import PeopleFactory
 from wangge.regions.models import Level, Region
-from wangge.teams import roster
-from wangge.teams.models import PartyMemberCategory, TeamRole
+from wangge.teams import roster, services
+from wangge.teams.models import (
+    Assignment,
+    PartyMember,
+    PartyMemberCategory,
+    PartyOrganisation,
+    StaffMember,
+    Team,
+    TeamRole,
+)
 
 FULL_TIME = 225
 SPECIALISTS = 171
@@ -46,20 +72,22 @@ def _spread(total: int, slots: int, rng: random.Random) -> list[int]:
 
 def build_rows(
     seed: int = 2022,
+    *,
+    grids: list[Region] | None = None,
+    full_time_total: int = FULL_TIME,
+    specialists: int = SPECIALISTS,
+    part_time_total: int = PART_TIME,
 ) -> tuple[list[list[Any]], list[list[Any]], list[list[Any]], list[list[Any]]]:
-    """(earlier leaders, staff, party organisations, party members) as roster rows."""
+    """(earlier leaders, staff, party organisations, party members) as roster rows, for every
+    current grid (or `grids`, with parents) and the Jianghai figures (or the ones given)."""
     rng = random.Random(seed)
     people = PeopleFactory(seed)
-    grids = list(
-        Region.objects.dangerously_unscoped()
-        .filter(level=Level.GRID, valid_to=None)
-        .select_related("parent")
-        .order_by("code")
-    )
+    if grids is None:
+        grids = _current_grids()
     n = len(grids)
-    full_time = _spread(FULL_TIME, n, rng)
-    part_time = _spread(PART_TIME, n, rng)
-    specialist_grids = set(rng.sample(range(n), min(SPECIALISTS, n)))
+    full_time = _spread(full_time_total, n, rng)
+    part_time = _spread(part_time_total, n, rng)
+    specialist_grids = set(rng.sample(range(n), min(specialists, n)))
     changed_leader = set(rng.sample(range(n), min(12, n))) | {0}
     # 英南村第1网格 (the demo grid leader's grid) is among those that changed leader.
     yingnan_first = next((i for i, g in enumerate(grids) if g.code == "440704003001001"), 0)
@@ -192,13 +220,213 @@ def workbook(rows: tuple[list[list[Any]], ...]) -> bytes:
     )
 
 
-def build(actor: Scope) -> roster.RosterResult:
-    result = roster.roster_import(
-        actor=actor, data=workbook(build_rows()), filename="demo-roster.xlsx"
+def _current_grids() -> list[Region]:
+    return list(
+        Region.objects.dangerously_unscoped()
+        .filter(level=Level.GRID, valid_to=None)
+        .select_related("parent")
+        .order_by("code")
     )
-    if not result.stored:
-        raise RuntimeError(f"demo roster rejected: {[e.as_dict() for e in result.errors[:5]]}")
-    return result
+
+
+@dataclass
+class Roster:
+    """The rows the roster import would store, in the order it would store them (unsaved)."""
+
+    rows: int = 0
+    teams: dict[str, Team] = field(default_factory=dict)  # by grid, in order of creation
+    staff: list[StaffMember] = field(default_factory=list)
+    assignments: list[Assignment] = field(default_factory=list)
+    organisations: dict[str, PartyOrganisation] = field(default_factory=dict)  # by grid
+    members: list[PartyMember] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "rows": self.rows,
+            "teams": len(self.teams),
+            "staff": len(self.staff),
+            "assignments": len(self.assignments),
+            "party_organisations": len(self.organisations),
+            "party_members": len(self.members),
+        }
+
+
+class RosterRejected(RuntimeError):
+    """A row the roster import would reject (the demo's rows never should be)."""
+
+    def __init__(self, sheet: str, number: int, code: str, message: str):
+        super().__init__(f"demo roster rejected: {sheet} row {number}: {code} {message}")
+        self.code = code
+
+
+def _parsed(sheet: str, columns: list[Column], rows: list[list[Any]]) -> Iterator[dict[str, Any]]:
+    """The rows' values as the roster import reads them (its columns and parsers), header = 1."""
+    # One department lookup per name, not per specialist row (the same parser, memoised).
+    columns = [
+        dataclasses.replace(c, parse=functools.cache(c.parse))
+        if c.key == "department" and c.parse
+        else c
+        for c in columns
+    ]
+    table = Table(headers=[c.header for c in columns], rows=iter(enumerate(rows, start=2)))
+    for row in iter_parsed(table, columns):
+        if row.errors:
+            e = row.errors[0]
+            raise RosterRejected(sheet, e.row, e.code, e.message)
+        yield row.values
+
+
+def plan(rows: tuple[list[list[Any]], ...], grids: dict[str, Region] | None = None) -> Roster:
+    """The demo's roster rows as `roster.roster_import` (as the system, into empty tables)
+    would store them: the same values, rules and order, without the database. Raises
+    RosterRejected for a row the import would reject, and for a person or party member the
+    rows repeat (the import would update the first; the demo never repeats one)."""
+    earlier, staff_rows, org_rows, member_rows = rows
+    if grids is None:
+        grids = {g.code: g for g in _current_grids()}
+    out = Roster()
+    ids: set[str] = set()
+    current_leader: dict[str, Assignment] = {}
+
+    def grid_of(sheet: str, number: int, code: str) -> Region:
+        grid = grids.get(code)
+        if grid is None:
+            raise RosterRejected(sheet, number, "unknown_grid", code)
+        return grid
+
+    for number, v in enumerate(
+        _parsed(roster.STAFF_SHEET, roster.STAFF_COLUMNS, earlier + staff_rows), start=2
+    ):
+        out.rows += 1
+        sheet = roster.STAFF_SHEET
+        code, role, valid_from = v["grid_code"], TeamRole(v["role"]), v["valid_from"]
+        grid = grid_of(sheet, number, code)
+        if role == TeamRole.SPECIALIST and v["department"] is None:
+            raise RosterRejected(sheet, number, "department_required", v["name"])
+        index = services.id_index(v["id_number"])
+        if index in ids:
+            raise RosterRejected(sheet, number, "repeated_person", v["name"])
+        ids.add(index)
+        phone = v["phone"] or ""
+        person = StaffMember(
+            region_code=code[:12],
+            id_index=index,
+            phone_index=services.phone_index(phone),
+            name=v["name"],
+            gender=v["gender"] or "",
+            phone=phone,
+            id_number=v["id_number"],
+            political_status=v["political_status"] or "",
+            employer=v["employer"] or "",
+            department=v["department"],
+        )
+        out.staff.append(person)
+        team = out.teams.get(code)
+        if team is None:
+            team = out.teams[code] = Team(grid_code=code, name=services.team_name(grid))
+        if role == TeamRole.LEADER:
+            leader = current_leader.pop(code, None)
+            if leader is not None:
+                if valid_from <= leader.valid_from:
+                    raise RosterRejected(sheet, number, "start_before_current", str(valid_from))
+                leader.valid_to = valid_from  # leader_changed
+        assignment = Assignment(
+            team=team,
+            grid_code=code,
+            staff=person,
+            role=role,
+            department=v["department"] if role == TeamRole.SPECIALIST else None,
+            valid_from=valid_from,
+        )
+        out.assignments.append(assignment)
+        if v["valid_to"]:
+            if v["valid_to"] <= valid_from:
+                raise RosterRejected(sheet, number, "end_before_start", str(v["valid_to"]))
+            assignment.valid_to = v["valid_to"]
+        elif role == TeamRole.LEADER:
+            current_leader[code] = assignment
+
+    serving: dict[tuple[str, str], list[StaffMember]] = {}
+    for a in out.assignments:
+        if a.valid_to is None:
+            serving.setdefault((a.grid_code, a.staff.name), []).append(a.staff)
+    for number, v in enumerate(_parsed(roster.ORG_SHEET, roster.ORG_COLUMNS, org_rows), start=2):
+        out.rows += 1
+        code = v["grid_code"]
+        grid_of(roster.ORG_SHEET, number, code)
+        secretary = None
+        if v["secretary"]:
+            matches = {id(s): s for s in serving.get((code, v["secretary"]), [])}
+            if len(matches) != 1:
+                raise RosterRejected(roster.ORG_SHEET, number, "unknown_secretary", code)
+            secretary = next(iter(matches.values()))
+        if code in out.organisations:
+            raise RosterRejected(roster.ORG_SHEET, number, "repeated_organisation", code)
+        out.organisations[code] = PartyOrganisation(
+            grid_code=code,
+            kind=v["kind"],
+            name=v["name"],
+            secretary=secretary,
+            parent_name=v["parent_name"] or "",
+        )
+
+    keys: set[tuple[str, str, str]] = set()
+    for number, v in enumerate(
+        _parsed(roster.MEMBER_SHEET, roster.MEMBER_COLUMNS, member_rows), start=2
+    ):
+        out.rows += 1
+        code = v["grid_code"]
+        grid_of(roster.MEMBER_SHEET, number, code)
+        phone = v["phone"] or ""
+        index = services.phone_index(phone)
+        if (code, v["name"], index) in keys:
+            raise RosterRejected(roster.MEMBER_SHEET, number, "repeated_member", v["name"])
+        keys.add((code, v["name"], index))
+        out.members.append(
+            PartyMember(
+                grid_code=code,
+                name=v["name"],
+                phone_index=index,
+                organisation=out.organisations.get(code),
+                gender=v["gender"] or "",
+                phone=phone,
+                category=v["category"],
+                home_organisation=v["home_organisation"] or "",
+                formal=True if v["formal"] is None else v["formal"],
+                registered_on=v["registered_on"],
+            )
+        )
+    return out
+
+
+BATCH = 500
+
+
+def write(planned: Roster) -> None:
+    """Store a planned roster in bulk (call inside a transaction), parents first so that the
+    children's foreign keys take the parents' new ids."""
+    if Team.objects.dangerously_unscoped().exists():
+        raise RuntimeError("the demo's teams are written into empty tables only")
+    Team.objects.bulk_create(list(planned.teams.values()), batch_size=BATCH)
+    StaffMember.objects.bulk_create(planned.staff, batch_size=BATCH)
+    Assignment.objects.bulk_create(planned.assignments, batch_size=BATCH)
+    PartyOrganisation.objects.bulk_create(list(planned.organisations.values()), batch_size=BATCH)
+    PartyMember.objects.bulk_create(planned.members, batch_size=BATCH)
+
+
+def build(actor: Scope) -> roster.RosterResult:
+    """The demo's teams, in bulk, with one summary audit entry; the counts as an import's."""
+    planned = plan(build_rows())
+    with transaction.atomic():
+        write(planned)
+        audit_record(
+            actor=actor,
+            action="demo.teams",
+            object_type="roster",
+            object_id="demo-roster.xlsx",
+            details=planned.counts(),
+        )
+    return roster.RosterResult(total=planned.rows, inserted=planned.rows, stored=True)
 
 
 def add_problems(actor: Scope) -> list[str]:

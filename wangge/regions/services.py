@@ -354,23 +354,27 @@ def _import_department(
 
 def crosswalk_rebuild(*, layer: Layer) -> int:
     """Recompute area shares of the layer's current grids over the current unified grids."""
-    from wangge.regions.locate import _build, _current_revision
+    from wangge.regions.selectors import boundaries_unscoped
 
-    index = _build(_current_revision())
+    # The current grids' codes and shapes (by code, as the locate index holds them) and a tree
+    # over them; not a locate index, whose raster took most of the time and is not used here.
+    boundaries = boundaries_unscoped(level=Level.GRID)
+    codes = [code for code, _geojson in boundaries]
     dept_grids = list(
         DepartmentGrid.objects.dangerously_unscoped().filter(layer=layer, valid_to=None)
     )
     Crosswalk.objects.dangerously_unscoped().filter(department_grid__layer=layer).delete()
-    if not dept_grids or len(index.codes) == 0:
+    if not dept_grids or len(codes) == 0:
         return 0
     grid_ids = dict(
         Region.objects.dangerously_unscoped()
         .filter(level=Level.GRID, valid_to=None)
         .values_list("code", "id")
     )
-    tree = index.tree()
-    geoms = index.polygons.geoms
+    geoms = shapely.from_geojson([geojson for _code, geojson in boundaries])
+    tree = shapely.STRtree(geoms)
     rows = []
+    moved = []
     for dept_grid in dept_grids:
         shape = shapely.from_geojson(dept_grid.geojson)
         total = area_m2(shape) or 1.0
@@ -380,7 +384,7 @@ def crosswalk_rebuild(*, layer: Layer) -> int:
             part_area = area_m2(part)
             if part_area <= 0.01:
                 continue
-            code = str(index.codes[j])
+            code = codes[j]
             rows.append(
                 Crosswalk(
                     department_grid=dept_grid,
@@ -393,7 +397,10 @@ def crosswalk_rebuild(*, layer: Layer) -> int:
                 best_code, best_area = code, part_area
         if dept_grid.region_code != best_code:
             dept_grid.region_code = best_code
-            dept_grid.save(update_fields=["region_code"])
+            moved.append(dept_grid)
+    DepartmentGrid.objects.dangerously_unscoped().bulk_update(
+        moved, ["region_code"], batch_size=500
+    )
     Crosswalk.objects.bulk_create(rows, batch_size=1000)
     return len(rows)
 

@@ -346,12 +346,15 @@ def team_ensure(*, actor: Any, grid_code: str) -> Team:
     return _team_ensure(actor, _grid(grid_code))
 
 
+def team_name(grid: Region) -> str:
+    """The name a grid's team is created with."""
+    return _("%(grid)s team") % {"grid": grid.name}
+
+
 def _team_ensure(actor: Any, grid: Region) -> Team:
     team = Team.objects.dangerously_unscoped().filter(grid_code=grid.code).first()
     if team is None:
-        team = Team.objects.create(
-            grid_code=grid.code, name=_("%(grid)s team") % {"grid": grid.name}
-        )
+        team = Team.objects.create(grid_code=grid.code, name=team_name(grid))
         audit_record(actor=actor, action="team.create", object_type="team", object_id=grid.code)
     return team
 

@@ -69,3 +69,43 @@ def test_demo_history_answers_who_led_on_2022_04_19(system: Any) -> None:
     earlier = leader_on(actor=system, grid_code=grid, day=dt.date(2022, 4, 19))
     now = leader_on(actor=system, grid_code=grid, day=dt.date(2022, 5, 1))
     assert earlier is not None and now is not None and earlier != now
+
+
+def test_demo_teams_each_grid_led_with_its_leader_as_secretary() -> None:
+    from wangge.core.models import AuditEntry
+    from wangge.teams.models import Assignment, PartyOrganisation, StaffMember, Team
+
+    grids = set(
+        Region.objects.dangerously_unscoped()
+        .filter(level="grid", valid_to=None)
+        .values_list("code", flat=True)
+    )
+    assert set(Team.objects.dangerously_unscoped().values_list("grid_code", flat=True)) == grids
+    current = Assignment.objects.dangerously_unscoped().filter(valid_to=None)
+    leaders = dict(current.filter(role="leader").values_list("grid_code", "staff_id"))
+    assert set(leaders) == grids
+    secretaries = dict(
+        PartyOrganisation.objects.dangerously_unscoped().values_list("grid_code", "secretary_id")
+    )
+    assert secretaries == leaders
+    specialists = current.filter(role="specialist")
+    assert specialists.count() == 171
+    assert not specialists.filter(department=None).exists()
+    # The leaders who handed over in May 2022: still in the history, 英南村第1网格's among them.
+    ended = Assignment.objects.dangerously_unscoped().filter(role="leader", valid_to__isnull=False)
+    assert set(ended.values_list("valid_to", flat=True)) == {dt.date(2022, 5, 1)}
+    assert ended.filter(grid_code="440704003001001").exists()
+    # Encrypted and indexed as the services store them: a person is found by ID number.
+    from wangge.teams import services
+
+    person = StaffMember.objects.dangerously_unscoped().order_by("pk").first()
+    assert person is not None and person.id_number and person.phone
+    found = StaffMember.objects.dangerously_unscoped().get(
+        id_index=services.id_index(person.id_number)
+    )
+    assert found.pk == person.pk and found.phone_index == services.phone_index(person.phone)
+    # One summary audit entry for the whole roster, not one per row.
+    entry = AuditEntry.objects.get(action="demo.teams")
+    assert entry.details["teams"] == 190
+    assert entry.details["party_organisations"] == 190
+    assert not AuditEntry.objects.filter(action__in=["staff.create", "assignment.start"]).exists()
