@@ -501,7 +501,12 @@ def _task_for_manage(actor: Any, task_id: Any) -> tuple[Task, Scope]:
 
 @transaction.atomic
 def task_assign(
-    *, actor: Any, task_id: Any, username: str, role: str = AssigneeRole.HELPER
+    *,
+    actor: Any,
+    task_id: Any,
+    username: str,
+    role: str = AssigneeRole.HELPER,
+    now: dt.datetime | None = None,
 ) -> TaskAssignee:
     """Name someone on a task: a team member, or a helper from outside the team (district or
     street staff, a first secretary) who works it only through the task, inside the window."""
@@ -521,7 +526,7 @@ def task_assign(
     if not created and named.role != role:
         named.role = role
         named.save(update_fields=["role"])
-    _log(task, scope, "assign", task.state, details={"user": user.pk, "role": role})
+    _log(task, scope, "assign", task.state, details={"user": user.pk, "role": role}, now=now)
     return named
 
 

@@ -258,6 +258,7 @@ def april_2022(actor: Scope, *, seed: int = 2022) -> dict[str, Any]:
         task_id=next(t.pk for t in tasks if t.grid_code == MINE),
         username="demo-grid",
         role="responsible",
+        now=clock.at,
     )
     for task in tasks:
         state = plan[task.grid_code]
