@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from importlib import import_module
 from typing import Any
 
 from django.contrib import messages
@@ -23,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from wangge.campaigns import selection, selectors, services
+from wangge.campaigns import exports, selection, selectors, services
 from wangge.campaigns.models import (
     AssigneeRole,
     Kind,
@@ -80,12 +79,6 @@ def _field_labels(kind: str) -> dict[str, str]:
     if kind not in ledger_fields.RECORDS:
         return {}
     return {f.key: str(f.label) for f in ledger_fields.fields(kind)}
-
-
-def _exports() -> Any:
-    """`wangge.campaigns.exports` (the progress workbook, the visit sheet's data), written
-    alongside these pages: imported when a download is asked for."""
-    return import_module("wangge.campaigns.exports")
 
 
 def _actor(request: HttpRequest) -> Scope:
@@ -427,7 +420,6 @@ def campaign_report(request: HttpRequest, campaign_id: int) -> HttpResponse:
     """The progress workbook (one sheet per level)."""
     scope = _actor(request)
     campaign = selectors.campaign_get(actor=scope, campaign_id=campaign_id)
-    exports = _exports()
     body = exports.progress_workbook(actor=scope, campaign=campaign)
     response = HttpResponse(
         body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -579,7 +571,6 @@ def visit_sheet(request: HttpRequest, task_id: int) -> HttpResponse:
     with blank columns for the outcome and the signature."""
     scope = _actor(request)
     task = selectors.task_get(actor=scope, task_id=task_id)
-    exports = _exports()
     sheet = exports.visit_sheet(actor=scope, task=task)
     response = render(
         request, "campaigns/visit_sheet.html", {"task": task, "sheet": sheet, "c": task.campaign}
