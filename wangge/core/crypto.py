@@ -202,12 +202,21 @@ _lock = threading.Lock()
 _ring: dict[str, KeyRing] = {}
 
 
+_paths: dict[tuple[str, str], str] = {}
+
+
 def keyring() -> KeyRing:
-    """The key ring, loaded once per process (generated on first use)."""
-    path = key_file_path()
-    cached = _ring.get(str(path))
+    """The key ring, loaded once per process (generated on first use). Every encrypt and
+    decrypt asks for it: the key file's path is memoised by the settings it comes from (path
+    arithmetic was a fifth of decrypting a task package)."""
+    where = (str(getattr(settings, "KEY_FILE", "")), str(settings.DATA_DIR))
+    name = _paths.get(where)
+    if name is None:
+        name = _paths[where] = str(key_file_path())
+    cached = _ring.get(name)
     if cached is not None:
         return cached
+    path = Path(name)
     with _lock:
         if str(path) not in _ring:
             if not path.exists():
