@@ -223,7 +223,7 @@ class EditBatchOut(Schema):
     task: TaskStateOut
 
 
-class ActionIn(Schema):
+class TaskActionIn(Schema):
     version: int | None = Field(None, description="fail with 409 if the task changed since")
     reason: str = Field("", max_length=300, description="for return: why (required)")
 
@@ -473,7 +473,9 @@ _ACTIONS: dict[str, Any] = {
     response={200: TaskOut, **CONFLICT_ERRORS},
     summary="Act on a task: take/renew, release, start, submit, approve, return (with reason)",
 )
-def task_action(request: HttpRequest, task_id: int, action: TaskAction, payload: ActionIn) -> Any:
+def task_action(
+    request: HttpRequest, task_id: int, action: TaskAction, payload: TaskActionIn
+) -> Any:
     return _ACTIONS[action](actor(request), task_id, payload)
 
 
