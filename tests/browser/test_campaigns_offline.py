@@ -190,3 +190,27 @@ def test_field_work_offline_sent_once_and_a_stale_edit_is_a_conflict(
         })"""
     )
     assert stored and all(s.endswith(":true") for s in stored), stored
+
+
+def test_the_field_pages_open_without_signal_from_the_service_worker(
+    phone: Any, live_demo: str
+) -> None:
+    """The service worker keeps the phone's shell: 我的任务 opens offline, with the banner."""
+    from tests.browser.conftest import login
+
+    page, context = phone, phone.context
+    login(page, live_demo, "demo-grid")
+    page.goto(f"{live_demo}/campaigns/my/")
+    page.wait_for_function("() => navigator.serviceWorker.ready.then(() => true)", timeout=20000)
+    # The page that registered the worker is not controlled by it yet: the next load is.
+    page.reload()
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=20000)
+    page.wait_for_function(
+        "() => caches.open('wangge-field-pages').then(c => c.match('/campaigns/my/'))"
+        ".then(hit => !!hit)",
+        timeout=20000,
+    )
+    context.set_offline(True)
+    page.reload()
+    page.wait_for_selector("[data-offline]", state="visible", timeout=20000)
+    assert page.locator("h1").inner_text() == "我的任务"
