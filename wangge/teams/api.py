@@ -323,7 +323,7 @@ def roster_export_unmasked(request: HttpRequest, payload: UnmaskedExportIn) -> H
     return _xlsx(roster.roster_export(actor=actor(request), unmasked=True, reason=payload.reason))
 
 
-class ImportOut(Schema):
+class RosterImportOut(Schema):
     total: int
     inserted: int
     updated: int
@@ -336,7 +336,7 @@ class ImportOut(Schema):
 
 @router.post(
     "/teams-roster",
-    response={200: ImportOut, **WRITE_ERRORS},
+    response={200: RosterImportOut, **WRITE_ERRORS},
     summary="Import a roster workbook (all or nothing unless partial=true)",
 )
 def roster_import(

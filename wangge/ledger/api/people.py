@@ -245,7 +245,7 @@ def person_update(request: HttpRequest, person_id: int, payload: PersonPatch) ->
     return _detail(who, person)
 
 
-class MoveIn(VersionIn):
+class PersonMoveIn(VersionIn):
     room_code: str = Field("", max_length=24)
     grid_code: str = Field("", max_length=15)
 
@@ -256,7 +256,7 @@ class MoveIn(VersionIn):
     summary="Move a person to another address or grid",
     exclude_none=True,
 )
-def person_move(request: HttpRequest, person_id: int, payload: MoveIn) -> Any:
+def person_move(request: HttpRequest, person_id: int, payload: PersonMoveIn) -> Any:
     who = actor(request)
     person = services.person_move(
         actor=who,

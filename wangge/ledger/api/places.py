@@ -153,7 +153,7 @@ def organisation_update(
     )
 
 
-class MoveIn(WhereIn, VersionIn):
+class PlaceMoveIn(WhereIn, VersionIn):
     pass
 
 
@@ -162,7 +162,7 @@ class MoveIn(WhereIn, VersionIn):
     response={200: OrganisationOut, **LEDGER_WRITE_ERRORS},
     summary="Move an organisation (address, point or grid)",
 )
-def organisation_move(request: HttpRequest, organisation_id: int, payload: MoveIn) -> Any:
+def organisation_move(request: HttpRequest, organisation_id: int, payload: PlaceMoveIn) -> Any:
     return services.organisation_move(
         actor=actor(request),
         organisation_id=organisation_id,
