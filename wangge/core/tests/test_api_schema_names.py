@@ -15,6 +15,7 @@ def test_every_api_schema_has_its_own_name() -> None:
     seen: dict[str, set[str]] = defaultdict(set)
 
     def walk(cls: type) -> None:
+        sub: type
         for sub in cls.__subclasses__():
             if sub.__module__.startswith("wangge."):
                 seen[sub.__name__].add(f"{sub.__module__}.{sub.__qualname__}")
