@@ -14,6 +14,8 @@ if _worker and os.path.basename(os.environ["WANGGE_DATA_DIR"]) != _worker:
     os.environ["WANGGE_DATA_DIR"] = os.path.join(os.environ["WANGGE_DATA_DIR"], _worker)
 os.environ.setdefault("WANGGE_SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
 
+# The settings read the environment prepared above, so they are imported after it (E402);
+# test settings are the production ones plus overrides (F403).
 from wangge.settings import *  # noqa: E402, F403
 from wangge.settings import _database  # noqa: E402
 

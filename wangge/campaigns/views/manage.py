@@ -462,9 +462,15 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
         labels = _field_labels(c["kind"])
         for r in c["rows"]:
             r["field_label"] = labels.get(r["field"], r["field"])
-    history = selectors.task_history(actor=scope, task=task)
-    for a in history:
-        a.label = str(HISTORY_LABELS.get(a.action, a.action))  # type: ignore[attr-defined]
+    history = [
+        {
+            "at": a.at,
+            "actor_name": a.actor_name,
+            "reason": a.reason,
+            "label": str(HISTORY_LABELS.get(a.action, a.action)),
+        }
+        for a in selectors.task_history(actor=scope, task=task)
+    ]
     now = timezone.now()
     held = bool(task.held_until and task.held_until > now)
     return render(
