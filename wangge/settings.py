@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "wangge.ledger",
     "wangge.events",
     "wangge.campaigns",
+    "wangge.dashboard",
     "wangge.demo",
 ]
 
@@ -288,5 +289,12 @@ EVENTS_PUBLIC_REPORTS_PER_HOUR = env_int("WANGGE_PUBLIC_REPORTS_PER_HOUR", 20, m
 EVENTS_SCAN_SECONDS = env_int("WANGGE_EVENTS_SCAN_SECONDS", 60, minimum=5)
 CAMPAIGNS_HOLD_HOURS = env_int("WANGGE_CAMPAIGNS_HOLD_HOURS", 8, minimum=1)
 CAMPAIGNS_SCAN_SECONDS = env_int("WANGGE_CAMPAIGNS_SCAN_SECONDS", 300, minimum=5)
+# The dashboard's facts follow the events every this many seconds (the worker's cycle); the
+# other modules' per-grid figures (residents, staffing, campaign progress) are counted again
+# every DASHBOARD_FIGURES_SECONDS.
+DASHBOARD_FACTS_SECONDS = env_int("WANGGE_DASHBOARD_FACTS_SECONDS", 60, minimum=5)
+DASHBOARD_FIGURES_SECONDS = env_int("WANGGE_DASHBOARD_FIGURES_SECONDS", 900, minimum=5)
+# The 按期结案率 the charts draw as the target line (a share, 0–1).
+DASHBOARD_ON_TIME_TARGET = env_float("WANGGE_DASHBOARD_ON_TIME_TARGET", 0.9)
 EVENTS_PHOTO_MAX_BYTES = env_int("WANGGE_EVENTS_PHOTO_MAX_MB", 10, minimum=1) * 1024 * 1024
 SMS_BACKEND = env_str("WANGGE_SMS_BACKEND", "wangge.events.notify.LogSmsBackend")

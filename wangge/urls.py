@@ -14,5 +14,6 @@ urlpatterns = [
     path("ledger/", include("wangge.ledger.urls")),
     path("events/", include("wangge.events.urls")),
     path("campaigns/", include("wangge.campaigns.urls")),
+    path("dashboard/", include("wangge.dashboard.urls")),
     path("open311/", include("wangge.events.open311_urls")),
 ]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from wangge.core.scope import scope_for
 from wangge.core.selectors import abilities, my_grants
+from wangge.dashboard.selectors import starts_on_dashboard
 from wangge.events.selectors import home_counts
 from wangge.regions.selectors import region_counts_if_visible, region_names_unscoped
 
@@ -23,6 +24,9 @@ def service_worker(request: HttpRequest) -> HttpResponse:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
+    if starts_on_dashboard(actor=scope) and request.GET.get("start") != "1":
+        # Officers start on the command centre; ?start=1 shows this page (scope and counts).
+        return redirect("dashboard:home")
     names = region_names_unscoped()
     grants = [
         g | {"region_name": names.get(g["region_code"], g["region_code"])}

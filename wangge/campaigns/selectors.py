@@ -19,6 +19,7 @@ from wangge.campaigns.models import (
     DONE_STATUSES,
     OPEN_STATES,
     Campaign,
+    CampaignStatus,
     EditStatus,
     FieldEdit,
     Kind,
@@ -38,6 +39,7 @@ from wangge.core.personal import mask_id_number, mask_phone
 from wangge.core.roles import Perm
 from wangge.core.scope import Scope, as_scope, require_any
 from wangge.events.calendar import Calendar
+from wangge.regions.models import Region
 from wangge.regions.selectors import region_names_unscoped
 
 LEVELS = {"street": 9, "community": 12, "grid": 15}
@@ -684,3 +686,42 @@ def workdays_left(
             n += 1
         day += dt.timedelta(days=1)
     return n
+
+
+def grid_figures(*, actor: Any) -> dict[str, dict[str, int]]:
+    """Per grid the actor sees (`campaigns.view`): the people ledger's completeness (current
+    people with every field of the basic template, of all current people) and, while a campaign
+    runs, the newest open campaign's progress (records verified, of its records)."""
+    scope = as_scope(actor)
+    if not scope.has(Perm.CAMPAIGNS_VIEW):
+        return {}
+    out: dict[str, dict[str, int]] = defaultdict(dict)
+    grids = list(
+        Region.objects.visible_to(scope, Perm.CAMPAIGNS_VIEW)
+        .filter(level="grid", valid_to=None)
+        .values_list("code", flat=True)
+    )
+    basic = Template.objects.filter(code="basic").first()
+    fields = (basic.spec if basic else {}).get("fields", {})
+    measured = quality.measure(
+        scope, grid_codes=grids, kinds=["person"], fields=fields, today=timezone.localdate()
+    )
+    for (grid, _kind), counts in measured.items():
+        out[grid] |= {"people_complete": counts["complete"], "people_total": counts["total"]}
+    running = (
+        Campaign.objects.visible_to(scope, Perm.CAMPAIGNS_VIEW)
+        .filter(status=CampaignStatus.OPEN)
+        .order_by("-start", "-id")
+        .first()
+    )
+    if running is not None:
+        rows = (
+            TaskRecord.objects.visible_to(scope, Perm.CAMPAIGNS_VIEW)
+            .filter(campaign_id_copy=running.pk)
+            .order_by()
+            .values("grid_code")
+            .annotate(n=Count("id"), done=Count("id", filter=Q(status__in=DONE_STATUSES)))
+        )
+        for row in rows:
+            out[row["grid_code"]] |= {"campaign_done": row["done"], "campaign_total": row["n"]}
+    return dict(out)

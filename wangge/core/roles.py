@@ -40,6 +40,7 @@ class Perm(models.TextChoices):
     CAMPAIGNS_MANAGE = "campaigns.manage", _("Start campaigns and assign their tasks")
     CAMPAIGNS_COLLECT = "campaigns.collect", _("Collect and verify records in a campaign task")
     CAMPAIGNS_REVIEW = "campaigns.review", _("Review campaign tasks")
+    DASHBOARD_VIEW = "dashboard.view", _("See the command centre's dashboard")
     # Public permissions: held by no role; a public scope (a resident's page, an Open311
     # client) is made with exactly the ones it needs (`Scope.public`).
     EVENTS_PUBLIC_REPORT = "events.public_report", _("File a public report")
@@ -121,6 +122,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             # The collector never reviews their own work: the service refuses anyone who took
             # part in the task, whatever their role.
             Perm.CAMPAIGNS_REVIEW: _CENTRE_ROLES,
+            # Every officer who works events sees the numbers of their scope (grid roles on
+            # their start page's small panel).
+            Perm.DASHBOARD_VIEW: _FIELD_ROLES,
         }.items()
         if role in roles
     )

@@ -239,6 +239,9 @@ class Event(ScopedModel):
             models.Index(fields=["category", "created_at"], name="event_category_idx"),
             # Duplicate suggestions: same category, a narrow band of latitude.
             models.Index(fields=["category", "lat"], name="event_duplicate_idx"),
+            # The dashboard's facts: the days closed on, the events changed since a watermark.
+            models.Index(fields=["closed_at"], name="event_closed_at_idx"),
+            models.Index(fields=["updated_at"], name="event_updated_at_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Avg, Count, F, Q, QuerySet
+from django.db.models import Avg, Count, F, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import Substr
 from django.utils.translation import gettext_lazy
 
@@ -125,6 +125,7 @@ def event_list(
     q: str = "",
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
+    open_only: bool = False,
 ) -> QuerySet[Event]:
     """Events in scope, narrowed to an inbox:
 
@@ -139,6 +140,8 @@ def event_list(
     qs = qs.filter(_box_q(scope, box))
     if status:
         qs = qs.filter(status=status)
+    if open_only:
+        qs = qs.filter(status__in=list(OPEN_STATUSES))
     if grid:
         qs = qs.filter(grid_code__startswith=grid)
     if category:
@@ -460,3 +463,147 @@ def _dimension_names(by: str) -> dict[str, str]:
     from wangge.regions.selectors import region_names_unscoped
 
     return region_names_unscoped()
+
+
+# --- the command centre's reads (wangge.dashboard keeps facts of these) ----------------------
+
+FACT_DIMENSIONS = ("grid_code", "department_code", "handler_department", "channel")
+
+
+def fact_rows_unscoped(start: dt.datetime, end: dt.datetime) -> dict[str, list[dict[str, Any]]]:
+    """The events of [start, end) aggregated per grid, department queue, handling department
+    and channel, for the dashboard's daily facts (the system's read: the dashboard scopes the
+    rows it keeps). `cohort`: the events created in the window, counted exactly as
+    `indicators` counts them; `closed`: the events closed in the window; `categories`: the
+    events created in the window per category."""
+    events = Event.objects.dangerously_unscoped().order_by()
+    created = events.filter(created_at__gte=start, created_at__lt=end)
+    should = Q(status__in=SHOULD_CLOSE)
+    closed_q = should & Q(status=Status.CLOSED)
+    # Annotated under other names (several measures share a name with an Event field).
+    measures = {
+        "reported": Count("id"),
+        "should_close": Count("id", filter=should),
+        "closed": Count("id", filter=closed_q),
+        "closed_on_time": Count("id", filter=closed_q & Q(on_time=True)),
+        "overdue": Count("id", filter=should & Q(overdue=True)),
+        "returned": Count("id", filter=should & Q(return_count__gt=0)),
+        "reworked": Count("id", filter=should & Q(rework_count__gt=0)),
+        "extended": Count("id", filter=should & Q(extend_count__gt=0)),
+        "parked": Count("id", filter=should & Q(park_count__gt=0)),
+        "handling_seconds": Sum("handling_seconds", filter=should),
+        "handled": Count("handling_seconds", filter=should),
+    }
+    cohort = _renamed(
+        created.values(*FACT_DIMENSIONS).annotate(**{f"m_{k}": v for k, v in measures.items()})
+    )
+    flow = {
+        "closed_on_day": Count("id"),
+        "closed_on_time_on_day": Count("id", filter=Q(on_time=True)),
+    }
+    closed = _renamed(
+        events.filter(status=Status.CLOSED, closed_at__gte=start, closed_at__lt=end)
+        .values(*FACT_DIMENSIONS)
+        .annotate(**{f"m_{k}": v for k, v in flow.items()})
+    )
+    categories = _renamed(
+        created.values("grid_code", "department_code", "category_id").annotate(
+            m_reported=Count("id")
+        )
+    )
+    return {"cohort": cohort, "closed": closed, "categories": categories}
+
+
+def _renamed(rows: Any) -> list[dict[str, Any]]:
+    return [{k.removeprefix("m_"): v for k, v in row.items()} for row in rows]
+
+
+def event_span_unscoped() -> tuple[Any, Any]:
+    """The first moment an event was created and the last one created or closed (None, None
+    without events)."""
+    qs = Event.objects.dangerously_unscoped().order_by()
+    span = qs.aggregate(first=Min("created_at"), created=Max("created_at"), closed=Max("closed_at"))
+    last = max((d for d in (span["created"], span["closed"]) if d is not None), default=None)
+    return span["first"], last
+
+
+def touched_unscoped(since: dt.datetime | None) -> tuple[list[tuple[Any, Any]], Any]:
+    """(created_at, closed_at) of every event updated at or after `since` (all events when
+    None), and the newest `updated_at` among them: the days whose facts changed."""
+    qs = Event.objects.dangerously_unscoped().order_by()
+    if since is not None:
+        qs = qs.filter(updated_at__gte=since)
+    newest = qs.aggregate(newest=Max("updated_at"))["newest"]
+    return list(qs.values_list("created_at", "closed_at")), newest
+
+
+def open_counts(*, actor: Any, width: int) -> dict[str, dict[str, int]]:
+    """Open and overdue events now, per region code cut to `width` characters (15 = grid),
+    in the actor's scope: the dashboard's live numbers."""
+    scope = require_any(actor, Perm.EVENTS_VIEW)
+    rows = (
+        Event.objects.visible_to(scope, Perm.EVENTS_VIEW)
+        .order_by()
+        .filter(status__in=list(OPEN_STATUSES))
+        .annotate(key=Substr("grid_code", 1, width))
+        .values("key")
+        .annotate(open=Count("id"), overdue=Count("id", filter=Q(overdue=True)))
+    )
+    return {r["key"]: {"open": r["open"], "overdue": r["overdue"]} for r in rows}
+
+
+AGEING_DAYS = (1, 3, 7, 30)
+
+
+def open_ageing(
+    *, actor: Any, grid: str = "", now: dt.datetime | None = None
+) -> list[dict[str, Any]]:
+    """Open events by age in working days: under 1, 1–3, 3–7, 7–30, 30 and more (the age of
+    an event is the number of working days after the day it was reported, up to today)."""
+    from django.utils import timezone
+
+    scope = require_any(actor, Perm.EVENTS_VIEW)
+    now = now or timezone.now()
+    cal = calendar.Calendar()
+    today = timezone.localtime(now).date()
+    tz = timezone.get_current_timezone()
+    edges: list[dt.datetime] = []  # created before edges[i] → at least AGEING_DAYS[i] old
+    day, counted = today, 0
+    for wanted in AGEING_DAYS:
+        while counted < wanted:
+            if cal.is_workday(day):
+                counted += 1
+            day -= dt.timedelta(days=1)
+        edges.append(
+            timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time()), tz)
+        )
+    qs = (
+        Event.objects.visible_to(scope, Perm.EVENTS_VIEW)
+        .order_by()
+        .filter(status__in=list(OPEN_STATUSES))
+    )
+    if grid:
+        qs = qs.filter(grid_code__startswith=grid)
+    counts = qs.aggregate(
+        total=Count("id"),
+        **{
+            f"d{n}": Count("id", filter=Q(created_at__lt=e))
+            for n, e in zip(AGEING_DAYS, edges, strict=True)
+        },
+    )
+    bounds = [0, *AGEING_DAYS]
+    at_least = [counts["total"], *(counts[f"d{n}"] for n in AGEING_DAYS)]
+    buckets = []
+    for i, low in enumerate(bounds):
+        high = bounds[i + 1] if i + 1 < len(bounds) else None
+        n = at_least[i] - (at_least[i + 1] if i + 1 < len(at_least) else 0)
+        buckets.append(
+            {
+                "min_days": low,
+                "max_days": high,
+                "count": n,
+                "created_before": edges[i - 1].isoformat() if i else None,
+                "created_since": edges[i].isoformat() if high is not None else None,
+            }
+        )
+    return buckets

@@ -53,8 +53,25 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if box not in boxes:
         box = "todo"
     f = {k: request.GET.get(k, "").strip() for k in ("status", "grid", "category", "q")}
+    # The dashboard's numbers link here: ?open=1 (open events only) and a period of creation
+    # (since inclusive, until exclusive, as on the indicators page).
+    since, until, _problems = _period(request)
+    if since:
+        f["since"] = since.isoformat()
+    if until:
+        f["until"] = until.isoformat()
+    if request.GET.get("open") == "1":
+        f["open"] = "1"
     qs = selectors.event_list(
-        actor=scope, box=box, status=f["status"], grid=f["grid"], category=f["category"], q=f["q"]
+        actor=scope,
+        box=box,
+        status=f["status"],
+        grid=f["grid"],
+        category=f["category"],
+        q=f["q"],
+        since=_aware(since),
+        until=_aware(until),
+        open_only=f.get("open") == "1",
     ).order_by("due_at", "-id")
     if box in {"closed", "all"}:
         qs = qs.order_by("-id")

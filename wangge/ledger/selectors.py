@@ -338,3 +338,37 @@ def ledger_counts(*, actor: Any) -> dict[str, int]:
     if scope.has(Perm.THINGS_VIEW):
         counts["things"] = Thing.objects.visible_to(scope, Perm.THINGS_VIEW).filter(current).count()
     return counts
+
+
+def grid_figures(*, actor: Any) -> dict[str, dict[str, int]]:
+    """Per grid the actor sees: current residents, households, people in a care group and
+    organisations (the dashboard's map; counts only, no personal field)."""
+    from collections import defaultdict
+
+    from django.db.models import Count
+
+    scope = as_scope(actor)
+    out: dict[str, dict[str, int]] = defaultdict(dict)
+    if not scope.has(Perm.LEDGER_VIEW):
+        return {}
+    current = Q(retired_on__isnull=True)
+    people = (
+        Person.objects.visible_to(scope, Perm.LEDGER_VIEW)
+        .filter(current)
+        .order_by()
+        .values("grid_code")
+        .annotate(n=Count("id"), care=Count("id", filter=~Q(care_tags="")))
+    )
+    for row in people:
+        out[row["grid_code"]] |= {"residents": row["n"], "care_people": row["care"]}
+    for model, key in ((Household, "households"), (Organisation, "organisations")):
+        rows = (
+            model.objects.visible_to(scope, Perm.LEDGER_VIEW)
+            .filter(current)
+            .order_by()
+            .values("grid_code")
+            .annotate(n=Count("id"))
+        )
+        for row in rows:
+            out[row["grid_code"]][key] = row["n"]
+    return dict(out)

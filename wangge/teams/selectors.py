@@ -379,3 +379,38 @@ def team_users(*, actor: Any, grid_codes: list[str]) -> dict[str, list[tuple[int
         if all(uid != user_id for uid, _r in out[grid]):
             out[grid].append((user_id, role))
     return out
+
+
+def grid_figures(*, actor: Any) -> dict[str, dict[str, int]]:
+    """Per grid whose team the actor sees: whether it lacks a leader (1/0), how many of its
+    workers serve more grids than the limit, and its workers (the dashboard's staffing map)."""
+    scope = as_scope(actor)
+    if not scope.has(Perm.TEAMS_VIEW):
+        return {}
+    report = coverage(actor=scope)
+    limit = settings.TEAMS_MAX_GRIDS_PER_PERSON
+    grids = set(
+        Region.objects.visible_to(scope, Perm.TEAMS_VIEW)
+        .filter(level=Level.GRID, valid_to=None)
+        .values_list("code", flat=True)
+    )
+    out: dict[str, dict[str, int]] = {
+        g: {"no_leader": 0, "over_capacity": 0, "workers": 0} for g in grids
+    }
+    for problem in report.problems:
+        if problem.kind == "no_leader" and problem.grid in out:
+            out[problem.grid]["no_leader"] = 1
+    served: dict[int, set[str]] = defaultdict(set)
+    for grid_code, staff_id in (
+        Assignment.objects.visible_to(scope, Perm.TEAMS_VIEW)
+        .filter(valid_to=None)
+        .values_list("grid_code", "staff_id")
+    ):
+        served[staff_id].add(grid_code)
+        if grid_code in out:
+            out[grid_code]["workers"] += 1
+    for codes in served.values():
+        if len(codes) > limit:
+            for code in codes & out.keys():
+                out[code]["over_capacity"] += 1
+    return out

@@ -1,0 +1,228 @@
+"""Keeping the dashboard's facts: the events aggregated per day at four region levels, and the
+other modules' per-grid figures.
+
+`facts_refresh()` runs in the worker (every `WANGGE_DASHBOARD_FACTS_SECONDS`): it rebuilds the
+days whose events changed since its watermark. `facts_rebuild()` rebuilds any range from the
+events; both are idempotent (a day is deleted and written again in one transaction), so the
+facts never depend on how often or in which order they ran.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from wangge.core import jobs
+from wangge.core.scope import Scope
+from wangge.dashboard.models import LEVELS, EventCategoryFact, EventFact, FactState, GridFigure
+from wangge.events import selectors as events_selectors
+
+log = logging.getLogger(__name__)
+
+COHORT = (
+    "reported",
+    "should_close",
+    "closed",
+    "closed_on_time",
+    "overdue",
+    "returned",
+    "reworked",
+    "extended",
+    "parked",
+    "handling_seconds",
+    "handled",
+)
+FLOW = ("closed_on_day", "closed_on_time_on_day")
+MEASURES = COHORT + FLOW
+# An event's transaction may commit a little after the moment it wrote in `updated_at`: each
+# refresh looks this far behind its watermark again (rebuilding a day twice changes nothing).
+LOOKBACK = dt.timedelta(minutes=5)
+STATE = "events"
+
+
+def local_day(moment: dt.datetime) -> dt.date:
+    return timezone.localtime(moment).date()
+
+
+def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """Local midnight of `day` and of the next day, as aware datetimes."""
+    tz = timezone.get_current_timezone()
+    start = timezone.make_aware(dt.datetime.combine(day, dt.time()), tz)
+    end = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time()), tz)
+    return start, end
+
+
+def _rolled(
+    rows: Iterable[dict[str, Any]], dims: tuple[str, ...], measures: Iterable[str]
+) -> dict[tuple[Any, ...], dict[str, int]]:
+    """Sum `rows` (keyed by grid_code and `dims`) into every level:
+    {(level, code, *dims): {measure: n}}."""
+    measures = tuple(measures)
+    out: dict[tuple[Any, ...], dict[str, int]] = defaultdict(lambda: dict.fromkeys(measures, 0))
+    for row in rows:
+        grid = row["grid_code"] or ""
+        rest = tuple(row[d] or "" if d != "category_id" else row[d] for d in dims)
+        for level in LEVELS:
+            if len(grid) < level:
+                continue
+            sums = out[(level, grid[:level], *rest)]
+            for m in measures:
+                sums[m] += row.get(m) or 0
+    return out
+
+
+def rebuild_day(day: dt.date) -> int:
+    """Rebuild one day's facts from the events; returns the number of fact rows written."""
+    start, end = day_bounds(day)
+    data = events_selectors.fact_rows_unscoped(start, end)
+    dims = ("department_code", "handler_department", "channel")
+    cohort = _rolled(data["cohort"], dims, COHORT)
+    flow = _rolled(data["closed"], dims, FLOW)
+    facts = []
+    for key in cohort.keys() | flow.keys():
+        level, code, department, handler, channel = key
+        values = dict.fromkeys(MEASURES, 0) | cohort.get(key, {}) | flow.get(key, {})
+        facts.append(
+            EventFact(
+                level=level,
+                region_code=code,
+                day=day,
+                department_code=department,
+                handler_department=handler,
+                channel=channel,
+                **values,
+            )
+        )
+    categories = [
+        EventCategoryFact(
+            level=level,
+            region_code=code,
+            day=day,
+            department_code=department,
+            category_id=category,
+            reported=sums["reported"],
+        )
+        for (level, code, department, category), sums in _rolled(
+            data["categories"], ("department_code", "category_id"), ("reported",)
+        ).items()
+    ]
+    with transaction.atomic():
+        EventFact.objects.dangerously_unscoped().filter(day=day).delete()
+        EventCategoryFact.objects.dangerously_unscoped().filter(day=day).delete()
+        EventFact.objects.bulk_create(facts, batch_size=2000)
+        EventCategoryFact.objects.bulk_create(categories, batch_size=2000)
+    return len(facts) + len(categories)
+
+
+def _days_of(pairs: Iterable[tuple[Any, Any]]) -> set[dt.date]:
+    days: set[dt.date] = set()
+    for created, closed in pairs:
+        days.add(local_day(created))
+        if closed is not None:
+            days.add(local_day(closed))
+    return days
+
+
+def facts_rebuild(
+    since: dt.date | None = None, until: dt.date | None = None, *, progress: Any = None
+) -> dict[str, int]:
+    """Rebuild the facts of every day in [since, until] (both inclusive; the whole history when
+    omitted) from the events, and move the watermark to what was read."""
+    now = timezone.now()
+    first, last = events_selectors.event_span_unscoped()
+    days = set(_range(local_day(first), local_day(last))) if first and last else set()
+    if since is None and until is None:
+        # Days that have facts but no events any more (a restored database) are cleared too.
+        days |= set(
+            EventFact.objects.dangerously_unscoped().values_list("day", flat=True).distinct()
+        )
+    if since is not None:
+        days = {d for d in days if d >= since} | set(_range(since, until or local_day(now)))
+    if until is not None:
+        days = {d for d in days if d <= until}
+    rows = 0
+    for i, day in enumerate(sorted(days)):
+        rows += rebuild_day(day)
+        if progress:
+            progress(i + 1)
+    if since is None and until is None:
+        FactState.objects.update_or_create(
+            name=STATE, defaults={"events_seen_until": now, "rebuilt_at": now}
+        )
+    return {"days": len(days), "rows": rows}
+
+
+def _range(since: dt.date, until: dt.date) -> list[dt.date]:
+    return [since + dt.timedelta(days=i) for i in range((until - since).days + 1)]
+
+
+def facts_refresh(now: dt.datetime | None = None) -> dict[str, int]:
+    """Rebuild the days whose events changed since the watermark (the worker's cycle)."""
+    now = now or timezone.now()
+    state = FactState.objects.filter(name=STATE).first()
+    if state is None or state.events_seen_until is None:
+        return facts_rebuild()
+    since = state.events_seen_until - LOOKBACK
+    pairs, _newest = events_selectors.touched_unscoped(since)
+    days = _days_of(pairs)
+    rows = sum(rebuild_day(day) for day in sorted(days))
+    FactState.objects.filter(pk=state.pk).update(events_seen_until=now)
+    return {"days": len(days), "rows": rows}
+
+
+# --- the other modules' per-grid figures -----------------------------------------------------
+
+
+def figure_sources() -> list[Any]:
+    """The per-grid figure selectors of the modules below (each `(*, actor) -> {grid: {key:
+    value}}`), in the order the map offers them."""
+    from wangge.campaigns.selectors import grid_figures as campaign_figures
+    from wangge.ledger.selectors import grid_figures as ledger_figures
+    from wangge.teams.selectors import grid_figures as team_figures
+
+    return [ledger_figures, team_figures, campaign_figures]
+
+
+def figures_refresh(now: dt.datetime | None = None) -> int:
+    """Take every module's per-grid figures again (as the system: the dashboard scopes what it
+    shows). Returns the number of figures kept."""
+    now = now or timezone.now()
+    system = Scope.system("dashboard")
+    figures: dict[tuple[str, str], float] = {}
+    for source in figure_sources():
+        for grid, values in source(actor=system).items():
+            for key, value in values.items():
+                figures[(grid, key)] = float(value or 0)
+    with transaction.atomic():
+        GridFigure.objects.dangerously_unscoped().delete()
+        GridFigure.objects.bulk_create(
+            [
+                GridFigure(grid_code=g, key=k, value=v, taken_at=now)
+                for (g, k), v in figures.items()
+            ],
+            batch_size=2000,
+        )
+        FactState.objects.update_or_create(name=STATE, defaults={"figures_taken_at": now})
+    return len(figures)
+
+
+def _periodic(**_kw: Any) -> dict[str, int]:
+    result = facts_refresh()
+    state = FactState.objects.filter(name=STATE).first()
+    taken = state.figures_taken_at if state else None
+    if taken is None or timezone.now() - taken >= dt.timedelta(
+        seconds=settings.DASHBOARD_FIGURES_SECONDS
+    ):
+        result["figures"] = figures_refresh()
+    return result
+
+
+def register() -> None:
+    jobs.register_periodic("dashboard.facts", settings.DASHBOARD_FACTS_SECONDS, _periodic)
