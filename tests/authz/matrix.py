@@ -1113,3 +1113,25 @@ PAGES += [
         extra={"scopeless": "a random key for the session's own phone storage: no data"},
     ),
 ]
+
+# dashboard: every panel is a list over the actor's scope (the out-of-scope region is refused
+# by `parent`: wangge/dashboard/tests/test_scope.py)
+API += [
+    E("GET", f"/api/v1/dashboard/{panel}", G, 200, denied=AUD)
+    for panel in (
+        "summary",
+        "map",
+        "indicators",
+        "trend",
+        "categories",
+        "channels",
+        "departments",
+        "ageing",
+        "rankings",
+        "regions",
+    )
+]
+PAGES += [
+    E("GET", "dashboard/", S, 200, denied=AUD),
+    E("GET", "dashboard/screen/", S, 200, denied=AUD),
+]

@@ -68,7 +68,7 @@ def _rolled(
     out: dict[tuple[Any, ...], dict[str, int]] = defaultdict(lambda: dict.fromkeys(measures, 0))
     for row in rows:
         grid = row["grid_code"] or ""
-        rest = tuple(row[d] or "" if d != "category_id" else row[d] for d in dims)
+        rest = tuple(row[d] if d in ("day", "category_id") else row[d] or "" for d in dims)
         for level in LEVELS:
             if len(grid) < level:
                 continue
@@ -80,14 +80,21 @@ def _rolled(
 
 def rebuild_day(day: dt.date) -> int:
     """Rebuild one day's facts from the events; returns the number of fact rows written."""
-    start, end = day_bounds(day)
+    return rebuild_range(day, day)
+
+
+def rebuild_range(first: dt.date, last: dt.date) -> int:
+    """Rebuild the facts of the days first..last (inclusive) from the events, in one read of
+    the events and one transaction; returns the number of fact rows written."""
+    start, _ = day_bounds(first)
+    _, end = day_bounds(last)
     data = events_selectors.fact_rows_unscoped(start, end)
-    dims = ("department_code", "handler_department", "channel")
+    dims = ("day", "department_code", "handler_department", "channel")
     cohort = _rolled(data["cohort"], dims, COHORT)
     flow = _rolled(data["closed"], dims, FLOW)
     facts = []
     for key in cohort.keys() | flow.keys():
-        level, code, department, handler, channel = key
+        level, code, day, department, handler, channel = key
         values = dict.fromkeys(MEASURES, 0) | cohort.get(key, {}) | flow.get(key, {})
         facts.append(
             EventFact(
@@ -109,16 +116,38 @@ def rebuild_day(day: dt.date) -> int:
             category_id=category,
             reported=sums["reported"],
         )
-        for (level, code, department, category), sums in _rolled(
-            data["categories"], ("department_code", "category_id"), ("reported",)
+        for (level, code, day, department, category), sums in _rolled(
+            data["categories"], ("day", "department_code", "category_id"), ("reported",)
         ).items()
     ]
     with transaction.atomic():
-        EventFact.objects.dangerously_unscoped().filter(day=day).delete()
-        EventCategoryFact.objects.dangerously_unscoped().filter(day=day).delete()
+        EventFact.objects.dangerously_unscoped().filter(day__gte=first, day__lte=last).delete()
+        EventCategoryFact.objects.dangerously_unscoped().filter(
+            day__gte=first, day__lte=last
+        ).delete()
         EventFact.objects.bulk_create(facts, batch_size=2000)
         EventCategoryFact.objects.bulk_create(categories, batch_size=2000)
     return len(facts) + len(categories)
+
+
+def _runs(days: Iterable[dt.date], longest: int = 31) -> list[tuple[dt.date, dt.date]]:
+    """Consecutive days as (first, last) runs of at most `longest` days."""
+    runs: list[tuple[dt.date, dt.date]] = []
+    for day in sorted(set(days)):
+        if runs and (day - runs[-1][1]).days == 1 and (day - runs[-1][0]).days < longest:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def rebuild_days(days: Iterable[dt.date], progress: Any = None) -> int:
+    rows = 0
+    for i, (first, last) in enumerate(_runs(days)):
+        rows += rebuild_range(first, last)
+        if progress:
+            progress(i + 1)
+    return rows
 
 
 def _days_of(pairs: Iterable[tuple[Any, Any]]) -> set[dt.date]:
@@ -147,11 +176,7 @@ def facts_rebuild(
         days = {d for d in days if d >= since} | set(_range(since, until or local_day(now)))
     if until is not None:
         days = {d for d in days if d <= until}
-    rows = 0
-    for i, day in enumerate(sorted(days)):
-        rows += rebuild_day(day)
-        if progress:
-            progress(i + 1)
+    rows = rebuild_days(days, progress)
     if since is None and until is None:
         FactState.objects.update_or_create(
             name=STATE, defaults={"events_seen_until": now, "rebuilt_at": now}
@@ -172,7 +197,7 @@ def facts_refresh(now: dt.datetime | None = None) -> dict[str, int]:
     since = state.events_seen_until - LOOKBACK
     pairs, _newest = events_selectors.touched_unscoped(since)
     days = _days_of(pairs)
-    rows = sum(rebuild_day(day) for day in sorted(days))
+    rows = rebuild_days(days)
     FactState.objects.filter(pk=state.pk).update(events_seen_until=now)
     return {"days": len(days), "rows": rows}
 

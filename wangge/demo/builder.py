@@ -111,6 +111,10 @@ def build(*, people: int = 3000, events: int = 6000, campaigns: bool = True) -> 
         from wangge.demo import campaigns as demo_campaigns
 
         summary["campaigns"] = demo_campaigns.build(ACTOR)
+    from wangge.dashboard import facts
+
+    # The command centre's facts and figures, as the worker would keep them.
+    summary["dashboard"] = facts.facts_rebuild() | {"figures": facts.figures_refresh()}
     return summary
 
 

@@ -471,13 +471,19 @@ FACT_DIMENSIONS = ("grid_code", "department_code", "handler_department", "channe
 
 
 def fact_rows_unscoped(start: dt.datetime, end: dt.datetime) -> dict[str, list[dict[str, Any]]]:
-    """The events of [start, end) aggregated per grid, department queue, handling department
-    and channel, for the dashboard's daily facts (the system's read: the dashboard scopes the
-    rows it keeps). `cohort`: the events created in the window, counted exactly as
-    `indicators` counts them; `closed`: the events closed in the window; `categories`: the
-    events created in the window per category."""
+    """The events of [start, end) aggregated per local day, grid, department queue, handling
+    department and channel, for the dashboard's daily facts (the system's read: the dashboard
+    scopes the rows it keeps). `cohort`: the events created in the window, per day created,
+    counted exactly as `indicators` counts them; `closed`: the events closed in the window,
+    per day closed; `categories`: the events created in the window per day and category."""
+    from django.db.models.functions import TruncDate
+    from django.utils import timezone
+
+    tz = timezone.get_current_timezone()
     events = Event.objects.dangerously_unscoped().order_by()
-    created = events.filter(created_at__gte=start, created_at__lt=end)
+    created = events.filter(created_at__gte=start, created_at__lt=end).annotate(
+        day=TruncDate("created_at", tzinfo=tz)
+    )
     should = Q(status__in=SHOULD_CLOSE)
     closed_q = should & Q(status=Status.CLOSED)
     # Annotated under other names (several measures share a name with an Event field).
@@ -495,7 +501,9 @@ def fact_rows_unscoped(start: dt.datetime, end: dt.datetime) -> dict[str, list[d
         "handled": Count("handling_seconds", filter=should),
     }
     cohort = _renamed(
-        created.values(*FACT_DIMENSIONS).annotate(**{f"m_{k}": v for k, v in measures.items()})
+        created.values("day", *FACT_DIMENSIONS).annotate(
+            **{f"m_{k}": v for k, v in measures.items()}
+        )
     )
     flow = {
         "closed_on_day": Count("id"),
@@ -503,11 +511,12 @@ def fact_rows_unscoped(start: dt.datetime, end: dt.datetime) -> dict[str, list[d
     }
     closed = _renamed(
         events.filter(status=Status.CLOSED, closed_at__gte=start, closed_at__lt=end)
-        .values(*FACT_DIMENSIONS)
+        .annotate(day=TruncDate("closed_at", tzinfo=tz))
+        .values("day", *FACT_DIMENSIONS)
         .annotate(**{f"m_{k}": v for k, v in flow.items()})
     )
     categories = _renamed(
-        created.values("grid_code", "department_code", "category_id").annotate(
+        created.values("day", "grid_code", "department_code", "category_id").annotate(
             m_reported=Count("id")
         )
     )
