@@ -33,7 +33,7 @@ PAGES_IN_SCOPE = [
     f"/regions/{LILE_GRID}/",
     f"/regions/{LILE}/",
     f"/regions/{LILE}/children/",
-    "/",
+    "/?start=1",  # officers start on the dashboard; ?start=1 is the page of scope and counts
 ]
 
 
