@@ -1,10 +1,17 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from wangge.dashboard import views
+from wangge.dashboard import exports, views
 
 app_name = "dashboard"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("screen/", views.screen, name="screen"),
+    path("briefing/", views.briefing, name="briefing"),
+    path("briefing.pdf", views.briefing_pdf, name="briefing_pdf"),
+    re_path(
+        r"^(?P<panel>%s)\.xlsx$" % "|".join(exports.PANELS),
+        views.panel_xlsx,
+        name="panel_xlsx",
+    ),
 ]
