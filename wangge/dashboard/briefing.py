@@ -19,7 +19,6 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from wangge.core import dates
@@ -369,10 +368,7 @@ def _font() -> str:
 
 
 def _period_text(data: dict[str, Any]) -> str:
-    return "%s – %s" % (
-        date_format(data["since"], "SHORT_DATE_FORMAT"),
-        date_format(data["last_day"], "SHORT_DATE_FORMAT"),
-    )
+    return f"{data['since'].isoformat()} – {data['last_day'].isoformat()}"
 
 
 def totals_rows(totals: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -524,11 +520,12 @@ def briefing_pdf(data: dict[str, Any]) -> bytes:
         Bookmark("cover", _("Weekly briefing")),
         Paragraph(escape(_("Weekly briefing")) + " · " + escape(data["scope_name"]), title),
         text(
-            _("Week %(period)s · as of %(now)s")
-            % {
-                "period": period,
-                "now": date_format(timezone.localtime(data["now"]), "SHORT_DATETIME_FORMAT"),
-            },
+            _("Week %(since)s – %(until)s")
+            % {"since": data["since"].isoformat(), "until": data["last_day"].isoformat()}
+            + " · "
+            + _("as of")
+            + " "
+            + timezone.localtime(data["now"]).strftime("%Y-%m-%d %H:%M"),
             body,
         ),
         Spacer(1, 4 * mm),
@@ -555,7 +552,7 @@ def briefing_pdf(data: dict[str, Any]) -> bytes:
         overdue = page["overdue"]
         story.append(
             Paragraph(
-                escape(_("Overdue open events (%(n)d)") % {"n": overdue["count"]}), heading
+                escape(_("Overdue open events (%(n)s)") % {"n": overdue["count"]}), heading
             )
         )
         if overdue["rows"]:
@@ -570,7 +567,7 @@ def briefing_pdf(data: dict[str, Any]) -> bytes:
                 )
             )
             if overdue["more"]:
-                story.append(text(_("… and %(n)d more.") % {"n": overdue["more"]}, body))
+                story.append(text(_("… and %(n)s more.") % {"n": overdue["more"]}, body))
         else:
             story.append(text(_("None."), body))
 
