@@ -33,6 +33,7 @@ OVERDUE_SHOWN = 50
 # The sketch map's box (SVG user units; the PDF draws it in points at the same size).
 MAP_WIDTH = 480.0
 MAP_HEIGHT = 300.0
+PDF_MAP_HEIGHT = 170.0
 # The map's classes by 按期结案率 in percentage points below the target: at or above the
 # target, within 10 points, within 20 points, further below; "none" where nothing was due.
 BANDS = ("good", "fair", "poor", "bad")
@@ -471,13 +472,15 @@ def briefing_pdf(data: dict[str, Any]) -> bytes:
         return table([_("Item"), _("This week")], [list(r) for r in values["rows"]])
 
     def sketch_map(m: dict[str, Any]) -> Drawing:
-        h = m["height"]
-        drawing = Drawing(m["width"], h + 28)
+        # A third of the page at most, so that a street's tables fit beside it.
+        f = min(1.0, PDF_MAP_HEIGHT / m["height"]) if m["height"] else 1.0
+        h = m["height"] * f
+        drawing = Drawing(max(m["width"] * f, 450), h + 28)
         for g in m["grids"]:
             for ring in g["rings"]:
                 drawing.add(
                     Polygon(
-                        [c for x, y in ring for c in (x, h + 28 - y)],
+                        [c for x, y in ring for c in (x * f, h + 28 - y * f)],
                         fillColor=colors.HexColor(g["colour"]),
                         strokeColor=colors.white,
                         strokeWidth=0.8,
@@ -486,8 +489,8 @@ def briefing_pdf(data: dict[str, Any]) -> bytes:
         for g in m["grids"]:
             drawing.add(
                 String(
-                    g["label_x"],
-                    h + 28 - g["label_y"],
+                    g["label_x"] * f,
+                    h + 28 - g["label_y"] * f,
                     f"{g['name']} {g['value_text']}",
                     fontName=font,
                     fontSize=6,
