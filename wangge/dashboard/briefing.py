@@ -267,7 +267,7 @@ def _page(
 ) -> dict[str, Any]:
     code = unit["code"]
     target = settings.DASHBOARD_ON_TIME_TARGET
-    period = {"since": since, "until": until}
+    period: dict[str, dt.date] = {"since": since, "until": until}
     summary = selectors.summary(actor=scope, parent=code, **period)
     # A grid's page (a grid officer's) shows the grid among its community's on the map.
     map_parent = code if len(code) < 15 else code[:12]
@@ -331,7 +331,6 @@ def briefing(*, actor: Any, week: dt.date, now: dt.datetime | None = None) -> di
     scope = selectors.dashboard_scope(actor)
     now = now or timezone.now()
     since, until = week_of(week)
-    period = {"since": since, "until": until}
     units = _units(scope)
     widths = {len(u["code"]) for u in units}
     level = selectors.LEVEL_NAMES.get(widths.pop(), "street") if len(widths) == 1 else "street"
@@ -346,9 +345,9 @@ def briefing(*, actor: Any, week: dt.date, now: dt.datetime | None = None) -> di
         "now": now,
         "scope_name": "、".join(names.get(r, r) for r in roots) or _("All regions"),
         "target": settings.DASHBOARD_ON_TIME_TARGET,
-        "totals": _totals(selectors.summary(actor=scope, **period)),
+        "totals": _totals(selectors.summary(actor=scope, since=since, until=until)),
         "ranking_level": level,
-        "ranking": _ranked(selectors.rankings(actor=scope, level=level, **period)),
+        "ranking": _ranked(selectors.rankings(actor=scope, level=level, since=since, until=until)),
         "legend": legend(settings.DASHBOARD_ON_TIME_TARGET),
         "pages": [_page(scope, unit, since, until, now) for unit in units],
     }
@@ -381,7 +380,7 @@ def totals_rows(totals: dict[str, Any]) -> list[tuple[str, Any]]:
         (_("Close rate (结案率)"), totals["close_rate"]),
         (
             _("On-time rate (按期结案率)"),
-            "%s（%s %s）" % (totals["on_time_rate"], _("target"), totals["target"]),
+            f"{totals['on_time_rate']}（{_('target')} {totals['target']}）",
         ),
         (_("Went overdue"), totals["overdue"]),
         (_("Returned"), totals["returned"]),
@@ -392,6 +391,8 @@ def totals_rows(totals: dict[str, Any]) -> list[tuple[str, Any]]:
 def briefing_pdf(data: dict[str, Any]) -> bytes:
     """The briefing as an A4 PDF: the cover, then one page per street (a long street runs on;
     the next street starts a new page). Drawn with reportlab, no browser, no network."""
+    from xml.sax.saxutils import escape
+
     from reportlab.graphics.shapes import Drawing, Polygon, Rect, String
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
@@ -406,7 +407,6 @@ def briefing_pdf(data: dict[str, Any]) -> bytes:
         TableStyle,
     )
     from reportlab.platypus.flowables import Flowable
-    from xml.sax.saxutils import escape
 
     font = _font()
     title = ParagraphStyle("title", fontName=font, fontSize=18, leading=24, spaceAfter=6)
@@ -499,14 +499,12 @@ def briefing_pdf(data: dict[str, Any]) -> bytes:
             )
         x = 0.0
         for item in data["legend"]:
-            drawing.add(
-                Rect(x, 4, 10, 10, fillColor=colors.HexColor(BAND_COLOURS[item["band"]]))
-            )
+            drawing.add(Rect(x, 4, 10, 10, fillColor=colors.HexColor(BAND_COLOURS[item["band"]])))
             drawing.add(String(x + 13, 6, item["label"], fontName=font, fontSize=7))
             x += 90
         return drawing
 
-    class Bookmark(Flowable):  # type: ignore[misc]
+    class Bookmark(Flowable):
         """An outline entry at this point of the document (the PDF's table of contents)."""
 
         def __init__(self, key: str, label: str) -> None:
@@ -554,9 +552,7 @@ def briefing_pdf(data: dict[str, Any]) -> bytes:
             story += [Paragraph(escape(_("Grids")), heading), ranking(page["grids"])]
         overdue = page["overdue"]
         story.append(
-            Paragraph(
-                escape(_("Overdue open events (%(n)s)") % {"n": overdue["count"]}), heading
-            )
+            Paragraph(escape(_("Overdue open events (%(n)s)") % {"n": overdue["count"]}), heading)
         )
         if overdue["rows"]:
             story.append(

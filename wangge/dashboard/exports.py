@@ -74,7 +74,10 @@ def _summary(actor: Any, q: PanelQuery) -> Sheet:
         [_("Period until (exclusive)"), q.until.isoformat()],
         [_("Open now"), now["open"]],
         [_("Overdue and open now"), now["overdue"]],
-        *[[str(label), cell] for (_k, label), cell in zip(RATE_COLUMNS, _rate_cells(p))],
+        *[
+            [str(label), cell]
+            for (_k, label), cell in zip(RATE_COLUMNS, _rate_cells(p), strict=True)
+        ],
         [_("Closed in the period"), p["closed_on_day"]],
         [_("Target on-time rate (%)"), percent(data["target_on_time_rate"])],
     ]

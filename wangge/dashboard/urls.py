@@ -10,7 +10,7 @@ urlpatterns = [
     path("briefing/", views.briefing, name="briefing"),
     path("briefing.pdf", views.briefing_pdf, name="briefing_pdf"),
     re_path(
-        r"^(?P<panel>%s)\.xlsx$" % "|".join(exports.PANELS),
+        r"^(?P<panel>" + "|".join(exports.PANELS) + r")\.xlsx$",
         views.panel_xlsx,
         name="panel_xlsx",
     ),

@@ -79,12 +79,10 @@ def test_a_department_officer_gets_their_departments_numbers(client_as: Any) -> 
 
 def test_rankings_rows_are_the_selectors(client_as: Any) -> None:
     rows = sheet(client_as("demo-district"), "rankings", level="grid", **PERIOD)
-    data = selectors.rankings(
-        actor=actor("demo-district"), since=SINCE, until=UNTIL, level="grid"
-    )
+    data = selectors.rankings(actor=actor("demo-district"), since=SINCE, until=UNTIL, level="grid")
     assert rows[0][1:3] == ["名称", "编码"]  # Chinese headers, names before codes
     assert len(rows) - 1 == len(data["rows"]) > 0
-    for got, want in zip(rows[1:], data["rows"]):
+    for got, want in zip(rows[1:], data["rows"], strict=True):
         assert got[:5] == [
             want["rank"],
             want["name"],
