@@ -153,3 +153,27 @@ def test_a_department_officer_sees_their_departments_events_only(
     assert world["other"].number not in html  # not dispatched: not the department's
     district = client_as("demo-district").get("/dashboard/briefing/", {"week": "2026-11-16"})
     assert world["other"].number in district.content.decode()
+
+
+def test_the_command_writes_the_pdf_as_a_user(world: dict[str, Event], tmp_path: Any) -> None:
+    from django.core.management import call_command
+
+    out = tmp_path / "briefing.pdf"
+    call_command(
+        "dashboard", "briefing", "--week", "2026-11-16", "--out", str(out), "--as", "demo-street"
+    )
+    reader = PdfReader(out)
+    assert len(reader.pages) == 2
+    assert AuditEntry.objects.filter(
+        action="dashboard.briefing_export", actor_name="demo-street"
+    ).exists()
+
+
+def test_the_command_without_a_user_covers_every_street(
+    world: dict[str, Event], tmp_path: Any
+) -> None:
+    from django.core.management import call_command
+
+    out = tmp_path / "all.pdf"
+    call_command("dashboard", "briefing", "--week", "2026-11-16", "--out", str(out))
+    assert len(PdfReader(out).pages) == 1 + 3
