@@ -151,6 +151,8 @@ def test_a_department_officer_sees_their_departments_events_only(
     text = client_as("demo-dept").get("/dashboard/briefing/", {"week": "2026-11-16"}).content
     html = text.decode()
     assert world["other"].number not in html  # not dispatched: not the department's
+    assert world["mine"].number in html.split('data-region="440704003"')[1]
+    assert html.count('class="briefing-page street"') == 3
     district = client_as("demo-district").get("/dashboard/briefing/", {"week": "2026-11-16"})
     assert world["other"].number in district.content.decode()
 
