@@ -73,6 +73,9 @@ def test_the_district_sees_a_page_per_street_with_its_overdue_events(
     # The sketch map: one path per grid of the street, its class from 按期结案率.
     street = page.split("</section>")[0]
     assert street.count("<path ") == 7
+    # 英南村第1网格: its one due event went overdue (0 %); the others had nothing due.
+    assert 'class="band-bad" fill-rule="evenodd"><title>英南村第1网格 0.0%</title>' in street
+    assert street.count('class="band-none"') == 6
     assert "<script" not in street
 
 
@@ -179,3 +182,13 @@ def test_the_command_without_a_user_covers_every_street(
     out = tmp_path / "all.pdf"
     call_command("dashboard", "briefing", "--week", "2026-11-16", "--out", str(out))
     assert len(PdfReader(out).pages) == 1 + 3
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(None, "none"), (95.0, "good"), (90.0, "good"), (85.0, "fair"), (70.0, "poor"), (0, "bad")],
+)
+def test_map_bands_against_the_target(value: float | None, expected: str) -> None:
+    from wangge.dashboard.briefing import band
+
+    assert band(value, 0.9) == expected
