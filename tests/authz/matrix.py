@@ -1135,3 +1135,15 @@ PAGES += [
     E("GET", "dashboard/", S, 200, denied=AUD),
     E("GET", "dashboard/screen/", S, 200, denied=AUD),
 ]
+PAGES += [
+    E("GET", "dashboard/briefing/", S, 200, denied=AUD),
+    E("GET", "dashboard/briefing.pdf", S, 200, denied=AUD),
+    E(
+        "GET",
+        "dashboard/<dashboard_panel:panel>.xlsx",
+        S,
+        200,
+        denied=AUD,
+        extra={"path": {"panel": "rankings"}},
+    ),
+]

@@ -5,12 +5,17 @@ the same 404 as what does not exist."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from wangge.core import dates
+from wangge.core.errors import ValidationFailed
 from wangge.core.scope import scope_for
-from wangge.dashboard import selectors
+from wangge.dashboard import briefing as weekly
+from wangge.dashboard import exports, selectors, services
 
 
 @login_required
@@ -23,3 +28,67 @@ def home(request: HttpRequest) -> HttpResponse:
 def screen(request: HttpRequest) -> HttpResponse:
     context = selectors.page_context(actor=scope_for(request.user))
     return render(request, "dashboard/screen.html", context)
+
+
+def _refused(request: HttpRequest, exc: ValidationFailed) -> HttpResponse:
+    """A request whose parameters cannot be used: the reason, in words (no numbers)."""
+    return render(request, "dashboard/briefing_error.html", {"message": exc.message}, status=400)
+
+
+@login_required
+def briefing(request: HttpRequest) -> HttpResponse:
+    """The weekly briefing (每周通报) to print: ?week= any day of the week."""
+    actor = scope_for(request.user)
+    try:
+        week = weekly.parse_week(request.GET.get("week", ""))
+        data = weekly.briefing(actor=actor, week=week)
+    except ValidationFailed as exc:
+        return _refused(request, exc)
+    return render(request, "dashboard/briefing.html", {"b": data})
+
+
+@login_required
+def briefing_pdf(request: HttpRequest) -> HttpResponse:
+    actor = scope_for(request.user)
+    try:
+        week = weekly.parse_week(request.GET.get("week", ""))
+        pdf = services.briefing_export(actor=actor, week=week)
+    except ValidationFailed as exc:
+        return _refused(request, exc)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="briefing-{week.isoformat()}.pdf"'
+    return response
+
+
+def _panel_query(request: HttpRequest) -> exports.PanelQuery:
+    """The API's parameters (since and until as dates, parent, indicator, level, interval)."""
+    since, until = selectors.default_period()
+    given: dict[str, dt.date] = {}
+    for name in ("since", "until"):
+        day = dates.parse_day(request.GET.get(name, ""), field=name)
+        if day is not None:
+            given[name] = day
+    return exports.PanelQuery(
+        since=given.get("since", since),
+        until=given.get("until", until),
+        parent=request.GET.get("parent", "").strip()[:15],
+        indicator=request.GET.get("indicator", "") or "open",
+        level=request.GET.get("level", ""),
+        interval=request.GET.get("interval", "") or "day",
+    )
+
+
+@login_required
+def panel_xlsx(request: HttpRequest, panel: str) -> HttpResponse:
+    """A dashboard panel's numbers as a workbook (/dashboard/<panel>.xlsx)."""
+    actor = scope_for(request.user)
+    try:
+        query = _panel_query(request)
+        data = services.panel_export(actor=actor, panel=panel, query=query)
+    except ValidationFailed as exc:
+        return _refused(request, exc)
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="dashboard-{panel}.xlsx"'
+    return response

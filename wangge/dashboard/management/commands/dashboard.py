@@ -1,20 +1,25 @@
-"""`wangge dashboard rebuild | refresh`: the command centre's facts, for operators.
+"""`wangge dashboard rebuild | refresh | briefing`: the command centre, for operators.
 
 `rebuild [--since DAY] [--until DAY]` rebuilds the daily facts from the events (all of them by
 default: after a restore, an upgrade or a change of the calendar); `refresh` does what the
-worker does every cycle (the days changed since the watermark, and the per-grid figures)."""
+worker does every cycle (the days changed since the watermark, and the per-grid figures);
+`briefing --week DAY --out FILE.pdf [--as USER]` writes the weekly briefing's PDF (audited like
+the download)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import time
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from wangge.core.management.base import WanggeCommand
-from wangge.dashboard import facts
+from wangge.core.models import User
+from wangge.core.scope import Scope, scope_for
+from wangge.dashboard import briefing, facts, services
 
 
 def _day(value: str | None, flag: str) -> dt.date | None:
@@ -39,8 +44,20 @@ class Command(WanggeCommand):
         p.add_argument("--json", action="store_true")
         p = sub.add_parser("refresh", help="the worker's cycle: changed days and the figures")
         p.add_argument("--json", action="store_true")
+        p = sub.add_parser("briefing", help="write the weekly briefing of a week as a PDF")
+        p.add_argument("--week", default="", help="any day of the week (default: last week)")
+        p.add_argument("--out", required=True, help="the PDF file to write")
+        p.add_argument(
+            "--as",
+            dest="username",
+            default="",
+            help="the user whose scope the briefing shows (default: the whole system)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "briefing":
+            self._briefing(**options)
+            return
         started = time.monotonic()
         result: dict[str, Any]
         if options["action"] == "rebuild":
@@ -60,4 +77,22 @@ class Command(WanggeCommand):
         self.stdout.write(
             _("%(days)d days of facts rebuilt (%(rows)d rows), %(figures)d grid figures taken.")
             % result
+        )
+
+    def _actor(self, username: str) -> Scope:
+        if not username:
+            return self.system_actor()
+        user = User.objects.filter(username=username, is_active=True).first()
+        if user is None:
+            raise CommandError(_("No active user %(name)s.") % {"name": username})
+        return scope_for(user)
+
+    def _briefing(self, *, week: str, out: str, username: str, **_options: Any) -> None:
+        actor = self._actor(username)
+        monday = briefing.parse_week(week)
+        pdf = services.briefing_export(actor=actor, week=monday)
+        Path(out).write_bytes(pdf)
+        self.stdout.write(
+            _("Weekly briefing of the week from %(week)s written to %(out)s.")
+            % {"week": monday.isoformat(), "out": out}
         )
