@@ -14,3 +14,5 @@ sui=node_modules/swagger-ui-dist
 # The CSS names its source map, which the manifest storage insists on finding beside it.
 cp "$sui/swagger-ui-bundle.js" "$sui/swagger-ui.css" "$sui/swagger-ui.css.map" "$dest/swagger-ui/"
 cp "$sui/LICENSE" "$sui/NOTICE" "$dest/swagger-ui/"
+mkdir -p "$dest/echarts"
+cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE node_modules/echarts/NOTICE "$dest/echarts/"

@@ -114,4 +114,5 @@ def login(page: Any, base: str, username: str) -> None:
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    # Officers start on the command centre, grid roles and auditors on the start page.
+    page.wait_for_url(lambda url: url in (f"{base}/", f"{base}/dashboard/"))

@@ -23,6 +23,7 @@ def test_login_page_is_chinese_and_wrong_password_is_refused(page: Any, live_dem
 
 def test_street_officer_sees_its_street_only(page: Any, live_demo: str) -> None:
     login(page, live_demo, "demo-street")
+    page.goto(f"{live_demo}/?start=1")
     counts = page.locator(".counts:not(.events-card) dd").all_inner_texts()
     assert counts[0] == "1"  # one street
     page.goto(f"{live_demo}/regions/")

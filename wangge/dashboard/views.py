@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from wangge.core import dates
 from wangge.core.errors import ValidationFailed
@@ -18,16 +20,44 @@ from wangge.dashboard import briefing as weekly
 from wangge.dashboard import exports, selectors, services
 
 
+def _labels() -> dict[str, str]:
+    """The words the page's script writes (charts, cards): translated here, sent as JSON."""
+    return {
+        "open": _("Open now"),
+        "overdue": _("Overdue now"),
+        "reported": _("Reported"),
+        "closed": _("Closed"),
+        "close_rate": _("结案率"),
+        "on_time_rate": _("按期结案率"),
+        "target": _("Target"),
+        "avg7": _("7-day average"),
+        "events": _("Events"),
+        "no_data": _("No data"),
+        "all": _("All of my scope"),
+        "rest": _("Other categories"),
+        "should_close": _("Should close"),
+        "up": _("up"),
+        "down": _("down"),
+        "failed": _("The numbers could not be loaded. Try again later."),
+        "nothing": _("Nothing to rank in this period."),
+        "hours": _("hours"),
+    }
+
+
+def _page(request: HttpRequest, template: str) -> HttpResponse:
+    context = selectors.page_context(actor=scope_for(request.user))
+    context |= {"labels": _labels(), "tile_url": settings.TILE_URL}
+    return render(request, template, context)
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    context = selectors.page_context(actor=scope_for(request.user))
-    return render(request, "dashboard/home.html", context)
+    return _page(request, "dashboard/home.html")
 
 
 @login_required
 def screen(request: HttpRequest) -> HttpResponse:
-    context = selectors.page_context(actor=scope_for(request.user))
-    return render(request, "dashboard/screen.html", context)
+    return _page(request, "dashboard/screen.html")
 
 
 def _refused(request: HttpRequest, exc: ValidationFailed) -> HttpResponse:

@@ -143,7 +143,7 @@ def locate(
 def grids_geojson(
     request: HttpRequest,
     bbox: str = Query("", description="min_lon,min_lat,max_lon,max_lat"),
-    level: Literal["street", "community", "grid"] = "grid",
+    level: Literal["district", "street", "community", "grid"] = "grid",
 ) -> Any:
     box = None
     if bbox:
