@@ -21,9 +21,11 @@ def watch(page: Any, base: str) -> tuple[list[str], list[str]]:
     # A failed load is reported with its address by the response handler below.
     page.on(
         "console",
-        lambda m: errors.append(m.text)
-        if m.type == "error" and not m.text.startswith("Failed to load resource")
-        else None,
+        lambda m: (
+            errors.append(m.text)
+            if m.type == "error" and not m.text.startswith("Failed to load resource")
+            else None
+        ),
     )
     page.on("pageerror", lambda e: errors.append(str(e)))
 

@@ -9,7 +9,9 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("username", ["demo-district", "demo-street", "demo-community", "demo-dept"])
+@pytest.mark.parametrize(
+    "username", ["demo-district", "demo-street", "demo-community", "demo-dept"]
+)
 @pytest.mark.parametrize("path", ["/dashboard/", "/dashboard/screen/"])
 def test_officers_get_the_dashboard(client_as: Any, username: str, path: str) -> None:
     response = client_as(username).get(path)
