@@ -16,9 +16,10 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from wangge.core.errors import NotFound
 from wangge.core.management.base import WanggeCommand
-from wangge.core.models import User
 from wangge.core.scope import Scope, scope_for
+from wangge.core.selectors import user_by_username
 from wangge.dashboard import briefing, facts, services
 
 
@@ -82,8 +83,11 @@ class Command(WanggeCommand):
     def _actor(self, username: str) -> Scope:
         if not username:
             return self.system_actor()
-        user = User.objects.filter(username=username, is_active=True).first()
-        if user is None:
+        try:
+            user = user_by_username(actor=self.system_actor(), username=username)
+        except NotFound:
+            raise CommandError(_("No active user %(name)s.") % {"name": username}) from None
+        if not user.is_active:
             raise CommandError(_("No active user %(name)s.") % {"name": username})
         return scope_for(user)
 
