@@ -276,7 +276,7 @@
           series: [
             { name: L10N.close_rate, type: "line", connectNulls: true, data: t.points.map(function (p) { return rate(p.close_rate); }) },
             { name: L10N.on_time_rate, type: "line", connectNulls: true, data: t.points.map(function (p) { return rate(p.on_time_rate); }),
-              markLine: { silent: true, symbol: "none", label: { formatter: L10N.target + " " + rate(t.target_on_time_rate) + "%" },
+              markLine: { silent: true, symbol: "none", label: { position: "insideEndTop", formatter: L10N.target + " " + rate(t.target_on_time_rate) + "%" },
                 data: [{ yAxis: rate(t.target_on_time_rate) }] } }
           ]
         }), true);
