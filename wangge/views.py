@@ -24,7 +24,8 @@ def service_worker(request: HttpRequest) -> HttpResponse:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
-    if starts_on_dashboard(actor=scope) and request.GET.get("start") != "1":
+    on_dashboard = starts_on_dashboard(actor=scope)
+    if on_dashboard and request.GET.get("start") != "1":
         # Officers start on the command centre; ?start=1 shows this page (scope and counts).
         return redirect("dashboard:home")
     names = region_names_unscoped()
@@ -37,6 +38,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "core/home.html",
         {
             "grants": grants,
+            # Grid roles keep this task-first page, with their grid's numbers on it.
+            "grid_panel": abilities(actor=scope)["can_view_dashboard"] and not on_dashboard,
             "counts": region_counts_if_visible(actor=scope),
             "events": home_counts(actor=scope)
             if abilities(actor=scope)["can_view_events"]

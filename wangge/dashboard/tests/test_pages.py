@@ -45,3 +45,4 @@ def test_grid_roles_see_their_grids_panel(client_as: Any) -> None:
     assert 'data-grid-panel="/api/v1/dashboard/summary"' in text
     assert 'href="/dashboard/"' in text
     assert "data-grid-panel" not in client_as("demo-auditor").get("/").content.decode()
+    assert "data-grid-panel" not in client_as("demo-street").get("/?start=1").content.decode()
