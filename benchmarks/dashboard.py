@@ -428,7 +428,6 @@ def child(url: str, data_dir: str, label: str, scale: str, n: int) -> dict[str, 
 
     # map: open (live) and on-time rate (facts), by street for one district, else by district
     width = 9 if len(districts) == 1 else 6
-    by = "street" if width == 9 else "district"
 
     def fly_open(sc: Any) -> Any:
         return lambda: {k: v["open"] for k, v in ev.open_counts(actor=sc, width=width).items()}
@@ -462,10 +461,13 @@ def child(url: str, data_dir: str, label: str, scale: str, n: int) -> dict[str, 
 
     def fly_rate(sc: Any) -> Any:
         def run() -> Any:
-            return {
-                r["key"]: r["on_time_rate"]
-                for r in ev.indicators(actor=sc, by=by, since=aware(since30), until=aware(until))
-            }
+            # `indicators` has no district dimension: streets summed into their district.
+            sums: dict[str, list[int]] = {}
+            for r in ev.indicators(actor=sc, by="street", since=aware(since30), until=aware(until)):
+                acc = sums.setdefault(r["key"][:width], [0, 0])
+                acc[0] += r["should_close"]
+                acc[1] += r["closed_on_time"]
+            return {k: round(t / s_, 4) if s_ else None for k, (s_, t) in sums.items()}
 
         return run
 
