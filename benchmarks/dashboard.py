@@ -164,8 +164,8 @@ def events(n: int, grids: list[str], categories: list[int], vendor: str) -> None
                 [categories],
             )
             closed = "(i % 10 <> 0)"
-            hours = "(1 + i % 23)"
-            created = (
+            sql_hours = "(1 + i % 23)"
+            sql_created = (
                 f"('{start.isoformat()}'::timestamptz"
                 f" + ((i::bigint * {span}) / {n}) * interval '1 second')"
             )
@@ -178,10 +178,10 @@ def events(n: int, grids: list[str], categories: list[int], vendor: str) -> None
                 f" (ARRAY{CHANNELS!r})[1 + i % 7], {status}, 1, g.code, {dept}, {dept}, '',"
                 f" false, false, '', false, CASE WHEN {closed} THEN 'normal' ELSE '' END,"
                 f" {overdue}, {ontime}, CASE WHEN i % 17 = 0 THEN 1 ELSE 0 END, 0, 0, 0,"
-                f" CASE WHEN {closed} THEN {hours} * 3600 ELSE NULL END, 1,"
-                f" {created}, {created}, {created},"
-                f" CASE WHEN {closed} THEN {created} + {hours} * interval '1 hour' END,"
-                f" {created} + interval '72 hours'"
+                f" CASE WHEN {closed} THEN {sql_hours} * 3600 ELSE NULL END, 1,"
+                f" {sql_created}, {sql_created}, {sql_created},"
+                f" CASE WHEN {closed} THEN {sql_created} + {sql_hours} * interval '1 hour' END,"
+                f" {sql_created} + interval '72 sql_hours'"
                 f" FROM generate_series(0, {n - 1}) AS i"
                 f" JOIN bench_grid g ON g.n = (i::bigint * 7919) % {len(grids)}"
                 f" JOIN bench_cat c ON c.n = (i / 7) % {len(categories)}"
@@ -646,22 +646,27 @@ def child(url: str, data_dir: str, label: str, scale: str, n: int) -> dict[str, 
 
 
 def _child(*args: str) -> dict[str, Any]:
+    """Run one back end in a fresh process, its progress lines shown as they come."""
     env = {**os.environ}
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    output = subprocess.run(
+    process = subprocess.Popen(
         [sys.executable, __file__, "--_child", *args], env=env, stdout=subprocess.PIPE, text=True
     )
-    lines = output.stdout.strip().splitlines()
-    for line in lines[:-1]:
-        print(line, flush=True)
-    if output.returncode != 0 or not lines:
-        raise RuntimeError(f"benchmark child failed: {args[:3]}")
-    return json.loads(lines[-1])
+    assert process.stdout is not None
+    last = ""
+    for line in process.stdout:
+        if last:
+            print(last, end="", flush=True)
+        last = line
+    if process.wait() != 0 or not last:
+        raise RuntimeError(f"benchmark child failed: {args[2:]}")
+    return json.loads(last)
 
 
 class _pg_database:
     def __init__(self, url: str) -> None:
-        self.url, self.name, self.admin = url, f"wangge_bench_dashboard_{os.getpid()}", None
+        self.url, self.name = url, f"wangge_bench_dashboard_{os.getpid()}"
+        self.admin: Any = None
 
     def __enter__(self) -> str | None:
         try:
@@ -720,8 +725,8 @@ def report(r: dict[str, Any]) -> bool:
 
 def main() -> int:
     if len(sys.argv) > 2 and sys.argv[1] == "--_child":
-        url, data_dir, label, scale, n = sys.argv[2:7]
-        print(json.dumps(child(url, data_dir, label, scale, int(n))))
+        url, data_dir, label, size, count = sys.argv[2:7]
+        print(json.dumps(child(url, data_dir, label, size, int(count))))
         return 0
     parser = argparse.ArgumentParser()
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
@@ -743,12 +748,12 @@ def main() -> int:
         for backend in ("sqlite", "postgres"):
             if args.backend not in (backend, "both"):
                 continue
-            scale = (
+            scale: str = (
                 "quick"
                 if args.quick
                 else args.scale or ("city" if backend == "postgres" else "district")
             )
-            n = args.events or (
+            n: int = args.events or (
                 5_000 if args.quick else 2_000_000 if backend == "postgres" else 300_000
             )
             note = ""
@@ -761,12 +766,12 @@ def main() -> int:
                 r = _child(f"sqlite:///{d / 'wangge.sqlite3'}", str(d), "SQLite", scale, str(n))
                 ok &= report(r)
             else:
-                with _pg_database(args.postgres) as url:
-                    if url is None:
+                with _pg_database(args.postgres) as pg_url:
+                    if pg_url is None:
                         continue
                     d = work / "pg"
                     d.mkdir()
-                    r = _child(url, str(d), "PostgreSQL", scale, str(n))
+                    r = _child(pg_url, str(d), "PostgreSQL", scale, str(n))
                     ok &= report(r)
     finally:
         shutil.rmtree(work, ignore_errors=True)
