@@ -7,7 +7,14 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["locate.py", "import_people.py", "events.py", "ledger_writes.py", "campaigns.py"]
+SCRIPTS = [
+    "locate.py",
+    "import_people.py",
+    "events.py",
+    "ledger_writes.py",
+    "campaigns.py",
+    "dashboard.py",
+]
 
 
 def main() -> int:
