@@ -13,7 +13,6 @@ SCRIPTS = [
     "events.py",
     "ledger_writes.py",
     "campaigns.py",
-    "dashboard.py",
 ]
 
 
