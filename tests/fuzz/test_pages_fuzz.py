@@ -300,7 +300,7 @@ def _check(response: Any, what: str) -> None:
 
 def test_every_url_pattern_is_walked_and_templated() -> None:
     """The walker understands every pattern: a filled template resolves to the pattern's view."""
-    plausible = {"fmt": "json", "path": "nothing/here", "day": "2026-11-30"}
+    plausible = {"fmt": "json", "path": "nothing/here", "day": "2026-11-30", "panel": "rankings"}
     for route in ROUTES:
         values = {
             name: "1" if digits else plausible.get(name, "x") for name, digits in route.params
