@@ -37,6 +37,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from django_setup import setup_django
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PG_DEFAULT = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -57,24 +59,6 @@ def _best(fn: Any, repeat: int = 3) -> tuple[float, Any]:
         result = fn()
         best = min(best, time.perf_counter() - started)
     return best, result
-
-
-def _setup_django(database_url: str, data_dir: str) -> None:
-    os.environ.update(
-        {
-            "WANGGE_DATA_DIR": data_dir,
-            "WANGGE_DATABASE_URL": database_url,
-            "WANGGE_LOG_LEVEL": "WARNING",
-            "WANGGE_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-            "DJANGO_SETTINGS_MODULE": "wangge.settings",
-        }
-    )
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
 
 
 # --- the big grid -------------------------------------------------------------------------------
@@ -184,7 +168,7 @@ def _route(path: str) -> bool:
 
 
 def package_child(database_url: str, data_dir: str, label: str, people: int) -> dict[str, Any]:
-    _setup_django(database_url, data_dir)
+    setup_django(database_url, data_dir)
     import datetime as dt
 
     from django.core.serializers.json import DjangoJSONEncoder
@@ -285,7 +269,7 @@ def package_child(database_url: str, data_dir: str, label: str, people: int) -> 
 
 
 def edits_child(database_url: str, data_dir: str, label: str, people: int, n: int) -> dict:
-    _setup_django(database_url, data_dir)
+    setup_django(database_url, data_dir)
     import datetime as dt
     import uuid
 
@@ -407,7 +391,7 @@ GRID_SQL = (
 
 
 def progress_child(database_url: str, data_dir: str, grids: int, records: int) -> dict:
-    _setup_django(database_url, data_dir)
+    setup_django(database_url, data_dir)
     from django.db import connection
 
     from wangge.campaigns import selectors

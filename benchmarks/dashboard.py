@@ -31,6 +31,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from django_setup import setup_django
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PG_DEFAULT = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -43,24 +45,6 @@ SCALES = {"district": (1, 5, 2, 19), "city": (7, 6, 8, 9), "quick": (1, 2, 2, 3)
 CHANNELS = ["patrol", "resident", "hotline", "open311", "assigned", "video", "petition"]
 DEPARTMENTS = ["chengguan", "shichang", ""]
 OPEN = ["pending", "dispatched", "handling", "returned", "verifying"]
-
-
-def _setup_django(database_url: str, data_dir: str) -> None:
-    os.environ.update(
-        {
-            "WANGGE_DATA_DIR": data_dir,
-            "WANGGE_DATABASE_URL": database_url,
-            "WANGGE_LOG_LEVEL": "WARNING",
-            "WANGGE_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-            "DJANGO_SETTINGS_MODULE": "wangge.settings",
-        }
-    )
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
 
 
 # --- data --------------------------------------------------------------------------------------
@@ -270,7 +254,7 @@ def _times(fn: Any, runs: int = RUNS) -> tuple[float, float, Any]:
 
 
 def child(url: str, data_dir: str, label: str, scale: str, n: int) -> dict[str, Any]:
-    _setup_django(url, data_dir)
+    setup_django(url, data_dir)
     from django.db import connection
     from django.test import Client
     from django.utils import timezone

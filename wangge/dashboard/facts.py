@@ -21,26 +21,20 @@ from django.utils import timezone
 
 from wangge.core import jobs
 from wangge.core.scope import Scope
-from wangge.dashboard.models import LEVELS, EventCategoryFact, EventFact, FactState, GridFigure
+from wangge.dashboard.models import (
+    COHORT,
+    FLOW,
+    LEVELS,
+    MEASURES,
+    EventCategoryFact,
+    EventFact,
+    FactState,
+    GridFigure,
+)
 from wangge.events import selectors as events_selectors
 
 log = logging.getLogger(__name__)
 
-COHORT = (
-    "reported",
-    "should_close",
-    "closed",
-    "closed_on_time",
-    "overdue",
-    "returned",
-    "reworked",
-    "extended",
-    "parked",
-    "handling_seconds",
-    "handled",
-)
-FLOW = ("closed_on_day", "closed_on_time_on_day")
-MEASURES = COHORT + FLOW
 # An event's transaction may commit a little after the moment it wrote in `updated_at`: each
 # refresh looks this far behind its watermark again (rebuilding a day twice changes nothing).
 LOOKBACK = dt.timedelta(minutes=5)

@@ -13,10 +13,28 @@ from wangge.core.scope import ScopedModel
 LEVELS = (6, 9, 12, 15)
 
 
-class EventFact(ScopedModel):
-    """Counts of the events created on `day` (the cohort: the indicators' definition) and of
-    those closed on `day` (the flow), for one region at one level, one department queue, one
-    handling department and one channel. Scoped like the events it counts."""
+# The counts an `EventFact` keeps: of the events created on its day (the cohort, counted as the
+# indicators count them) and of those closed on it (the flow). Read and written by these names.
+COHORT = (
+    "reported",
+    "should_close",
+    "closed",
+    "closed_on_time",
+    "overdue",
+    "returned",
+    "reworked",
+    "extended",
+    "parked",
+    "handling_seconds",
+    "handled",
+)
+FLOW = ("closed_on_day", "closed_on_time_on_day")
+MEASURES = COHORT + FLOW
+
+
+class Fact(ScopedModel):
+    """What every fact row has: the region at one level, the day, the department queue.
+    Scoped like the events it counts."""
 
     scope_code_field: ClassVar[str | None] = "region_code"
     scope_department_field: ClassVar[str | None] = "department_code"
@@ -25,6 +43,16 @@ class EventFact(ScopedModel):
     region_code = models.CharField(max_length=15)
     day = models.DateField()
     department_code = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class EventFact(Fact):
+    """Counts of the events created on `day` (the cohort: the indicators' definition) and of
+    those closed on `day` (the flow), for one region at one level, one department queue, one
+    handling department and one channel."""
+
     handler_department = models.CharField(max_length=32, blank=True)
     channel = models.CharField(max_length=16)
 
@@ -49,16 +77,9 @@ class EventFact(ScopedModel):
         ]
 
 
-class EventCategoryFact(ScopedModel):
+class EventCategoryFact(Fact):
     """Events created on `day` per category, for the top-10 chart."""
 
-    scope_code_field: ClassVar[str | None] = "region_code"
-    scope_department_field: ClassVar[str | None] = "department_code"
-
-    level = models.PositiveSmallIntegerField()
-    region_code = models.CharField(max_length=15)
-    day = models.DateField()
-    department_code = models.CharField(max_length=32, blank=True)
     category_id = models.IntegerField()
     reported = models.PositiveIntegerField(default=0)
 

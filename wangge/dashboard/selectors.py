@@ -25,23 +25,21 @@ from wangge.core.errors import ValidationFailed
 from wangge.core.roles import Perm
 from wangge.core.scope import Scope, require_any
 from wangge.core.selectors import department_names
-from wangge.dashboard.models import LEVELS, EventCategoryFact, EventFact, GridFigure
+from wangge.dashboard.models import (
+    COHORT,
+    LEVELS,
+    MEASURES,
+    EventCategoryFact,
+    EventFact,
+    GridFigure,
+)
 from wangge.events import selectors as events
 from wangge.events.models import Channel
 from wangge.regions.selectors import region_names_unscoped
 
-COUNTS = (
-    "reported",
-    "should_close",
-    "closed",
-    "closed_on_time",
-    "overdue",
-    "returned",
-    "reworked",
-    "extended",
-    "parked",
-)
-SUMS = (*COUNTS, "handling_seconds", "handled", "closed_on_day", "closed_on_time_on_day")
+# The event counts, and the measures summed over fact rows (all of an EventFact's).
+COUNTS = COHORT[: COHORT.index("handling_seconds")]
+SUMS = MEASURES
 
 LEVEL_NAMES = {6: "district", 9: "street", 12: "community", 15: "grid"}
 LEVEL_BY_NAME = {v: k for k, v in LEVEL_NAMES.items()}
@@ -237,12 +235,7 @@ def summary(*, actor: Any, since: dt.date, until: dt.date, parent: str = "") -> 
     level = level_for(scope, _parent_level(parent))
     rows = _sums(_facts(scope, level=level, since=since, until=until, parent=parent))
     period = _rates(rows[0] if rows and rows[0]["reported"] is not None else _blank())
-    live = events.open_counts(actor=scope, width=15)
-    now = {"open": 0, "overdue": 0}
-    for grid, counts in live.items():
-        if grid.startswith(parent):
-            now["open"] += counts["open"]
-            now["overdue"] += counts["overdue"]
+    now = events.open_totals(actor=scope, grid=parent)
     only = parent or None
     p = _period_params(since, until)
     return {
@@ -322,12 +315,8 @@ def region_map(
     counts: dict[str, Any] = {}
     p = _period_params(since, until)
     if spec["source"] == "live":
-        for grid, c in events.open_counts(actor=scope, width=15).items():
-            if not grid.startswith(parent):
-                continue
-            key = grid[:width]
-            counts[key] = counts.get(key, 0) + c[indicator]
-        values = {k: float(v) for k, v in counts.items()}
+        live = events.open_counts(actor=scope, width=width, grid=parent)
+        values = {k: float(c[indicator]) for k, c in live.items()}
     elif indicator in ("reported", "on_time_rate", "close_rate", "per_1000"):
         fact_level = level_for(scope, width)
         rows = _sums(

@@ -101,7 +101,7 @@ def _panel_query(request: HttpRequest) -> exports.PanelQuery:
     return exports.PanelQuery(
         since=given.get("since", since),
         until=given.get("until", until),
-        parent=request.GET.get("parent", "").strip()[:15],
+        parent=request.GET.get("parent", "").strip(),
         indicator=request.GET.get("indicator", "") or "open",
         level=request.GET.get("level", ""),
         interval=request.GET.get("interval", "") or "day",

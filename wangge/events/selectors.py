@@ -546,19 +546,35 @@ def touched_unscoped(since: dt.datetime | None) -> tuple[list[tuple[Any, Any]], 
     return list(qs.values_list("created_at", "closed_at")), newest
 
 
-def open_counts(*, actor: Any, width: int) -> dict[str, dict[str, int]]:
-    """Open and overdue events now, per region code cut to `width` characters (15 = grid),
-    in the actor's scope: the dashboard's live numbers."""
+def _open_events(actor: Any, grid: str) -> QuerySet[Event]:
     scope = require_any(actor, Perm.EVENTS_VIEW)
-    rows = (
+    qs = (
         Event.objects.visible_to(scope, Perm.EVENTS_VIEW)
         .order_by()
         .filter(status__in=list(OPEN_STATUSES))
+    )
+    return qs.filter(grid_code__startswith=grid) if grid else qs
+
+
+def open_counts(*, actor: Any, width: int, grid: str = "") -> dict[str, dict[str, int]]:
+    """Open and overdue events now, per region code cut to `width` characters (15 = grid),
+    in the actor's scope (under `grid`, a region code, when given): the dashboard's live
+    numbers."""
+    rows = (
+        _open_events(actor, grid)
         .annotate(key=Substr("grid_code", 1, width))
         .values("key")
         .annotate(open=Count("id"), overdue=Count("id", filter=Q(overdue=True)))
     )
     return {r["key"]: {"open": r["open"], "overdue": r["overdue"]} for r in rows}
+
+
+def open_totals(*, actor: Any, grid: str = "") -> dict[str, int]:
+    """Open and overdue events now in the actor's scope (under `grid` when given), in one
+    aggregate."""
+    return _open_events(actor, grid).aggregate(
+        open=Count("id"), overdue=Count("id", filter=Q(overdue=True))
+    )
 
 
 AGEING_DAYS = (1, 3, 7, 30)
@@ -586,14 +602,7 @@ def open_ageing(
         edges.append(
             timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time()), tz)
         )
-    qs = (
-        Event.objects.visible_to(scope, Perm.EVENTS_VIEW)
-        .order_by()
-        .filter(status__in=list(OPEN_STATUSES))
-    )
-    if grid:
-        qs = qs.filter(grid_code__startswith=grid)
-    counts = qs.aggregate(
+    counts = _open_events(scope, grid).aggregate(
         total=Count("id"),
         **{
             f"d{n}": Count("id", filter=Q(created_at__lt=e))

@@ -55,7 +55,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
     f = {k: request.GET.get(k, "").strip() for k in ("status", "grid", "category", "q")}
     # The dashboard's numbers link here: ?open=1 (open events only) and a period of creation
     # (since inclusive, until exclusive, as on the indicators page).
-    since, until, _problems = _period(request)
+    since, until, problems = _period(request)
+    for problem in problems:  # a date that is no date is said, not silently dropped
+        messages.error(request, problem)
     if since:
         f["since"] = since.isoformat()
     if until:

@@ -106,3 +106,10 @@ def test_calendar_page_refuses_a_date_it_cannot_use(client_as: Any) -> None:
     from wangge.events.models import CalendarDay
 
     assert not CalendarDay.objects.exists()
+
+
+def test_the_inbox_says_when_a_period_date_is_no_date(client_as: Any) -> None:
+    response = client_as("demo-street").get("/events/?box=all&since=2026-02-30")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "2026-02-30" in text and 'data-testid="inbox-period"' not in text

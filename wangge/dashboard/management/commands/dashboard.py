@@ -8,7 +8,6 @@ the download)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from pathlib import Path
 from typing import Any
@@ -16,22 +15,12 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from wangge.core import dates
 from wangge.core.errors import NotFound
 from wangge.core.management.base import WanggeCommand
 from wangge.core.scope import Scope, scope_for
 from wangge.core.selectors import user_by_username
 from wangge.dashboard import briefing, facts, services
-
-
-def _day(value: str | None, flag: str) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(
-            _("%(flag)s is not a date (YYYY-MM-DD): %(value)s") % {"flag": flag, "value": value}
-        ) from None
 
 
 class Command(WanggeCommand):
@@ -62,8 +51,8 @@ class Command(WanggeCommand):
         started = time.monotonic()
         result: dict[str, Any]
         if options["action"] == "rebuild":
-            since = _day(options.get("since"), "--since")
-            until = _day(options.get("until"), "--until")
+            since = dates.parse_day(options.get("since") or "", field="--since")
+            until = dates.parse_day(options.get("until") or "", field="--until")
             if since and until and until < since:
                 raise CommandError(_("--until comes before --since."))
             result = dict(facts.facts_rebuild(since, until))
