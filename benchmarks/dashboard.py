@@ -5,15 +5,15 @@ SQL over `dashboard_eventfact` (the floor the facts allow). The numbers are chec
 
 Data: generated regions (district: 1 district, 190 grids; city: 7 districts, 3,024 grids),
 events generated set-based (PostgreSQL: one INSERT … SELECT generate_series; SQLite:
-executemany in batches): 90% closed, the rest open (some overdue), seven channels, three
-department queues, every minor category, created over three years. Then `facts_rebuild()`
+executemany in batches), created evenly over three years: one in ten of the last 45 days
+still open (a third of those overdue) and one in 9,973 of all stuck open, the rest closed;
+seven channels, three department queues, every minor category. Then `facts_rebuild()`
 and `figures_refresh()` are timed ('residents' GridFigure rows are inserted directly for
 per_1000).
 
 Run:  .venv/bin/python benchmarks/dashboard.py [--backend sqlite|postgres|both]
           [--scale district|city] [--events N] [--quick] [--postgres URL]
-Defaults: PostgreSQL city 2,000,000 events (the issue's target is 10M: scaled), SQLite
-district 300,000. `--quick`: tiny data, a smoke check in under a minute.
+Defaults: PostgreSQL city 10,000,000 events (the issue's size), SQLite district 300,000. `--quick`: tiny data, a smoke check in under a minute.
 """
 
 from __future__ import annotations
@@ -45,6 +45,9 @@ SCALES = {"district": (1, 5, 2, 19), "city": (7, 6, 8, 9), "quick": (1, 2, 2, 3)
 CHANNELS = ["patrol", "resident", "hotline", "open311", "assigned", "video", "petition"]
 DEPARTMENTS = ["chengguan", "shichang", ""]
 OPEN = ["pending", "dispatched", "handling", "returned", "verifying"]
+# Open events: one in ten of the last RECENT_DAYS days, and one in STALE of all (long stuck).
+RECENT_DAYS = 45
+STALE = 9973
 
 
 # --- data --------------------------------------------------------------------------------------
@@ -147,7 +150,8 @@ def events(n: int, grids: list[str], categories: list[int], vendor: str) -> None
                 " WITH ORDINALITY AS t(c, i)",
                 [categories],
             )
-            closed = "(i % 10 <> 0)"
+            recent = f"(i >= {n - (n * RECENT_DAYS) // SPAN_DAYS})"
+            closed = f"(NOT ((i % 10 = 0 AND {recent}) OR i % {STALE} = 0))"
             sql_hours = "(1 + i % 23)"
             sql_created = (
                 f"('{start.isoformat()}'::timestamptz"
@@ -165,7 +169,7 @@ def events(n: int, grids: list[str], categories: list[int], vendor: str) -> None
                 f" CASE WHEN {closed} THEN {sql_hours} * 3600 ELSE NULL END, 1,"
                 f" {sql_created}, {sql_created}, {sql_created},"
                 f" CASE WHEN {closed} THEN {sql_created} + {sql_hours} * interval '1 hour' END,"
-                f" {sql_created} + interval '72 sql_hours'"
+                f" {sql_created} + interval '72 hours'"
                 f" FROM generate_series(0, {n - 1}) AS i"
                 f" JOIN bench_grid g ON g.n = (i::bigint * 7919) % {len(grids)}"
                 f" JOIN bench_cat c ON c.n = (i / 7) % {len(categories)}"
@@ -180,7 +184,8 @@ def events(n: int, grids: list[str], categories: list[int], vendor: str) -> None
     batch: list[tuple[Any, ...]] = []
     with connection.cursor() as cur:
         for i in range(n):
-            is_closed = i % 10 != 0
+            recent = i >= n - (n * RECENT_DAYS) // SPAN_DAYS
+            is_closed = not ((i % 10 == 0 and recent) or i % STALE == 0)
             hours = 1 + i % 23
             created = start + dt.timedelta(seconds=(i * span) // n)
             dept = DEPARTMENTS[i % 3]
@@ -262,46 +267,63 @@ def child(url: str, data_dir: str, label: str, scale: str, n: int) -> dict[str, 
     from wangge.core.models import User
     from wangge.core.scope import scope_for
     from wangge.dashboard import facts
-    from wangge.dashboard.models import EventCategoryFact, EventFact, GridFigure
+    from wangge.dashboard.models import CUBES, GridFigure
     from wangge.events import selectors as ev
-    from wangge.events.models import Category, Event
+    from wangge.events.models import OPEN_STATUSES, Category, Event
+    from wangge.regions.models import Region
 
     vendor = connection.vendor
-    started = time.perf_counter()
-    grids = regions(scale)
-    districts = sorted({g[:6] for g in grids})
-    cats = list(
-        Category.objects.filter(parent__isnull=False).order_by("id").values_list("id", flat=True)
-    )
-    names = users(districts, grids[0][:9])
-    events(n, grids, cats, vendor)
-    setup = time.perf_counter() - started
-    print(f"  [{label}] regions + events generated: {setup:.1f} s", flush=True)
+    reused = Event.objects.dangerously_unscoped().exists()
+    setup = rebuild = figures = 0.0
+    if reused:
+        # --keep: the database of an earlier run, generated and rebuilt already.
+        grids = sorted(
+            Region.objects.dangerously_unscoped()
+            .filter(level="grid")
+            .values_list("code", flat=True)
+        )
+        names = {"officer": "bench-officer", "dept": "bench-dept"}
+        print(f"  [{label}] reusing the data of an earlier run (--keep)", flush=True)
+    else:
+        started = time.perf_counter()
+        grids = regions(scale)
+        districts = sorted({g[:6] for g in grids})
+        cats = list(
+            Category.objects.filter(parent__isnull=False)
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+        names = users(districts, grids[0][:9])
+        events(n, grids, cats, vendor)
+        setup = time.perf_counter() - started
+        print(f"  [{label}] regions + events generated: {setup:.1f} s", flush=True)
 
-    started = time.perf_counter()
-    facts.facts_rebuild()
-    rebuild = time.perf_counter() - started
-    started = time.perf_counter()
-    facts.figures_refresh()
-    now = timezone.now()
-    GridFigure.objects.bulk_create(
-        [
-            GridFigure(grid_code=g, key="residents", value=1000 + i % 500, taken_at=now)
-            for i, g in enumerate(grids)
-        ],
-        batch_size=2000,
-        ignore_conflicts=True,
-    )
-    figures = time.perf_counter() - started
+        started = time.perf_counter()
+        facts.facts_rebuild()
+        rebuild = time.perf_counter() - started
+        started = time.perf_counter()
+        facts.figures_refresh()
+        now = timezone.now()
+        GridFigure.objects.bulk_create(
+            [
+                GridFigure(grid_code=g, key="residents", value=1000 + i % 500, taken_at=now)
+                for i, g in enumerate(grids)
+            ],
+            batch_size=2000,
+            ignore_conflicts=True,
+        )
+        figures = time.perf_counter() - started
     if vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute("ANALYZE")
     print(f"  [{label}] facts_rebuild {rebuild:.1f} s, figures {figures:.1f} s", flush=True)
     sizes = {
         "events": Event.objects.dangerously_unscoped().count(),
-        "facts": EventFact.objects.dangerously_unscoped().count(),
-        "category_facts": EventCategoryFact.objects.dangerously_unscoped().count(),
+        "open": Event.objects.dangerously_unscoped().filter(status__in=OPEN).count(),
         "grids": len(grids),
+    } | {
+        f"{name}_facts": model.objects.dangerously_unscoped().count()
+        for name, (model, _dims, _measures) in CUBES.items()
     }
 
     today = timezone.localdate()
@@ -331,6 +353,11 @@ def child(url: str, data_dir: str, label: str, scale: str, n: int) -> dict[str, 
                 return cur.fetchall()
 
         return run
+
+    def sqls(*queries: tuple[str, list[Any]]) -> Any:
+        """Several hand-written queries that together give a call's numbers."""
+        runs = [sql(q, p) for q, p in queries]
+        return lambda: [run() for run in runs]
 
     rows_out: list[dict[str, Any]] = []
 
@@ -363,10 +390,15 @@ def child(url: str, data_dir: str, label: str, scale: str, n: int) -> dict[str, 
         " coalesce(sum(closed_on_time),0), coalesce(sum(reported),0) FROM dashboard_eventfact"
         f" WHERE level = 6 AND day >= {ph} AND day < {ph}"
     )
+    open_in = ", ".join(f"'{x}'" for x in sorted(OPEN_STATUSES))
     open_sql = (
         "SELECT count(*), coalesce(sum(CASE WHEN overdue THEN 1 ELSE 0 END),0) FROM events_event"
-        " WHERE status IN ('pending','filed','dispatched','handling','returned','parked',"
-        "'verifying','verified')"
+        f" WHERE status IN ({open_in})"
+    )
+    open_by = (
+        "SELECT substr(grid_code, 1, %s), count(*),"
+        " coalesce(sum(CASE WHEN overdue THEN 1 ELSE 0 END),0) FROM events_event"
+        f" WHERE status IN ({open_in})"
     )
 
     # summary
@@ -384,20 +416,21 @@ def child(url: str, data_dir: str, label: str, scale: str, n: int) -> dict[str, 
 
     def cmp_summary(api: Any, fly: Any, hand: Any) -> None:
         p = api["period"]
+        facts_row, open_row = hand[0][0], hand[1][0]
         check(
             "summary period",
             [p["should_close"], p["closed"], p["closed_on_time"]],
             fly[0],
-            list(hand[0][:3]),
+            list(facts_row[:3]),
         )
-        check("summary open now", api["now"]["open"], fly[1])
+        check("summary open now", api["now"]["open"], fly[1], open_row[0])
 
     measure(
         "officer",
         "summary",
         f"summary?{p30}",
         fly_summary(scope),
-        sql(fact_sum, [since30, until]),
+        sqls((fact_sum, [since30, until]), (open_sql, [])),
         cmp_summary,
     )
     dept_sum = fact_sum + " AND department_code = 'chengguan'"
@@ -406,7 +439,7 @@ def child(url: str, data_dir: str, label: str, scale: str, n: int) -> dict[str, 
         "summary",
         f"summary?{p30}",
         fly_summary(dscope),
-        sql(dept_sum, [since30, until]),
+        sqls((dept_sum, [since30, until]), (open_sql + " AND department_code = 'chengguan'", [])),
         cmp_summary,
     )
 
@@ -418,16 +451,14 @@ def child(url: str, data_dir: str, label: str, scale: str, n: int) -> dict[str, 
 
     def cmp_open(api: Any, fly: Any, hand: Any) -> None:
         got = {r["code"]: int(r["value"] or 0) for r in api["regions"] if r["value"]}
-        check("map open", got, {k: v for k, v in fly.items() if v})
-        if hand is not None:
-            check("map open sql", sum(got.values()), hand[0][0])
+        check("map open", got, {k: v for k, v in fly.items() if v}, {r[0]: r[1] for r in hand})
 
     measure(
         "officer",
         "map open",
         f"map?indicator=open&{p30}",
         fly_open(scope),
-        sql(open_sql, []),
+        sql(open_by + " GROUP BY 1", [width]),
         cmp_open,
     )
     measure(
@@ -435,7 +466,7 @@ def child(url: str, data_dir: str, label: str, scale: str, n: int) -> dict[str, 
         "map open",
         f"map?indicator=open&{p30}",
         fly_open(dscope),
-        sql(open_sql + " AND department_code = 'chengguan'", []),
+        sql(open_by + " AND department_code = 'chengguan' GROUP BY 1", [width]),
         cmp_open,
     )
     rate_sql = (
@@ -561,7 +592,7 @@ def child(url: str, data_dir: str, label: str, scale: str, n: int) -> dict[str, 
     )
     dep_sql = (
         "SELECT handler_department, sum(should_close), sum(closed_on_time) FROM"
-        " dashboard_eventfact WHERE level = 6 AND day >= %s AND day < %s GROUP BY 1"
+        " dashboard_eventdepartmentfact WHERE level = 6 AND day >= %s AND day < %s GROUP BY 1"
     )
     measure(
         "officer",
@@ -573,13 +604,51 @@ def child(url: str, data_dir: str, label: str, scale: str, n: int) -> dict[str, 
         sql(dep_sql, [since30, until]),
         None,
     )
+    chan_sql = (
+        "SELECT channel, sum(reported), sum(should_close), sum(closed_on_time) FROM"
+        " dashboard_eventchannelfact WHERE level = 6 AND day >= %s AND day < %s GROUP BY 1"
+    )
+
+    def fly_channels() -> Any:
+        from django.db.models import Count
+
+        return {
+            r["channel"]: r["n"]
+            for r in ev.event_list(actor=scope, since=aware(since30), until=aware(until))
+            .order_by()
+            .values("channel")
+            .annotate(n=Count("id"))
+        }
+
+    measure(
+        "officer",
+        "channels",
+        f"channels?{p30}",
+        fly_channels,
+        sql(chan_sql, [since30, until]),
+        lambda api, fly, hand: check(
+            "channels reported",
+            {c["channel"]: c["reported"] for c in api["channels"]},
+            fly,
+            {r[0]: int(r[1]) for r in hand},
+        ),
+    )
     measure(
         "officer",
         "ageing",
         "ageing",
         lambda: ev.open_ageing(actor=scope),
-        sql(open_sql.replace("count(*)", "count(*), min(created_at)"), []),
-        None,
+        sql(
+            open_sql.replace(
+                "count(*)",
+                "count(*), "
+                + ", ".join("sum(CASE WHEN created_at < %s THEN 1 ELSE 0 END)" for _ in range(4)),
+            ),
+            [aware(today - dt.timedelta(days=d)) for d in (1, 3, 7, 30)],
+        ),
+        lambda api, fly, hand: check(
+            "ageing total", sum(b["count"] for b in api["buckets"]), hand[0][0]
+        ),
     )
 
     # rankings: this period and the one before, per street and per grid
@@ -617,6 +686,7 @@ def child(url: str, data_dir: str, label: str, scale: str, n: int) -> dict[str, 
 
     return {
         "label": label,
+        "reused": reused,
         "sizes": sizes,
         "setup": setup,
         "rebuild": rebuild,
@@ -648,8 +718,12 @@ def _child(*args: str) -> dict[str, Any]:
 
 
 class _pg_database:
-    def __init__(self, url: str) -> None:
-        self.url, self.name = url, f"wangge_bench_dashboard_{os.getpid()}"
+    """A fresh database for the run, dropped afterwards; with `keep`, the database of that
+    name, created when missing and kept (to measure the calls again without generating)."""
+
+    def __init__(self, url: str, keep: str = "") -> None:
+        self.url, self.name = url, keep or f"wangge_bench_dashboard_{os.getpid()}"
+        self.keep = bool(keep)
         self.admin: Any = None
 
     def __enter__(self) -> str | None:
@@ -662,11 +736,15 @@ class _pg_database:
         except Exception as exc:
             print(f"  PostgreSQL not reachable at {self.url} ({exc}); skipped")
             return None
-        self.admin.execute(f'CREATE DATABASE "{self.name}"')
+        exists = self.admin.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [self.name]
+        ).fetchone()
+        if not exists:
+            self.admin.execute(f'CREATE DATABASE "{self.name}"')
         return f"{self.url.rsplit('/', 1)[0]}/{self.name}"
 
     def __exit__(self, *exc: Any) -> None:
-        if self.admin is not None:
+        if self.admin is not None and not self.keep:
             self.admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
             self.admin.close()
 
@@ -677,10 +755,16 @@ def _fmt(v: float | None) -> str:
 
 def report(r: dict[str, Any]) -> bool:
     s = r["sizes"]
+    cubes = ", ".join(f"{k.removesuffix('_facts')} {v:,}" for k, v in s.items() if "_facts" in k)
+    built = (
+        "data of an earlier run (--keep)"
+        if r["reused"]
+        else f"generated in {r['setup']:.0f} s; facts_rebuild {r['rebuild']:.1f} s,"
+        f" figures_refresh {r['figures']:.1f} s"
+    )
     print(
-        f"\n  {r['label']}: {s['events']:,} events, {s['grids']:,} grids, {s['facts']:,} event"
-        f" fact rows, {s['category_facts']:,} category fact rows; generated in {r['setup']:.0f} s;"
-        f" facts_rebuild {r['rebuild']:.1f} s, figures_refresh {r['figures']:.1f} s"
+        f"\n  {r['label']}: {s['events']:,} events ({s['open']:,} open), {s['grids']:,} grids;"
+        f" fact rows: {cubes}; {built}"
     )
     head = (
         f"  {'call':32s} | API p50 | API p95 | on-the-fly p95 | ×faster | SQL p95 | API/SQL |"
@@ -718,6 +802,12 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=None)
     parser.add_argument("--quick", action="store_true", help="tiny data: a smoke check")
     parser.add_argument("--postgres", default=os.environ.get("WANGGE_BENCH_PG", PG_DEFAULT))
+    parser.add_argument(
+        "--keep",
+        metavar="NAME",
+        default="",
+        help="PostgreSQL: use and keep the database NAME (generated on the first run only)",
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="wangge-bench-dashboard-"))
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
@@ -738,7 +828,7 @@ def main() -> int:
                 else args.scale or ("city" if backend == "postgres" else "district")
             )
             n: int = args.events or (
-                5_000 if args.quick else 2_000_000 if backend == "postgres" else 300_000
+                5_000 if args.quick else 10_000_000 if backend == "postgres" else 300_000
             )
             note = ""
             if backend == "postgres" and n < 10_000_000:
@@ -750,7 +840,7 @@ def main() -> int:
                 r = _child(f"sqlite:///{d / 'wangge.sqlite3'}", str(d), "SQLite", scale, str(n))
                 ok &= report(r)
             else:
-                with _pg_database(args.postgres) as pg_url:
+                with _pg_database(args.postgres, args.keep) as pg_url:
                     if pg_url is None:
                         continue
                     d = work / "pg"

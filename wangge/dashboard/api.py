@@ -29,7 +29,9 @@ class PeriodIn(Schema):
         return self.since or since, self.until or until
 
 
-class Rates(Schema):
+class CohortRates(Schema):
+    """What the period's events (those reported in it) came to."""
+
     reported: int
     should_close: int
     closed: int
@@ -39,11 +41,14 @@ class Rates(Schema):
     reworked: int
     extended: int
     parked: int
-    closed_on_day: int = Field(description="events closed in the period (whenever reported)")
-    closed_on_time_on_day: int
     close_rate: float | None = Field(description="结案率: closed / should close")
     on_time_rate: float | None = Field(description="按期结案率: closed on time / should close")
     avg_handling_hours: float | None
+
+
+class Rates(CohortRates):
+    closed_on_day: int = Field(description="events closed in the period (whenever reported)")
+    closed_on_time_on_day: int
 
 
 class NowOut(Schema):
@@ -209,7 +214,7 @@ def categories(request: HttpRequest, q: Query[PeriodIn]) -> Any:
     return selectors.categories(actor=actor(request), since=since, until=until, parent=q.parent)
 
 
-class ChannelRow(Rates):
+class ChannelRow(CohortRates):
     channel: str
     name: str
 
@@ -232,7 +237,7 @@ def channels(request: HttpRequest, q: Query[PeriodIn]) -> Any:
     return selectors.channels(actor=actor(request), since=since, until=until, parent=q.parent)
 
 
-class DepartmentRow(Rates):
+class DepartmentRow(CohortRates):
     department: str
     name: str
 

@@ -11,26 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from wangge.core import jobs
 from wangge.core.scope import Scope
-from wangge.dashboard.models import (
-    COHORT,
-    FLOW,
-    LEVELS,
-    MEASURES,
-    EventCategoryFact,
-    EventFact,
-    FactState,
-    GridFigure,
-)
+from wangge.dashboard.models import CUBES, LEVELS, EventFact, FactState, GridFigure
 from wangge.events import selectors as events_selectors
 
 log = logging.getLogger(__name__)
@@ -53,23 +43,48 @@ def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start, end
 
 
-def _rolled(
-    rows: Iterable[dict[str, Any]], dims: tuple[str, ...], measures: Iterable[str]
-) -> dict[tuple[Any, ...], dict[str, int]]:
-    """Sum `rows` (keyed by grid_code and `dims`) into every level:
-    {(level, code, *dims): {measure: n}}."""
-    measures = tuple(measures)
-    out: dict[tuple[Any, ...], dict[str, int]] = defaultdict(lambda: dict.fromkeys(measures, 0))
-    for row in rows:
-        grid = row["grid_code"] or ""
-        rest = tuple(row[d] if d in ("day", "category_id") else row[d] or "" for d in dims)
-        for level in LEVELS:
-            if len(grid) < level:
-                continue
-            sums = out[(level, grid[:level], *rest)]
-            for m in measures:
-                sums[m] += row.get(m) or 0
-    return out
+def _compiled(qs: Any) -> tuple[str, list[Any]]:
+    sql, params = qs.query.get_compiler(using=qs.db).as_sql()
+    return sql, list(params)
+
+
+def _cube_insert(name: str, start: dt.datetime, end: dt.datetime) -> tuple[str, list[Any]]:
+    """One statement that writes a cube's rows for the events of [start, end): the events
+    selector's aggregate per grid (its SQL, as Django compiles it), summed into each level.
+    Every name in the statement comes from CUBES and LEVELS; every value is a parameter."""
+    model, dims, measures = CUBES[name]
+    queries = events_selectors.fact_queries_unscoped(start, end, dims, measures)
+    keys = ("day", "grid_code", "department_code", *dims)
+    cols = ", ".join(keys)
+    parts, params = [], []
+    for part, qs in queries.items():
+        sql, p = _compiled(qs)
+        have = set(qs.query.annotations)
+        values = ", ".join(f"m_{m}" if f"m_{m}" in have else f"0 AS m_{m}" for m in measures)
+        parts.append(f"SELECT {cols}, {values} FROM ({sql}) {part}_rows")  # noqa: S608
+        params += p
+    if len(parts) == 1:
+        base = parts[0]
+    else:
+        sums = ", ".join(f"SUM(m_{m}) AS m_{m}" for m in measures)
+        base = f"SELECT {cols}, {sums} FROM ({' UNION ALL '.join(parts)}) u GROUP BY {cols}"  # noqa: S608
+    dim_cols = "".join(f", {d}" for d in dims)
+    dim_values = "".join(f", {d}" if d == "category_id" else f", COALESCE({d}, '')" for d in dims)
+    sums = ", ".join(f"COALESCE(SUM(m_{m}), 0)" for m in measures)
+    group = "".join(f", {d}" for d in dims)
+    levels = " UNION ALL ".join(
+        f"SELECT {level}, SUBSTR(grid_code, 1, {level}), day, COALESCE(department_code, '')"  # noqa: S608
+        f"{dim_values}, {sums} FROM base WHERE LENGTH(grid_code) >= {level}"
+        f" GROUP BY SUBSTR(grid_code, 1, {level}), day, department_code{group}"
+        for level in LEVELS
+    )
+    table = model._meta.db_table
+    target = ", ".join(("level", "region_code", "day", "department_code")) + dim_cols
+    target += "".join(f", {m}" for m in measures)
+    # INSERT first, its SELECT with the CTE: a statement that starts with WITH has no row count
+    # in Python's sqlite3.
+    sql = f"INSERT INTO {table} ({target}) WITH base AS MATERIALIZED ({base}) {levels}"
+    return sql, params
 
 
 def rebuild_day(day: dt.date) -> int:
@@ -78,50 +93,18 @@ def rebuild_day(day: dt.date) -> int:
 
 
 def rebuild_range(first: dt.date, last: dt.date) -> int:
-    """Rebuild the facts of the days first..last (inclusive) from the events, in one read of
-    the events and one transaction; returns the number of fact rows written."""
+    """Rebuild the facts of the days first..last (inclusive) from the events, one statement
+    per cube, in one transaction; returns the number of fact rows written."""
     start, _ = day_bounds(first)
     _, end = day_bounds(last)
-    data = events_selectors.fact_rows_unscoped(start, end)
-    dims = ("day", "department_code", "handler_department", "channel")
-    cohort = _rolled(data["cohort"], dims, COHORT)
-    flow = _rolled(data["closed"], dims, FLOW)
-    facts = []
-    for key in cohort.keys() | flow.keys():
-        level, code, day, department, handler, channel = key
-        values = dict.fromkeys(MEASURES, 0) | cohort.get(key, {}) | flow.get(key, {})
-        facts.append(
-            EventFact(
-                level=level,
-                region_code=code,
-                day=day,
-                department_code=department,
-                handler_department=handler,
-                channel=channel,
-                **values,
-            )
-        )
-    categories = [
-        EventCategoryFact(
-            level=level,
-            region_code=code,
-            day=day,
-            department_code=department,
-            category_id=category,
-            reported=sums["reported"],
-        )
-        for (level, code, day, department, category), sums in _rolled(
-            data["categories"], ("day", "department_code", "category_id"), ("reported",)
-        ).items()
-    ]
-    with transaction.atomic():
-        EventFact.objects.dangerously_unscoped().filter(day__gte=first, day__lte=last).delete()
-        EventCategoryFact.objects.dangerously_unscoped().filter(
-            day__gte=first, day__lte=last
-        ).delete()
-        EventFact.objects.bulk_create(facts, batch_size=2000)
-        EventCategoryFact.objects.bulk_create(categories, batch_size=2000)
-    return len(facts) + len(categories)
+    rows = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        for name, (model, _dims, _measures) in CUBES.items():
+            model.objects.dangerously_unscoped().filter(day__gte=first, day__lte=last).delete()
+            sql, params = _cube_insert(name, start, end)
+            cursor.execute(sql, params)
+            rows += max(cursor.rowcount, 0)
+    return rows
 
 
 def _runs(days: Iterable[dt.date], longest: int = 31) -> list[tuple[dt.date, dt.date]]:

@@ -48,13 +48,8 @@ class Fact(ScopedModel):
         abstract = True
 
 
-class EventFact(Fact):
-    """Counts of the events created on `day` (the cohort: the indicators' definition) and of
-    those closed on `day` (the flow), for one region at one level, one department queue, one
-    handling department and one channel."""
-
-    handler_department = models.CharField(max_length=32, blank=True)
-    channel = models.CharField(max_length=16)
+class CohortFact(Fact):
+    """What a narrow cube counts of the events created on its day (the cohort measures)."""
 
     reported = models.PositiveIntegerField(default=0)
     should_close = models.PositiveIntegerField(default=0)
@@ -67,13 +62,51 @@ class EventFact(Fact):
     parked = models.PositiveIntegerField(default=0)
     handling_seconds = models.BigIntegerField(default=0)
     handled = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class EventFact(CohortFact):
+    """The main cube: counts of the events created on `day` (the cohort: the indicators'
+    definition) and of those closed on `day` (the flow), for one region at one level and one
+    department queue. The summary, the map, the trend, the rankings and the indicators read it."""
+
     closed_on_day = models.PositiveIntegerField(default=0)
     closed_on_time_on_day = models.PositiveIntegerField(default=0)
 
     class Meta:
         indexes = [
-            models.Index(fields=["level", "day", "region_code"], name="dash_fact_level_day_idx"),
+            models.Index(
+                fields=["level", "day", "region_code", "department_code"],
+                name="dash_fact_level_day_idx",
+            ),
             models.Index(fields=["day"], name="dash_fact_day_idx"),
+        ]
+
+
+class EventDepartmentFact(CohortFact):
+    """The cohort per handling department: the workload chart and the indicators by
+    department."""
+
+    handler_department = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["level", "day", "region_code"], name="dash_dept_level_day_idx"),
+            models.Index(fields=["day"], name="dash_dept_day_idx"),
+        ]
+
+
+class EventChannelFact(CohortFact):
+    """The cohort per channel (grid worker, 12345 hotline, resident …)."""
+
+    channel = models.CharField(max_length=16)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["level", "day", "region_code"], name="dash_chan_level_day_idx"),
+            models.Index(fields=["day"], name="dash_chan_day_idx"),
         ]
 
 
@@ -88,6 +121,16 @@ class EventCategoryFact(Fact):
             models.Index(fields=["level", "day", "region_code"], name="dash_cat_level_day_idx"),
             models.Index(fields=["day"], name="dash_cat_day_idx"),
         ]
+
+
+# The cubes, each with the event dimension it adds to (level, region, day, department queue)
+# and the measures it keeps: one statement per cube writes a run of days (see facts.py).
+CUBES: dict[str, tuple[type[Fact], tuple[str, ...], tuple[str, ...]]] = {
+    "main": (EventFact, (), MEASURES),
+    "department": (EventDepartmentFact, ("handler_department",), COHORT),
+    "channel": (EventChannelFact, ("channel",), COHORT),
+    "category": (EventCategoryFact, ("category_id",), ("reported",)),
+}
 
 
 class GridFigure(ScopedModel):

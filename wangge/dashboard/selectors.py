@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models import Sum
+from django.db.models.functions import Substr
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,6 +31,8 @@ from wangge.dashboard.models import (
     LEVELS,
     MEASURES,
     EventCategoryFact,
+    EventChannelFact,
+    EventDepartmentFact,
     EventFact,
     GridFigure,
 )
@@ -40,6 +43,16 @@ from wangge.regions.selectors import region_names_unscoped
 # The event counts, and the measures summed over fact rows (all of an EventFact's).
 COUNTS = COHORT[: COHORT.index("handling_seconds")]
 SUMS = MEASURES
+# What the rankings compare.
+RANKED = (
+    "should_close",
+    "closed",
+    "closed_on_time",
+    "overdue",
+    "returned",
+    "handling_seconds",
+    "handled",
+)
 
 LEVEL_NAMES = {6: "district", 9: "street", 12: "community", 15: "grid"}
 LEVEL_BY_NAME = {v: k for k, v in LEVEL_NAMES.items()}
@@ -190,17 +203,26 @@ def _facts(
     return qs
 
 
-def _sums(qs: Any, *group: str) -> list[dict[str, Any]]:
+def _sums(qs: Any, *group: str, measures: tuple[str, ...] = SUMS) -> list[dict[str, Any]]:
     """The measures summed per `group` (one row in all without a group)."""
     if not group:
-        return [qs.aggregate(**{m: Sum(m) for m in SUMS})]
-    return list(qs.values(*group).annotate(**{m: Sum(m) for m in SUMS}))
+        return [qs.aggregate(**{m: Sum(m) for m in measures})]
+    return list(qs.values(*group).annotate(**{m: Sum(m) for m in measures}))
 
 
-def _rates(row: dict[str, Any]) -> dict[str, Any]:
+def _by_region(qs: Any, width: int, measures: tuple[str, ...] = SUMS) -> dict[str, dict[str, Any]]:
+    """The measures summed per region code cut to `width` (in SQL: one row per region)."""
+    rows = qs.annotate(key=Substr("region_code", 1, width)).values("key")
+    return {
+        row.pop("key"): {m: row[m] or 0 for m in measures}
+        for row in rows.annotate(**{m: Sum(m) for m in measures})
+    }
+
+
+def _rates(row: dict[str, Any], measures: tuple[str, ...] = SUMS) -> dict[str, Any]:
     n = row.get("should_close") or 0
     handled = row.get("handled") or 0
-    return {m: int(row.get(m) or 0) for m in SUMS} | {
+    return {m: int(row.get(m) or 0) for m in measures} | {
         "close_rate": round(row["closed"] / n, 4) if n else None,
         "on_time_rate": round(row["closed_on_time"] / n, 4) if n else None,
         "avg_handling_hours": round(row["handling_seconds"] / handled / 3600, 1)
@@ -319,15 +341,9 @@ def region_map(
         values = {k: float(c[indicator]) for k, c in live.items()}
     elif indicator in ("reported", "on_time_rate", "close_rate", "per_1000"):
         fact_level = level_for(scope, width)
-        rows = _sums(
-            _facts(scope, level=fact_level, since=since, until=until, parent=parent),
-            "region_code",
+        per = _by_region(
+            _facts(scope, level=fact_level, since=since, until=until, parent=parent), width
         )
-        per: dict[str, dict[str, Any]] = defaultdict(_blank)
-        for row in rows:
-            target = per[row["region_code"][:width]]
-            for m in SUMS:
-                target[m] += row[m] or 0
         if indicator == "per_1000":
             residents: dict[str, float] = defaultdict(float)
             for grid, figs in _figures(scope, {"residents"}, Perm.LEDGER_VIEW, parent).items():
@@ -535,10 +551,12 @@ def channels(*, actor: Any, since: dt.date, until: dt.date, parent: str = "") ->
     check_period(since, until)
     parent = check_parent(scope, parent)
     level = level_for(scope, _parent_level(parent))
-    rows = _sums(_facts(scope, level=level, since=since, until=until, parent=parent), "channel")
+    qs = _facts(scope, level=level, since=since, until=until, parent=parent, model=EventChannelFact)
+    rows = _sums(qs, "channel", measures=COHORT)
     labels = dict(Channel.choices)
     out = [
-        {"channel": r["channel"], "name": str(labels.get(r["channel"], r["channel"]))} | _rates(r)
+        {"channel": r["channel"], "name": str(labels.get(r["channel"], r["channel"]))}
+        | _rates(r, COHORT)
         for r in sorted(rows, key=lambda r: -(r["reported"] or 0))
     ]
     return {
@@ -556,10 +574,10 @@ def departments(*, actor: Any, since: dt.date, until: dt.date, parent: str = "")
     check_period(since, until)
     parent = check_parent(scope, parent)
     level = level_for(scope, _parent_level(parent))
-    rows = _sums(
-        _facts(scope, level=level, since=since, until=until, parent=parent),
-        "handler_department",
+    qs = _facts(
+        scope, level=level, since=since, until=until, parent=parent, model=EventDepartmentFact
     )
+    rows = _sums(qs, "handler_department", measures=COHORT)
     names = department_names()
     out = []
     for r in sorted(rows, key=lambda r: -(r["should_close"] or 0)):
@@ -567,7 +585,8 @@ def departments(*, actor: Any, since: dt.date, until: dt.date, parent: str = "")
             continue
         code = r["handler_department"]
         out.append(
-            {"department": code, "name": names.get(code, code) or _("Not dispatched")} | _rates(r)
+            {"department": code, "name": names.get(code, code) or _("Not dispatched")}
+            | _rates(r, COHORT)
         )
     return {
         "since": since.isoformat(),
@@ -617,15 +636,8 @@ def rankings(
     before = since - length
 
     def per_region(a: dt.date, b: dt.date) -> dict[str, dict[str, Any]]:
-        out: dict[str, dict[str, Any]] = defaultdict(_blank)
-        rows = _sums(
-            _facts(scope, level=fact_level, since=a, until=b, parent=parent), "region_code"
-        )
-        for row in rows:
-            target = out[row["region_code"][:width]]
-            for m in SUMS:
-                target[m] += row[m] or 0
-        return {k: _rates(v) for k, v in out.items()}
+        qs = _facts(scope, level=fact_level, since=a, until=b, parent=parent)
+        return {k: _rates(v, RANKED) for k, v in _by_region(qs, width, RANKED).items()}
 
     now = per_region(since, until)
     prev = per_region(before, since)
@@ -694,12 +706,16 @@ def indicators(*, actor: Any, by: str, since: dt.date, until: dt.date) -> list[d
         )
     width = events.DIMENSIONS[by]
     level = level_for(scope, width or 0)
-    group = "handler_department" if width is None else "region_code"
-    out: dict[str, dict[str, Any]] = defaultdict(_blank)
-    for row in _sums(_facts(scope, level=level, since=since, until=until, parent=""), group):
-        key = row[group] if width is None else row[group][:width]
-        for m in SUMS:
-            out[key][m] += row[m] or 0
+    out: dict[str, dict[str, Any]]
+    if width is None:
+        qs = _facts(
+            scope, level=level, since=since, until=until, parent="", model=EventDepartmentFact
+        )
+        out = {
+            r.pop("handler_department"): r for r in _sums(qs, "handler_department", measures=COHORT)
+        }
+    else:
+        out = _by_region(_facts(scope, level=level, since=since, until=until, parent=""), width)
     names = department_names() if width is None else region_names_unscoped()
     result = []
     for key in sorted(out):

@@ -18,7 +18,7 @@ from pydantic import create_model
 from wangge.core.api import ERRORS, WRITE_ERRORS, Day, ErrorOut, Moment, actor
 from wangge.core.personal import mask_name, mask_phone
 from wangge.events import intake, rules, selectors, services, workflow
-from wangge.events.models import OPEN_STATUSES, Category, Channel, Event
+from wangge.events.models import OPEN_STATUS_LIST, Category, Channel, Event
 from wangge.events.models import Status as EventStatus
 
 router = Router(tags=["events"])
@@ -162,7 +162,7 @@ def event_list(request: HttpRequest, filters: Query[EventFilter]) -> Any:
 def event_points(request: HttpRequest, filters: Query[EventFilter]) -> Any:
     qs = _filtered(request, filters).filter(lon__isnull=False, lat__isnull=False)
     if filters.box == "all" and not filters.status:
-        qs = qs.filter(status__in=list(OPEN_STATUSES))
+        qs = qs.filter(status__in=OPEN_STATUS_LIST)
     rows = qs.order_by("-id").values_list(
         "id", "lon", "lat", "title", "status", "overdue", "category__name", "created_at"
     )[:5000]

@@ -45,8 +45,9 @@ def day_minutes() -> int:
     return sum(p.minutes for p in office_periods())
 
 
+@lru_cache(maxsize=8192)
 def official_workday(day: dt.date) -> bool:
-    """The published calendar (no overrides)."""
+    """The published calendar (no overrides; a pure function of the day, so kept)."""
     try:
         return bool(chinese_calendar.is_workday(day))
     except NotImplementedError:  # a year the library does not cover yet

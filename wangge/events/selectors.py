@@ -17,7 +17,7 @@ from wangge.core.scope import Scope, access, as_scope, require_any
 from wangge.events import calendar, photos
 from wangge.events.models import (
     FINAL_STATUSES,
-    OPEN_STATUSES,
+    OPEN_STATUS_LIST,
     Category,
     Channel,
     Event,
@@ -103,7 +103,7 @@ def _box_q(scope: Scope, box: str) -> Q:
     if box == "department":
         return Q(status__in=[Status.DISPATCHED, Status.HANDLING]) & ~Q(department_code="")
     if box == "overdue":
-        return Q(status__in=list(OPEN_STATUSES), overdue=True)
+        return Q(status__in=OPEN_STATUS_LIST, overdue=True)
     if box == "verify":
         return Q(status=Status.VERIFYING)
     if box == "pending":
@@ -141,7 +141,7 @@ def event_list(
     if status:
         qs = qs.filter(status=status)
     if open_only:
-        qs = qs.filter(status__in=list(OPEN_STATUSES))
+        qs = qs.filter(status__in=OPEN_STATUS_LIST)
     if grid:
         qs = qs.filter(grid_code__startswith=grid)
     if category:
@@ -312,7 +312,7 @@ def public_events(
     if end is not None:
         qs = qs.filter(created_at__lte=end)
     if statuses == {"open"}:
-        qs = qs.filter(status__in=list(OPEN_STATUSES))
+        qs = qs.filter(status__in=OPEN_STATUS_LIST)
     elif statuses == {"closed"}:
         qs = qs.filter(status__in=list(FINAL_STATUSES))
     return list(qs[:limit])
@@ -467,27 +467,15 @@ def _dimension_names(by: str) -> dict[str, str]:
 
 # --- the command centre's reads (wangge.dashboard keeps facts of these) ----------------------
 
-FACT_DIMENSIONS = ("grid_code", "department_code", "handler_department", "channel")
+# The dimensions the dashboard's cubes may add to (local day, grid, department queue).
+FACT_DIMENSIONS = ("handler_department", "channel", "category_id")
 
 
-def fact_rows_unscoped(start: dt.datetime, end: dt.datetime) -> dict[str, list[dict[str, Any]]]:
-    """The events of [start, end) aggregated per local day, grid, department queue, handling
-    department and channel, for the dashboard's daily facts (the system's read: the dashboard
-    scopes the rows it keeps). `cohort`: the events created in the window, per day created,
-    counted exactly as `indicators` counts them; `closed`: the events closed in the window,
-    per day closed; `categories`: the events created in the window per day and category."""
-    from django.db.models.functions import TruncDate
-    from django.utils import timezone
-
-    tz = timezone.get_current_timezone()
-    events = Event.objects.dangerously_unscoped().order_by()
-    created = events.filter(created_at__gte=start, created_at__lt=end).annotate(
-        day=TruncDate("created_at", tzinfo=tz)
-    )
+def _fact_cohort_measures() -> dict[str, Any]:
+    """How the events created on a day are counted: exactly as `indicators` counts them."""
     should = Q(status__in=SHOULD_CLOSE)
     closed_q = should & Q(status=Status.CLOSED)
-    # Annotated under other names (several measures share a name with an Event field).
-    measures = {
+    return {
         "reported": Count("id"),
         "should_close": Count("id", filter=should),
         "closed": Count("id", filter=closed_q),
@@ -500,31 +488,45 @@ def fact_rows_unscoped(start: dt.datetime, end: dt.datetime) -> dict[str, list[d
         "handling_seconds": Sum("handling_seconds", filter=should),
         "handled": Count("handling_seconds", filter=should),
     }
-    cohort = _renamed(
-        created.values("day", *FACT_DIMENSIONS).annotate(
-            **{f"m_{k}": v for k, v in measures.items()}
-        )
-    )
+
+
+def fact_queries_unscoped(
+    start: dt.datetime, end: dt.datetime, dims: tuple[str, ...], measures: tuple[str, ...]
+) -> dict[str, QuerySet[Event]]:
+    """The events of [start, end) aggregated per local day, grid, department queue and `dims`
+    (from FACT_DIMENSIONS), for the dashboard's daily facts: querysets of rows with `day`,
+    `grid_code`, `department_code`, the dims and each measure as `m_<name>` (the system's read:
+    the dashboard scopes the rows it keeps). `cohort`: the events created in the window, per
+    day created, counted exactly as `indicators` counts them; `flow` (when `measures` asks for
+    closed_on_day / closed_on_time_on_day): the events closed in the window, per day closed."""
+    from django.db.models.functions import TruncDate
+    from django.utils import timezone
+
+    unknown = set(dims) - set(FACT_DIMENSIONS)
+    if unknown:
+        raise ValueError(f"not a fact dimension: {sorted(unknown)}")
+    tz = timezone.get_current_timezone()
+    group = ("day", "grid_code", "department_code", *dims)
+    events = Event.objects.dangerously_unscoped().order_by()
+    cohort = _fact_cohort_measures()
+    out: dict[str, QuerySet[Event]] = {
+        "cohort": events.filter(created_at__gte=start, created_at__lt=end)
+        .annotate(day=TruncDate("created_at", tzinfo=tz))
+        .values(*group)
+        .annotate(**{f"m_{k}": v for k, v in cohort.items() if k in measures})
+    }
     flow = {
         "closed_on_day": Count("id"),
         "closed_on_time_on_day": Count("id", filter=Q(on_time=True)),
     }
-    closed = _renamed(
-        events.filter(status=Status.CLOSED, closed_at__gte=start, closed_at__lt=end)
-        .annotate(day=TruncDate("closed_at", tzinfo=tz))
-        .values("day", *FACT_DIMENSIONS)
-        .annotate(**{f"m_{k}": v for k, v in flow.items()})
-    )
-    categories = _renamed(
-        created.values("day", "grid_code", "department_code", "category_id").annotate(
-            m_reported=Count("id")
+    if any(m in flow for m in measures):
+        out["flow"] = (
+            events.filter(status=Status.CLOSED, closed_at__gte=start, closed_at__lt=end)
+            .annotate(day=TruncDate("closed_at", tzinfo=tz))
+            .values(*group)
+            .annotate(**{f"m_{k}": v for k, v in flow.items() if k in measures})
         )
-    )
-    return {"cohort": cohort, "closed": closed, "categories": categories}
-
-
-def _renamed(rows: Any) -> list[dict[str, Any]]:
-    return [{k.removeprefix("m_"): v for k, v in row.items()} for row in rows]
+    return out
 
 
 def event_span_unscoped() -> tuple[Any, Any]:
@@ -551,7 +553,7 @@ def _open_events(actor: Any, grid: str) -> QuerySet[Event]:
     qs = (
         Event.objects.visible_to(scope, Perm.EVENTS_VIEW)
         .order_by()
-        .filter(status__in=list(OPEN_STATUSES))
+        .filter(status__in=OPEN_STATUS_LIST)
     )
     return qs.filter(grid_code__startswith=grid) if grid else qs
 

@@ -14,10 +14,10 @@ from tests.world import USERS, grid_codes
 from wangge.core.models import User
 from wangge.core.scope import scope_for
 from wangge.dashboard import facts, selectors
-from wangge.dashboard.models import EventFact, FactState
+from wangge.dashboard.models import CUBES, FactState
 from wangge.events import selectors as events
 from wangge.events.intake import Report, event_report
-from wangge.events.models import Event, Status
+from wangge.events.models import OPEN_STATUSES, Event, Status
 from wangge.events.tests.factories import history, local
 from wangge.regions.selectors import interior_point_unscoped
 
@@ -78,27 +78,66 @@ def test_summary_equals_the_indicators_total(world: Any) -> None:
 
 
 def test_rebuilding_is_idempotent(world: Any) -> None:
-    def rows() -> list[tuple[Any, ...]]:
-        fields = [f.name for f in EventFact._meta.fields if f.name != "id"]
-        return sorted(EventFact.objects.dangerously_unscoped().values_list(*fields))
+    def rows() -> dict[str, list[tuple[Any, ...]]]:
+        out = {}
+        for name, (model, _dims, _measures) in CUBES.items():
+            fields = [f.name for f in model._meta.fields if f.name != "id"]
+            out[name] = sorted(model.objects.dangerously_unscoped().values_list(*fields))
+        return out
 
     first = rows()
     facts.facts_rebuild()
     facts.facts_rebuild(dt.date(2026, 6, 10), dt.date(2026, 6, 12))
     facts.facts_refresh()
     assert rows() == first
-    assert len(first) > 100
-    # Every level sums to the same totals.
-    totals = {
-        level: sum(
-            EventFact.objects.dangerously_unscoped()
-            .filter(level=level)
-            .values_list("reported", flat=True)
-        )
-        for level in (6, 9, 12, 15)
-    }
-    assert len(set(totals.values())) == 1
-    assert totals[6] == Event.objects.dangerously_unscoped().count()
+    assert all(len(r) > 100 for r in first.values())
+    # Every level of every cube sums to the number of events.
+    events_count = Event.objects.dangerously_unscoped().count()
+    for name, (model, _dims, _measures) in CUBES.items():
+        for level in (6, 9, 12, 15):
+            reported = sum(
+                model.objects.dangerously_unscoped()
+                .filter(level=level)
+                .values_list("reported", flat=True)
+            )
+            assert reported == events_count, (name, level)
+
+
+@pytest.mark.parametrize("cube", ["department", "channel", "category"])
+def test_each_cube_counts_the_events_of_its_dimension(world: Any, cube: str) -> None:
+    """A narrow cube's rows, at every level, are the events counted per region, day,
+    department queue and the cube's dimension (reported; and the cohort's should-close and
+    closed on time where it keeps them)."""
+    from collections import Counter
+
+    model, dims, measures = CUBES[cube]
+    (dim,) = dims
+    tz = timezone.get_current_timezone()
+    evs = list(Event.objects.dangerously_unscoped().order_by())
+    assert len({getattr(e, dim) for e in evs}) > 1  # the history varies the dimension
+    for level in (6, 9, 12, 15):
+        want: Counter[tuple[Any, ...]] = Counter()
+        on_time: Counter[tuple[Any, ...]] = Counter()
+        for e in evs:
+            key = (
+                e.grid_code[:level],
+                timezone.localtime(e.created_at, tz).date(),
+                e.department_code or "",
+                getattr(e, dim) if dim == "category_id" else getattr(e, dim) or "",
+            )
+            want[key] += 1
+            if e.status == Status.CLOSED and e.on_time:
+                on_time[key] += 1
+        rows = model.objects.dangerously_unscoped().filter(level=level)
+        got = {(r.region_code, r.day, r.department_code, getattr(r, dim)): r.reported for r in rows}
+        assert got == dict(want), (cube, level)
+        if "closed_on_time" in measures:
+            kept = {
+                (r.region_code, r.day, r.department_code, getattr(r, dim)): r.closed_on_time
+                for r in rows
+                if r.closed_on_time
+            }
+            assert kept == dict(on_time), (cube, level)
 
 
 def test_facts_follow_the_workflow_and_live_numbers_move_at_once(world: Any) -> None:
@@ -110,7 +149,7 @@ def test_facts_follow_the_workflow_and_live_numbers_move_at_once(world: Any) -> 
     report = Report(category="0102", title="新上报", lon=lon, lat=lat)
     event = event_report(who("demo-grid"), report).event  # through intake, as a worker does
     after = selectors.summary(actor=actor, since=since, until=until)
-    assert after["now"]["open"] == before["now"]["open"] + (event.status in events.OPEN_STATUSES)
+    assert after["now"]["open"] == before["now"]["open"] + (event.status in OPEN_STATUSES)
     assert after["period"]["reported"] == before["period"]["reported"]  # facts not yet
     result = facts.facts_refresh()
     assert result["days"] >= 1
