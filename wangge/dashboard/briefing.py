@@ -27,6 +27,7 @@ from wangge.core.roles import Perm
 from wangge.core.scope import Scope
 from wangge.dashboard import selectors
 from wangge.events import selectors as events
+from wangge.events.calendar import Calendar
 from wangge.regions import selectors as regions
 
 OVERDUE_SHOWN = 50
@@ -248,15 +249,17 @@ def _overdue(scope: Scope, code: str, now: dt.datetime) -> dict[str, Any]:
     count = qs.count()
     names = regions.region_names_unscoped() if count else {}
     rows = []
+    cal = Calendar()
     for event in qs[:OVERDUE_SHOWN]:
-        late = (now - event.due_at).total_seconds() if event.due_at else None
+        late = cal.working_days_after(event.due_at, now) if event.due_at else 0
         rows.append(
             {
                 "number": event.number,
                 "title": event.title,
                 "grid_code": event.grid_code,
                 "grid_name": names.get(event.grid_code, event.grid_code),
-                "days_overdue": max(1, math.ceil(late / 86400)) if late and late > 0 else 0,
+                # Working days, as deadlines are counted; one at least once the deadline passed.
+                "days_overdue": max(1, late) if event.due_at and event.due_at < now else 0,
             }
         )
     return {"rows": rows, "count": count, "more": max(0, count - len(rows))}
@@ -557,7 +560,7 @@ def briefing_pdf(data: dict[str, Any]) -> bytes:
         if overdue["rows"]:
             story.append(
                 table(
-                    [_("Number"), _("Title"), _("Grid"), _("Days overdue")],
+                    [_("Number"), _("Title"), _("Grid"), _("Working days overdue")],
                     [
                         [r["number"], r["title"], r["grid_name"], r["days_overdue"]]
                         for r in overdue["rows"]

@@ -101,6 +101,19 @@ class Calendar:
             clock = dt.time(0, 0)
         raise ValueError("no working time within ten years; check the calendar overrides")
 
+    def working_days_after(self, start: dt.datetime, end: dt.datetime) -> int:
+        """The workdays after the local day of `start`, up to and including the local day of
+        `end` (0 if `end` is not after `start`'s day): how many working days late a deadline
+        at `start` is at `end`."""
+        tz = timezone.get_current_timezone()
+        day = timezone.localtime(start, tz).date() + dt.timedelta(days=1)
+        last = timezone.localtime(end, tz).date()
+        count = 0
+        while day <= last:
+            count += self.is_workday(day)
+            day += dt.timedelta(days=1)
+        return count
+
     def working_minutes_between(self, start: dt.datetime, end: dt.datetime) -> int:
         """Office minutes from start to end (0 if end is before start)."""
         if end <= start:

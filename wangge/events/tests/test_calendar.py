@@ -51,6 +51,18 @@ def test_national_day_and_make_up_workdays() -> None:
     assert cal.add(at(2026, 10, 9, 16, 0), 1, "day") == at(2026, 10, 10, 16, 0)
 
 
+def test_working_days_late() -> None:
+    cal = Calendar()
+    # Due Friday 27 November: late by Monday and Tuesday on Tuesday evening (the weekend
+    # does not count), none on the Friday itself.
+    assert cal.working_days_after(at(2026, 11, 27, 17, 0), at(2026, 12, 1, 20, 0)) == 2
+    assert cal.working_days_after(at(2026, 11, 27, 9, 0), at(2026, 11, 27, 18, 0)) == 0
+    # Due 30 September: the National Day week counts nothing; 8, 9 and the make-up Saturday
+    # 10 October do.
+    assert cal.working_days_after(at(2026, 9, 30, 12, 0), at(2026, 10, 10, 12, 0)) == 3
+    assert cal.working_days_after(at(2026, 12, 1, 12, 0), at(2026, 11, 1, 12, 0)) == 0
+
+
 def test_unknown_year_falls_back_to_weekdays() -> None:
     assert official_workday(dt.date(2031, 3, 3))  # a Monday
     assert not official_workday(dt.date(2031, 3, 1))  # a Saturday
