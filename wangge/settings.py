@@ -293,6 +293,8 @@ CAMPAIGNS_SCAN_SECONDS = env_int("WANGGE_CAMPAIGNS_SCAN_SECONDS", 300, minimum=5
 # other modules' per-grid figures (residents, staffing, campaign progress) are counted again
 # every DASHBOARD_FIGURES_SECONDS.
 DASHBOARD_FACTS_SECONDS = env_int("WANGGE_DASHBOARD_FACTS_SECONDS", 60, minimum=5)
+# PostgreSQL: the memory a facts rebuild may group in (its own transaction only).
+DASHBOARD_FACTS_WORK_MEM = env_str("WANGGE_DASHBOARD_FACTS_WORK_MEM", "256MB")
 DASHBOARD_FIGURES_SECONDS = env_int("WANGGE_DASHBOARD_FIGURES_SECONDS", 900, minimum=5)
 # The 按期结案率 the charts draw as the target line (a share, 0–1).
 DASHBOARD_ON_TIME_TARGET = env_float("WANGGE_DASHBOARD_ON_TIME_TARGET", 0.9)
