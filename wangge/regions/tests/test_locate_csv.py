@@ -223,3 +223,11 @@ def test_the_output_is_what_csv_writer_writes(
     _, output = run(tmp_path, text.encode())
 
     assert output == reference(text, grid_index())
+
+
+@pytest.mark.parametrize("content", [b"lon,lat", b"lon,lat\r\n", b"\xef\xbb\xbflon,lat\n"])
+def test_a_header_alone_gives_a_header_alone(tmp_path: Path, content: bytes) -> None:
+    summary, output = run(tmp_path, content)
+
+    assert summary["rows"] == 0 and summary["invalid_rows"] == []
+    assert output == b"lon,lat,grid_code,grid_name,community_code,street_code,locate_status\r\n"
