@@ -3,6 +3,8 @@
 #   make test    run the whole test suite (SQLite; PostgreSQL when WANGGE_TEST_DATABASE_URL is set)
 #   make test-browser   real-browser tests in headless Chromium (needs /usr/bin/chromium)
 #   make test-fuzz      OpenAPI-driven fuzzing of the API (schemathesis, in-process, deterministic)
+#   make test-wheel     build the wheel from a clean copy, install it, serve pages without Node.js
+#   make wheel   dist/wangge-*.whl, carrying the front-end files and compiled translations
 #   make lint    ruff, ruff format --check, mypy, import-linter, makemigrations --check, OpenAPI drift
 #   make bench   benchmarks (benchmarks/*.py)
 PYTHON ?= python3
@@ -11,7 +13,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
-.PHONY: setup demo serve test test-browser test-fuzz lint bench openapi messages clean
+.PHONY: setup demo serve test test-browser test-fuzz test-wheel wheel lint bench openapi messages clean
 
 setup: $(VENV)/.synced wangge/static/vendor/.copied wangge/locale/.compiled
 
@@ -49,7 +51,7 @@ TEST_WORKERS ?= auto
 # Two sessions: the suite on the small test world (in parallel, each worker builds its own world
 # in its own database), then the demo district's end-to-end tests.
 test: setup
-	$(PYTEST) -q -m "not browser and not fuzz" -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(PYTEST) -q -m "not browser and not fuzz and not wheel" -n $(TEST_WORKERS) $(PYTEST_ARGS)
 	WANGGE_TEST_WORLD=demo $(PYTEST) -q -m "demo" $(PYTEST_ARGS)
 
 test-browser: setup
@@ -57,6 +59,14 @@ test-browser: setup
 
 test-fuzz: setup
 	$(PYTEST) -q -m fuzz tests/fuzz $(PYTEST_ARGS)
+
+test-wheel: setup
+	$(PYTEST) -q -m wheel tests/packaging $(PYTEST_ARGS)
+
+# The build hook (hatch_build.py) runs npm ci and the vendor script when the front-end files are
+# missing, and compiles the translations: the wheel serves pages where there is no Node.js.
+wheel: $(BIN)/uv
+	$(BIN)/uv build --wheel --out-dir dist
 
 lint: setup
 	$(BIN)/ruff check .
@@ -78,4 +88,4 @@ messages: setup
 	$(BIN)/pybabel compile --use-fuzzy -d wangge/locale -D django --statistics
 
 clean:
-	rm -rf $(VENV) node_modules wangge/static/vendor
+	rm -rf $(VENV) node_modules wangge/static/vendor dist

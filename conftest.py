@@ -26,6 +26,7 @@ DEMO_WORLD = os.environ.get("WANGGE_TEST_WORLD") == "demo"
 MARKED_DIRS = {
     Path(__file__).parent / "tests" / "fuzz": "fuzz",
     Path(__file__).parent / "tests" / "browser": "browser",
+    Path(__file__).parent / "tests" / "packaging": "wheel",
 }
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from gunicorn.app.base import BaseApplication
 
 from wangge.core.management.base import WanggeCommand
+from wangge.core.staticcheck import static_problem
 
 
 class _Gunicorn(BaseApplication):
@@ -47,6 +48,10 @@ class Command(WanggeCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        problem = static_problem(collected=options["no_collectstatic"])
+        if problem:
+            self.stderr.write(self.style.ERROR(problem))
+            self.fail()
         executor = MigrationExecutor(connection)
         if executor.migration_plan(executor.loader.graph.leaf_nodes()):
             self.stderr.write(

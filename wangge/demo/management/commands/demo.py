@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from wangge.core.audit import dangerously_discard_audit_files
 from wangge.core.management.base import WanggeCommand
+from wangge.core.staticcheck import static_problem
 from wangge.demo import builder
 
 
@@ -37,6 +38,11 @@ class Command(WanggeCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        problem = None if options["build_only"] else static_problem()
+        if problem:
+            # Before the build, which takes a while: the server at its end would refuse anyway.
+            self.stderr.write(self.style.ERROR(problem))
+            self.fail()
         if options["reset"]:
             self._reset()
         call_command("migrate", interactive=False, verbosity=0)

@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
@@ -16,11 +13,8 @@ from wangge.core.management.base import WanggeCommand
 from wangge.core.selectors import department_by_code
 from wangge.regions import services
 from wangge.regions.locate import grid_index
+from wangge.regions.locate_csv import locate_csv
 from wangge.regions.selectors import layer_list
-
-LON_NAMES = ("lon", "lng", "longitude", "经度", "x")
-LAT_NAMES = ("lat", "latitude", "纬度", "y")
-CHUNK = 100_000
 
 
 class Command(WanggeCommand):
@@ -66,12 +60,7 @@ class Command(WanggeCommand):
 
     def _import(self, options: dict[str, Any]) -> None:
         path = Path(options["file"])
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise CommandError(
-                _("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc.strerror}
-            ) from None
+        data = self.read_file(path)
         valid_from = None
         if options["valid_from"]:
             from django.utils.dateparse import parse_datetime
@@ -175,116 +164,32 @@ class Command(WanggeCommand):
     def _locate_csv(self, options: dict[str, Any]) -> None:
         if not options["out"]:
             raise CommandError(_("--csv needs --out"))
-        src = Path(options["csv"])
-        try:
-            raw = src.read_bytes()
-        except OSError as exc:
-            raise CommandError(
-                _("Cannot read %(path)s: %(error)s") % {"path": src, "error": exc.strerror}
-            ) from None
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = raw.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise CommandError(_("The CSV is neither UTF-8 nor GB18030."))
-        reader = csv.reader(io.StringIO(text))
-        header = next(reader, None)
-        if not header:
-            raise CommandError(_("The CSV is empty."))
-        lowered = [h.strip().lower() for h in header]
-        lon_col = next((i for i, h in enumerate(lowered) if h in LON_NAMES), None)
-        lat_col = next((i for i, h in enumerate(lowered) if h in LAT_NAMES), None)
-        if lon_col is None or lat_col is None:
-            raise CommandError(
-                _("The CSV needs a longitude column (%(lon)s) and a latitude column (%(lat)s).")
-                % {"lon": "/".join(LON_NAMES), "lat": "/".join(LAT_NAMES)}
-            )
-        index = grid_index()
-        counts = {"rows": 0, "located": 0, "outside": 0, "invalid": 0}
-        outside_rows: list[int] = []
-        invalid_rows: list[int] = []
-        with Path(options["out"]).open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(
-                [
-                    *header,
-                    "grid_code",
-                    "grid_name",
-                    "community_code",
-                    "street_code",
-                    "locate_status",
-                ]
-            )
-            row_number = 1
-            while True:
-                chunk = []
-                for row in reader:
-                    chunk.append(row)
-                    if len(chunk) >= CHUNK:
-                        break
-                if not chunk:
-                    break
-                lon = np.full(len(chunk), np.nan)
-                lat = np.full(len(chunk), np.nan)
-                for i, row in enumerate(chunk):
-                    try:
-                        lon[i] = float(row[lon_col])
-                        lat[i] = float(row[lat_col])
-                    except (ValueError, IndexError):
-                        pass
-                idx = index.locate(lon, lat, options["crs"])
-                codes = index.codes_for(idx)
-                for i, row in enumerate(chunk):
-                    row_number += 1
-                    counts["rows"] += 1
-                    code = codes[i]
-                    if np.isnan(lon[i]) or np.isnan(lat[i]):
-                        status = "invalid"
-                        invalid_rows.append(row_number)
-                    elif code is None:
-                        status = "outside"
-                        outside_rows.append(row_number)
-                    else:
-                        status = "ok"
-                    counts["located" if status == "ok" else status] += 1
-                    writer.writerow(
-                        [
-                            *row,
-                            code or "",
-                            index.names.get(code, "") if code else "",
-                            code[:12] if code else "",
-                            code[:9] if code else "",
-                            status,
-                        ]
-                    )
-        summary = {
-            **counts,
-            "outside_rows": outside_rows[:1000],
-            "invalid_rows": invalid_rows[:1000],
-        }
+        summary = locate_csv(
+            data=self.read_file(Path(options["csv"])),
+            out=Path(options["out"]),
+            index=grid_index(),
+            crs=options["crs"],
+        )
         if options["json"]:
-            self.print_json(summary)
-        else:
-            self.stdout.write(
-                _(
-                    "%(rows)d rows: %(located)d located, %(outside)d outside every grid, "
-                    "%(invalid)d without valid coordinates."
-                )
-                % counts
+            self.print_json(summary.as_dict())
+            return
+        self.stdout.write(
+            _(
+                "%(rows)d rows: %(located)d located, %(outside)d outside every grid, "
+                "%(invalid)d without valid coordinates."
             )
-            if outside_rows:
-                self.stdout.write(
-                    _("Rows outside every grid: %(rows)s")
-                    % {"rows": ", ".join(map(str, outside_rows[:50]))}
-                )
-            if invalid_rows:
-                self.stdout.write(
-                    _("Rows without valid coordinates: %(rows)s")
-                    % {"rows": ", ".join(map(str, invalid_rows[:50]))}
-                )
+            % summary.as_dict()
+        )
+        if summary.outside_rows:
+            self.stdout.write(
+                _("Rows outside every grid: %(rows)s")
+                % {"rows": ", ".join(map(str, summary.outside_rows[:50]))}
+            )
+        if summary.invalid_rows:
+            self.stdout.write(
+                _("Rows without valid coordinates: %(rows)s")
+                % {"rows": ", ".join(map(str, summary.invalid_rows[:50]))}
+            )
 
     # -- layers ----------------------------------------------------------------------------------
 

@@ -86,12 +86,7 @@ class Command(WanggeCommand):
 
     def _import(self, options: dict[str, Any]) -> None:
         path = Path(options["file"])
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise CommandError(
-                _("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc.strerror}
-            ) from None
+        data = self.read_file(path)
         result = roster.roster_import(
             actor=self.system_actor(),
             data=data,
