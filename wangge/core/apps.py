@@ -10,7 +10,11 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
-        from wangge.core import audit, jobs
+        from wangge.core import (
+            audit,
+            jobs,
+            lookups,  # noqa: F401  (registers `literal_in`)
+        )
 
         jobs.register_periodic(
             "audit.checkpoint", settings.AUDIT_CHECKPOINT_SECONDS, audit.checkpoint_periodic

@@ -162,7 +162,7 @@ def event_list(request: HttpRequest, filters: Query[EventFilter]) -> Any:
 def event_points(request: HttpRequest, filters: Query[EventFilter]) -> Any:
     qs = _filtered(request, filters).filter(lon__isnull=False, lat__isnull=False)
     if filters.box == "all" and not filters.status:
-        qs = qs.filter(status__in=OPEN_STATUS_LIST)
+        qs = qs.filter(status__literal_in=OPEN_STATUS_LIST)
     rows = qs.order_by("-id").values_list(
         "id", "lon", "lat", "title", "status", "overdue", "category__name", "created_at"
     )[:5000]

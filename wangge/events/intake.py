@@ -390,7 +390,7 @@ def _duplicates(
         category_id=category_id,
         lat__range=(lat - dlat, lat + dlat),
         lon__range=(lon - dlon, lon + dlon),
-        status__in=OPEN_STATUS_LIST,
+        status__literal_in=OPEN_STATUS_LIST,
         created_at__gte=now - dt.timedelta(days=settings.EVENTS_DUPLICATE_DAYS),
     )
     qs = qs.visible_to(scope, Perm.EVENTS_VIEW) if scope is not None else qs.dangerously_unscoped()

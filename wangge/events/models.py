@@ -151,8 +151,9 @@ OPEN_STATUSES = frozenset(
         Status.VERIFIED,
     }
 )
-# The open statuses in one order: every query of open events names them so, which lets SQLite
-# use the partial index of open events (it matches the index's condition term by term).
+# The open statuses in one order: every query of open events names them so, as literals
+# (`status__literal_in`, wangge/core/lookups.py), which lets SQLite use the partial index of
+# open events (it matches the index's condition term by term, and not bound parameters).
 OPEN_STATUS_LIST = sorted(OPEN_STATUSES)
 FINAL_STATUSES = frozenset({Status.REJECTED, Status.CLOSED, Status.MERGED})
 

@@ -103,7 +103,7 @@ def _box_q(scope: Scope, box: str) -> Q:
     if box == "department":
         return Q(status__in=[Status.DISPATCHED, Status.HANDLING]) & ~Q(department_code="")
     if box == "overdue":
-        return Q(status__in=OPEN_STATUS_LIST, overdue=True)
+        return Q(status__literal_in=OPEN_STATUS_LIST, overdue=True)
     if box == "verify":
         return Q(status=Status.VERIFYING)
     if box == "pending":
@@ -141,7 +141,7 @@ def event_list(
     if status:
         qs = qs.filter(status=status)
     if open_only:
-        qs = qs.filter(status__in=OPEN_STATUS_LIST)
+        qs = qs.filter(status__literal_in=OPEN_STATUS_LIST)
     if grid:
         qs = qs.filter(grid_code__startswith=grid)
     if category:
@@ -312,7 +312,7 @@ def public_events(
     if end is not None:
         qs = qs.filter(created_at__lte=end)
     if statuses == {"open"}:
-        qs = qs.filter(status__in=OPEN_STATUS_LIST)
+        qs = qs.filter(status__literal_in=OPEN_STATUS_LIST)
     elif statuses == {"closed"}:
         qs = qs.filter(status__in=list(FINAL_STATUSES))
     return list(qs[:limit])
@@ -553,7 +553,7 @@ def _open_events(actor: Any, grid: str) -> QuerySet[Event]:
     qs = (
         Event.objects.visible_to(scope, Perm.EVENTS_VIEW)
         .order_by()
-        .filter(status__in=OPEN_STATUS_LIST)
+        .filter(status__literal_in=OPEN_STATUS_LIST)
     )
     return qs.filter(grid_code__startswith=grid) if grid else qs
 

@@ -81,3 +81,45 @@ def test_lists_cost_the_same_for_one_row_and_a_page(
     with check(5):
         listed = page.get("/events/notifications/")
     assert listed.content.decode().count("<li class=") >= 15
+
+
+def test_open_events_are_read_through_the_partial_index(many: list[Event]) -> None:
+    """The live numbers read only the open events: the open statuses are written into the SQL
+    as the index's own literals, so SQLite proves the partial index applies (with bound
+    parameters it scanned the district's whole history: 4.2 s at 300,000 events)."""
+    from django.db import connection
+
+    from wangge.events import selectors
+    from wangge.events.models import OPEN_STATUS_LIST
+
+    district = scope_for(User.objects.get(username="demo-district"))
+    qs = selectors._open_events(district, "")
+    sql, params = qs.query.sql_with_params()
+    listed = ", ".join(f"'{s}'" for s in OPEN_STATUS_LIST)
+    assert f'"status" IN ({listed})' in sql
+    assert not set(OPEN_STATUS_LIST) & {str(p) for p in params}
+    bound = selectors.event_list(actor=district).filter(status__in=OPEN_STATUS_LIST).count()
+    assert selectors.open_totals(actor=district)["open"] == bound >= len(many)
+    if connection.vendor == "sqlite":
+        # SQLite refuses INDEXED BY an index it cannot prove usable for the query.
+        from django.db.utils import OperationalError
+
+        def plan(query: Any) -> Any:
+            text, args = query.query.sql_with_params()
+            forced = text.replace(
+                'FROM "events_event"', 'FROM "events_event" INDEXED BY event_open_idx', 1
+            )
+            with connection.cursor() as cursor:
+                cursor.execute("EXPLAIN QUERY PLAN " + forced, args)
+                return cursor.fetchall()
+
+        assert "event_open_idx" in str(plan(qs))
+        with pytest.raises(OperationalError):
+            plan(selectors.event_list(actor=district).filter(status__in=OPEN_STATUS_LIST))
+
+
+def test_literal_in_takes_only_identifiers() -> None:
+    with pytest.raises(ValueError, match="identifiers"):
+        str(Event.objects.dangerously_unscoped().filter(status__literal_in=["x'); DROP"]).query)
+    with pytest.raises(ValueError, match="identifiers"):
+        str(Event.objects.dangerously_unscoped().filter(status__literal_in=[]).query)
