@@ -451,7 +451,7 @@ def test_bad_input_is_refused_in_chinese(kwargs: dict[str, Any], code: str) -> N
         ({"operation": "recode", "grids": [FIFTH], "code": "440704003002009"}, "other_community"),
         ({"operation": "recode", "grids": [FIFTH], "code": MINE}, "code_used"),
         ({"operation": "move", "grids": [FIFTH], "community": YINGNAN}, "same_community"),
-        ({"operation": "move", "grids": [MINE], "community": "440704002001"}, "not_adjacent"),
+        ({"operation": "move", "grids": [MINE], "community": "440704001001"}, "not_adjacent"),
         (
             {"operation": "move", "grids": [FIFTH], "community": NANCUN, "default": MINE},
             "bad_default",

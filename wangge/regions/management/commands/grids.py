@@ -151,6 +151,7 @@ class Command(WanggeCommand):
         from django.utils import timezone
 
         from wangge.core import dates
+        from wangge.regions.models import Operation
         from wangge.regions.selectors import grid_history
 
         on = dates.parse_day(options["on"], field="--on") or timezone.localdate()
@@ -174,7 +175,7 @@ class Command(WanggeCommand):
                     "at": link["at"][:10],
                     "code": link["code"],
                     "name": link["name"],
-                    "op": link["operation"],
+                    "op": Operation(link["operation"]).label,
                 }
             )
         for link in data["became"]:
@@ -184,7 +185,7 @@ class Command(WanggeCommand):
                     "at": link["at"][:10],
                     "code": link["code"],
                     "name": link["name"],
-                    "op": link["operation"],
+                    "op": Operation(link["operation"]).label,
                     "share": link["share"] * 100,
                 }
             )
