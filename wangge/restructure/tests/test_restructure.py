@@ -315,11 +315,11 @@ def _halves(east_code: str = "440704003001006", cut: float = 0.5) -> bytes:
 
 
 def test_split_places_records_by_their_address() -> None:
-    estate = lf.EstateFactory(grid_code=MINE, code=f"{MINE[:12]}901", name="东半小区")
-    building = lf.BuildingFactory(estate=estate, code="001", lon=113.2075, lat=22.515)
-    room = lf.RoomFactory(building=building, number="101")
-    resident = lf.PersonFactory(grid_code=MINE, room=room)
-    kiosk = lf.ThingFactory(grid_code=MINE, lon=113.2075, lat=22.515)
+    estate = lf.EstateFactory.create(grid_code=MINE, code=f"{MINE[:12]}901", name="东半小区")
+    building = lf.BuildingFactory.create(estate=estate, code="001", lon=113.2075, lat=22.515)
+    room = lf.RoomFactory.create(building=building, number="101")
+    resident = lf.PersonFactory.create(grid_code=MINE, room=room)
+    kiosk = lf.ThingFactory.create(grid_code=MINE, lon=113.2075, lat=22.515)
     east = "440704003001006"
 
     dry = restructure(actor=admin(), operation="split", grids=[MINE], pieces=_halves())
@@ -537,9 +537,11 @@ def test_split_gives_the_new_grid_a_task_with_its_records() -> None:
     from wangge.campaigns.models import Task, TaskRecord
     from wangge.campaigns.tests.factories import campaign
 
-    estate = lf.EstateFactory(grid_code=MINE, code=f"{MINE[:12]}902", name="东半花园")
-    building = lf.BuildingFactory(estate=estate, code="001", lon=113.2075, lat=22.515)
-    resident = lf.PersonFactory(grid_code=MINE, room=lf.RoomFactory(building=building))
+    estate = lf.EstateFactory.create(grid_code=MINE, code=f"{MINE[:12]}902", name="东半花园")
+    building = lf.BuildingFactory.create(estate=estate, code="001", lon=113.2075, lat=22.515)
+    resident = lf.PersonFactory.create(
+        grid_code=MINE, room=lf.RoomFactory.create(building=building)
+    )
     c = campaign(regions=[YINGNAN])
     east = "440704003001006"
 
