@@ -120,3 +120,12 @@ def test_bad_input_gets_a_chinese_message(client_as: Any, form: dict[str, str]) 
     assert 'class="message error"' in page or 'class="problems"' in page
     assert "Traceback" not in page
     assert Region.objects.dangerously_unscoped().filter(valid_to__isnull=False).count() == 0
+
+
+def test_the_old_grids_page_names_its_successor(client_as: Any) -> None:
+    client = client_as("demo-district")
+    client.post(URL, {"op": "move", "grids": FIFTH, "community": NANCUN, "confirm": "1"})
+    page = _text(client.get(f"/regions/{FIFTH}/"))
+    assert 'id="successions"' in page and "/regions/440704003002003/" in page
+    new = _text(client.get("/regions/440704003002003/"))
+    assert 'id="successions"' in new and FIFTH in new
