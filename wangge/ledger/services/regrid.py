@@ -121,7 +121,7 @@ def regrid(*, actor: Any, plan: GridPlan, apply: bool = False) -> RegridResult:
                 [(r[0], point) for r, (_label, point) in zip(rows, described, strict=True)],
             )
             if kind == "estate":
-                placed = _estates_by_buildings(plan, source, rows, placed, result)
+                placed = _estates_by_buildings(plan, source, rows, placed)
             for row, (label, _point), target in zip(rows, described, placed, strict=True):
                 if target is None:
                     result.unplaced.append(Unplaced(kind, row[0], label, source))
@@ -140,30 +140,29 @@ def _estates_by_buildings(
     source: str,
     rows: list[tuple[Any, ...]],
     placed: list[str | None],
-    result: RegridResult,
 ) -> list[str | None]:
     """An estate has no point of its own: unless mapped (or there is one target) it goes where
     most of its current buildings go."""
-    if len(plan.targets_of(source)) == 1:
+    if len(plan.targets_of(source)) == 1 or not rows:
         return placed
+    buildings = list(
+        Building.objects.dangerously_unscoped()
+        .filter(estate_id__in=[row[0] for row in rows], retired_on=None)
+        .order_by("pk")
+        .values_list("pk", "estate_id", "lon", "lat")
+    )
+    targets = plan.place_many(
+        source, "building", [(pk, (lon, lat)) for pk, _estate, lon, lat in buildings]
+    )
+    by_estate: dict[int, list[str]] = defaultdict(list)
+    for (_pk, estate, _lon, _lat), target in zip(buildings, targets, strict=True):
+        if target:
+            by_estate[estate].append(target)
     out = list(placed)
     for i, row in enumerate(rows):
-        if ("estate", str(row[0])) in plan.mapping:
-            continue
-        buildings = list(
-            Building.objects.dangerously_unscoped()
-            .filter(estate_id=row[0], retired_on=None)
-            .values_list("pk", "lon", "lat")
-        )
-        targets = [
-            t
-            for t in plan.place_many(
-                source, "building", [(pk, (lon, lat)) for pk, lon, lat in buildings]
-            )
-            if t
-        ]
-        if targets:
-            out[i] = max(sorted(set(targets)), key=targets.count)
+        found = by_estate.get(row[0])
+        if found and ("estate", str(row[0])) not in plan.mapping:
+            out[i] = max(sorted(set(found)), key=found.count)
     return out
 
 

@@ -109,6 +109,22 @@ def test_move_dry_run_counts_what_apply_moves() -> None:
     assert Team.objects.dangerously_unscoped().filter(grid_code=new).exists()
 
 
+def test_move_across_streets_reshapes_both_streets() -> None:
+    masan = "440704002001"  # 麻三村, 外海街道, borders 英南村第1网格 on the west
+    report = restructure(actor=admin(), operation="move", grids=[MINE], community=masan, apply=True)
+    assert report.applied
+    changed = {r["code"] for r in report.as_dict()["regions"]["changed"]}
+    assert changed == {YINGNAN, masan, "440704003", "440704002"}  # not the district
+    new = "440704002001001"  # 麻三村 has grids 004–006: 001 was never used
+    assert (
+        ledger_counts(new)
+        and Region.objects.dangerously_unscoped().get(code=new).parent.code == masan
+    )
+    from wangge.regions.services import grids_check
+
+    assert grids_check().ok  # the stored network still tessellates
+
+
 def test_move_takes_open_events_and_leaves_closed_ones() -> None:
     history([FIFTH], n=40, start=dt.datetime(2026, 1, 5, tzinfo=dt.UTC), days=60)
     events = Event.objects.dangerously_unscoped()
@@ -345,6 +361,9 @@ def test_split_places_records_by_their_address() -> None:
     )
 
     assert done.applied
+    # What the report says moved is what is now on the new grid (nothing was there before).
+    assert ledger_counts(east) == {k: v[east] for k, v in moved(done, "ledger").items()}
+    assert ledger_counts(east)["estate"] == 1  # 东半小区, by its building
     assert Person.objects.dangerously_unscoped().get(pk=resident.pk).grid_code == east
     assert Thing.objects.dangerously_unscoped().get(pk=kiosk.pk).grid_code == MINE  # mapped
     assert moved(done, "ledger")["person"] == {east: 1}
