@@ -68,8 +68,14 @@ class GridPlan:
         return not self.problems
 
     def codes(self) -> set[str]:
-        """Every grid the plan touches (old and new): what the permission check covers."""
-        return set(self.sources) | {t.code for ts in self.sources.values() for t in ts}
+        """Every region the plan touches (old and new grids, reshaped or renamed regions):
+        what the permission check covers."""
+        return (
+            set(self.sources)
+            | {t.code for ts in self.sources.values() for t in ts}
+            | set(self.closed)
+            | {f.code for f in self.created + self.changed}
+        )
 
     def targets_of(self, source: str) -> list[Target]:
         return self.sources.get(source, [])
