@@ -598,3 +598,11 @@ def test_move_relabels_the_task_and_the_campaign_regions() -> None:
     assert records.exists() and set(records.values_list("grid_code", flat=True)) == {new}
     c = Campaign.objects.dangerously_unscoped().get(pk=c.pk)
     assert (c.regions, c.region_code) == ([new], new)
+
+
+def test_the_wangge_command_maps_grids_restructure(capsys: Any) -> None:
+    from wangge import cli
+
+    cli.main(["grids", "restructure", "move", FIFTH, "--to", NANCUN, "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert data["operation"] == "move" and data["dry_run"] and data["ok"]
