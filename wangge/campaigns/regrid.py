@@ -17,7 +17,7 @@ from django.db.models import F
 
 from wangge.campaigns.models import Campaign, CampaignStatus, FieldEdit, Task, TaskRecord
 from wangge.core.audit import audit_record
-from wangge.regions.restructure import GridPlan, RegridResult, Unplaced
+from wangge.regions.restructure import GridPlan, RegridResult, Unplaced, id_batches
 from wangge.regions.services import restructure_scope
 
 TaskPlan = tuple[Task, str, dict[str, list[tuple[int, str, int]]]]  # task, target, split-offs
@@ -103,14 +103,15 @@ def _apply(scope: Any, plan: GridPlan, plans: list[TaskPlan]) -> None:
                 team_assigned=task.team_assigned,
             )
             new_tasks[code] = part.pk
-            ids = [pk for pk, _k, _r in rows]
-            TaskRecord.objects.dangerously_unscoped().filter(pk__in=ids).update(
-                task=part, grid_code=code
-            )
-            for kind in {k for _pk, k, _r in rows}:
-                FieldEdit.objects.dangerously_unscoped().filter(
-                    task=task, kind=kind, record_id__in=[r for _p, k, r in rows if k == kind]
-                ).update(task=part, grid_code=code)
+            for batch in id_batches([pk for pk, _k, _r in rows]):
+                TaskRecord.objects.dangerously_unscoped().filter(pk__in=batch).update(
+                    task=part, grid_code=code
+                )
+            for kind in sorted({k for _pk, k, _r in rows}):
+                for batch in id_batches([r for _p, k, r in rows if k == kind]):
+                    FieldEdit.objects.dangerously_unscoped().filter(
+                        task=task, kind=kind, record_id__in=batch
+                    ).update(task=part, grid_code=code)
         if target != task.grid_code:
             Task.objects.dangerously_unscoped().filter(pk=task.pk).update(
                 grid_code=target, version=F("version") + 1

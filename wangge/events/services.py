@@ -34,7 +34,7 @@ from wangge.events.models import (
     Notification,
     Open311Client,
 )
-from wangge.regions.restructure import GridPlan, RegridResult, Unplaced
+from wangge.regions.restructure import GridPlan, RegridResult, Unplaced, id_batches
 from wangge.regions.services import restructure_scope
 
 
@@ -308,23 +308,26 @@ def _regrid_apply(scope: Any, plan: GridPlan, moves: dict[str, list[int]]) -> No
     now = timezone.now()
     events = Event.objects.dangerously_unscoped()
     for target, ids in sorted(moves.items()):
-        rows = list(events.filter(pk__in=ids).values_list("pk", "grid_code", "status"))
-        events.filter(pk__in=ids).update(grid_code=target, updated_at=now, version=F("version") + 1)
-        EventAction.objects.bulk_create(
-            [
-                EventAction(
-                    event_id=pk,
-                    at=now,
-                    actor_id=scope.user_id,
-                    actor_name=scope.username,
-                    action="regrid",
-                    from_status=status,
-                    to_status=status,
-                    details={"from": old, "to": target, "note": f"{old} → {target}"},
-                )
-                for pk, old, status in rows
-            ]
-        )
+        for batch in id_batches(ids):
+            rows = list(events.filter(pk__in=batch).values_list("pk", "grid_code", "status"))
+            events.filter(pk__in=batch).update(
+                grid_code=target, updated_at=now, version=F("version") + 1
+            )
+            EventAction.objects.bulk_create(
+                [
+                    EventAction(
+                        event_id=pk,
+                        at=now,
+                        actor_id=scope.user_id,
+                        actor_name=scope.username,
+                        action="regrid",
+                        from_status=status,
+                        to_status=status,
+                        details={"from": old, "to": target, "note": f"{old} → {target}"},
+                    )
+                    for pk, old, status in rows
+                ]
+            )
     audit_record(
         actor=scope,
         action="events.regrid",

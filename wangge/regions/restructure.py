@@ -39,6 +39,11 @@ MAPPABLE_KINDS = (
 )
 
 
+def id_batches(ids: list[int], size: int = 900) -> list[list[int]]:
+    """`ids` cut to what one `pk__in` may bind (SQLite's variable limit), in order."""
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
 @dataclass(frozen=True)
 class Target:
     code: str

@@ -30,7 +30,7 @@ from wangge.ledger.models import (
     SensitiveTag,
     Thing,
 )
-from wangge.regions.restructure import GridPlan, RegridResult, Unplaced
+from wangge.regions.restructure import GridPlan, RegridResult, Unplaced, id_batches
 from wangge.regions.services import restructure_scope
 
 Point = tuple[float, float] | None
@@ -177,27 +177,27 @@ def _apply(scope: Any, plan: GridPlan, moves: dict[tuple[str, str], list[int]]) 
         values: dict[str, Any] = {"grid_code": target, "version": F("version") + 1}
         if any(f.name == "updated_at" for f in model._meta.concrete_fields):
             values["updated_at"] = now
-        model.objects.dangerously_unscoped().filter(pk__in=ids).update(**values)
-        if kind == "person":
-            SensitiveTag.objects.dangerously_unscoped().filter(person_id__in=ids).update(
-                grid_code=target
-            )
-        for pk, version in (
-            model.objects.dangerously_unscoped().filter(pk__in=ids).values_list("pk", "version")
-        ):
-            changes.append(
-                LedgerChange(
-                    kind=kind,
-                    record_id=pk,
-                    version=version,
-                    action="regrid",
-                    fields=["grid_code"],
-                    grid_code=target,
-                    actor_id=scope.user_id,
-                    actor_name=scope.username,
-                    at=now,
+        rows = model.objects.dangerously_unscoped()
+        for batch in id_batches(ids):
+            rows.filter(pk__in=batch).update(**values)
+            if kind == "person":
+                SensitiveTag.objects.dangerously_unscoped().filter(person_id__in=batch).update(
+                    grid_code=target
                 )
-            )
+            for pk, version in rows.filter(pk__in=batch).values_list("pk", "version"):
+                changes.append(
+                    LedgerChange(
+                        kind=kind,
+                        record_id=pk,
+                        version=version,
+                        action="regrid",
+                        fields=["grid_code"],
+                        grid_code=target,
+                        actor_id=scope.user_id,
+                        actor_name=scope.username,
+                        at=now,
+                    )
+                )
         moved[kind][target] = sorted(ids)
     LedgerChange.objects.bulk_create(changes, batch_size=1000)
     audit_record(
