@@ -606,3 +606,42 @@ def test_the_wangge_command_maps_grids_restructure(capsys: Any) -> None:
     cli.main(["grids", "restructure", "move", FIFTH, "--to", NANCUN, "--json"])
     data = json.loads(capsys.readouterr().out)
     assert data["operation"] == "move" and data["dry_run"] and data["ok"]
+
+
+def test_split_moves_open_events_by_their_point() -> None:
+    rows = history([MINE], n=30, start=dt.datetime(2026, 1, 5, tzinfo=dt.UTC), days=30)
+    events = Event.objects.dangerously_unscoped()
+    events.filter(pk__in=[e.pk for e in rows]).update(lon=113.2075, lat=22.515)  # east half
+    open_ids = set(
+        events.filter(pk__in=[e.pk for e in rows], status__in=OPEN_STATUSES).values_list(
+            "pk", flat=True
+        )
+    )
+    restructure(
+        actor=admin(),
+        operation="split",
+        grids=[MINE],
+        pieces=_halves(),
+        default=MINE,
+        apply=True,
+    )
+    east = "440704003001006"
+    assert (
+        set(events.filter(pk__in=[e.pk for e in rows], grid_code=east).values_list("pk", flat=True))
+        == open_ids
+    )
+    assert not events.filter(grid_code=east).exclude(status__in=OPEN_STATUSES).exists()
+
+
+def test_merge_keeps_a_second_party_organisation_on_its_old_code() -> None:
+    from wangge.teams import services as teams
+
+    second = "440704003001002"
+    teams.party_org_save(
+        actor=SYSTEM, grid_code=second, kind="group", name="第2网格党小组", secretary=None
+    )
+    report = restructure(actor=admin(), operation="merge", grids=[MINE, second], apply=True)
+    orgs = PartyOrganisation.objects.dangerously_unscoped()
+    assert orgs.get(grid_code=MINE).name == f"{MINE}党支部"
+    assert orgs.get(grid_code=second).name == "第2网格党小组"  # listed, not moved or dropped
+    assert any("第2网格党小组" in n for n in report.as_dict()["modules"]["teams"]["notes"])
