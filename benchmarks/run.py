@@ -13,6 +13,7 @@ SCRIPTS = [
     "events.py",
     "ledger_writes.py",
     "campaigns.py",
+    "restructure.py",
 ]
 
 

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "wangge.ledger",
     "wangge.events",
     "wangge.campaigns",
+    "wangge.restructure",
     "wangge.dashboard",
     "wangge.demo",
 ]

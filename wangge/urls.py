@@ -15,5 +15,6 @@ urlpatterns = [
     path("events/", include("wangge.events.urls")),
     path("campaigns/", include("wangge.campaigns.urls")),
     path("dashboard/", include("wangge.dashboard.urls")),
+    path("restructure/", include("wangge.restructure.urls")),
     path("open311/", include("wangge.events.open311_urls")),
 ]

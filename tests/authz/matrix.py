@@ -1147,3 +1147,17 @@ PAGES += [
         extra={"path": {"panel": "rankings"}},
     ),
 ]
+
+# restructure: district administrators only (everyone else: 404). The POST is the dry run (it
+# writes nothing); the confirmation's effects are tested in wangge/restructure/tests.
+PAGES += [
+    E("GET", "restructure/", D, 200, denied=S),
+    E(
+        "POST",
+        "restructure/",
+        D,
+        200,
+        denied=S,
+        body=lambda obj: {"op": "recode", "grids": obj.value, "name": "矩阵更名网格"},
+    ),
+]

@@ -176,6 +176,12 @@ PLAUSIBLE = [
     "2100-12-31",
     "张三",
     "测试原因",
+    "move",
+    "split",
+    "merge",
+    "recode",
+    "440704003002",
+    "440704003001005",
 ]
 # Each sent once to every pattern, in every path parameter and every name its view reads, as
 # demo-district (the widest scope): what random draws might miss. A digits-only parameter gets

@@ -35,6 +35,7 @@ from wangge.campaigns.models import (
     TaskState,
     Template,
 )
+from wangge.campaigns.regrid import regrid as regrid  # re-homing tasks in a restructure
 from wangge.core.audit import audit_record
 from wangge.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from wangge.core.models import User

@@ -19,6 +19,10 @@ class Role(models.TextChoices):
 class Perm(models.TextChoices):
     REGIONS_VIEW = "regions.view", _("View regions and grids")
     REGIONS_MANAGE = "regions.manage", _("Import and change boundaries")
+    REGIONS_RESTRUCTURE = (
+        "regions.restructure",
+        _("Restructure grids (move, split, merge, recode) and re-home their records"),
+    )
     AUDIT_VIEW = "audit.view", _("Browse the audit log")
     USERS_MANAGE = "users.manage", _("Manage users and grants")
     TEAMS_VIEW = "teams.view", _("View grid teams and party organisations")
@@ -86,6 +90,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         for perm, roles in {
             Perm.REGIONS_VIEW: _FIELD_ROLES | {Role.AUDITOR},
             Perm.REGIONS_MANAGE: {Role.DISTRICT_ADMIN},
+            # Re-homes every module's records across the district: the district centre only.
+            Perm.REGIONS_RESTRUCTURE: {Role.DISTRICT_ADMIN},
             # Separation of duties: the people whose actions are audited do not read the audit.
             Perm.AUDIT_VIEW: {Role.AUDITOR},
             Perm.USERS_MANAGE: {Role.DISTRICT_ADMIN},

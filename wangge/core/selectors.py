@@ -104,6 +104,7 @@ def abilities(*, actor: Any) -> dict[str, bool]:
         "can_view_events": scope.has(Perm.EVENTS_VIEW),
         "can_view_campaigns": scope.has(Perm.CAMPAIGNS_VIEW),
         "can_view_dashboard": scope.has(Perm.DASHBOARD_VIEW) and scope.has(Perm.EVENTS_VIEW),
+        "can_restructure": scope.has(Perm.REGIONS_RESTRUCTURE),
     }
 
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,14 +24,18 @@ from wangge.core.services import secret_digest
 from wangge.events import photos as event_photos
 from wangge.events import selectors
 from wangge.events.models import (
+    OPEN_STATUSES,
     CalendarDay,
     Category,
     Event,
+    EventAction,
     EventPhoto,
     LimitUnit,
     Notification,
     Open311Client,
 )
+from wangge.regions.restructure import GridPlan, RegridResult, Unplaced, id_batches
+from wangge.regions.services import restructure_scope
 
 
 def photos_add(
@@ -265,3 +270,68 @@ def indicators_export(
             },
         )
     return write_xlsx(sheets)
+
+
+def regrid(*, actor: Any, plan: GridPlan, apply: bool = False) -> RegridResult:
+    """Count (dry run) or move (apply) the **open** events of a restructure's old grids: by
+    their point where they have one, else a mapping (`event,<id>,<grid>`), the only target or
+    the default grid. Closed, rejected and merged events keep their historic grid code. A moved
+    event's `updated_at` and version change (the dashboard's facts follow at the next refresh)
+    and its log gets a `regrid` line. Needs `regions.restructure` over every grid involved."""
+    scope = restructure_scope(actor=actor, codes=plan.codes())
+    result = RegridResult(module="events")
+    moves: dict[str, list[int]] = {}
+    for source in sorted(plan.sources):
+        rows = list(
+            Event.objects.dangerously_unscoped()
+            .filter(grid_code=source, status__in=OPEN_STATUSES)
+            .order_by("pk")
+            .values_list("pk", "title", "lon", "lat", "created_at")
+        )
+        placed = plan.place_many(
+            source, "event", [(pk, (lon, lat)) for pk, _t, lon, lat, _c in rows]
+        )
+        for (pk, title, _lon, _lat, created), target in zip(rows, placed, strict=True):
+            if target is None:
+                label = f"SJ{created:%Y%m%d}{pk:06d} {title}"
+                result.unplaced.append(Unplaced("event", pk, label, source))
+            elif target != source:
+                moves.setdefault(target, []).append(pk)
+                result.count("event", target)
+    if apply:
+        _regrid_apply(scope, plan, moves)
+    return result
+
+
+@transaction.atomic
+def _regrid_apply(scope: Any, plan: GridPlan, moves: dict[str, list[int]]) -> None:
+    now = timezone.now()
+    events = Event.objects.dangerously_unscoped()
+    for target, ids in sorted(moves.items()):
+        for batch in id_batches(ids):
+            rows = list(events.filter(pk__in=batch).values_list("pk", "grid_code", "status"))
+            events.filter(pk__in=batch).update(
+                grid_code=target, updated_at=now, version=F("version") + 1
+            )
+            EventAction.objects.bulk_create(
+                [
+                    EventAction(
+                        event_id=pk,
+                        at=now,
+                        actor_id=scope.user_id,
+                        actor_name=scope.username,
+                        action="regrid",
+                        from_status=status,
+                        to_status=status,
+                        details={"from": old, "to": target, "note": f"{old} → {target}"},
+                    )
+                    for pk, old, status in rows
+                ]
+            )
+    audit_record(
+        actor=scope,
+        action="events.regrid",
+        object_type="restructure",
+        object_id=plan.batch,
+        details={"operation": plan.operation, "moved": {t: sorted(i) for t, i in moves.items()}},
+    )

@@ -164,6 +164,7 @@ _EXTRA_LABELS = {
     "intake": gettext_lazy("Reported"),
     "overdue": gettext_lazy("Overdue"),
     "escalate": gettext_lazy("Overdue, escalated"),
+    "regrid": gettext_lazy("Moved to another grid (restructure)"),
 }
 
 

@@ -208,3 +208,36 @@ class BoundaryRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}@{self.revision}"
+
+
+class Operation(models.TextChoices):
+    MOVE = "move", _("Move to another community")
+    SPLIT = "split", _("Split")
+    MERGE = "merge", _("Merge")
+    RECODE = "recode", _("Recode or rename")
+
+
+class Succession(ScopedModel):
+    """One line of the crosswalk a restructure leaves: the old code, the code that took (part of)
+    its place from `at`, the share of the old grid's area now in the new one, and both names.
+    A rename is a succession from a code to itself. History is read from these rows."""
+
+    scope_code_field: ClassVar[str | None] = "old_code"
+    scope_department_sees_all: ClassVar[bool] = True
+
+    batch = models.CharField(max_length=32, db_index=True)  # one restructure
+    operation = models.CharField(_("operation"), max_length=8, choices=Operation.choices)
+    old_code = models.CharField(_("old code"), max_length=15, db_index=True)
+    old_name = models.CharField(_("old name"), max_length=100)
+    new_code = models.CharField(_("new code"), max_length=15, db_index=True)
+    new_name = models.CharField(_("new name"), max_length=100)
+    share = models.FloatField(help_text="area of the old grid in the new one / area of the old")
+    at = models.DateTimeField(_("effective from"))
+
+    class Meta:
+        ordering = ["at", "old_code", "new_code"]
+        verbose_name = _("succession")
+        verbose_name_plural = _("successions")
+
+    def __str__(self) -> str:
+        return f"{self.old_code}→{self.new_code} {self.at:%Y-%m-%d}"

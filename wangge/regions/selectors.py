@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,15 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from wangge.core.errors import NotFound
 from wangge.core.roles import Perm
 from wangge.core.scope import Scope, access, as_scope, require_any
-from wangge.regions.models import Boundary, Crosswalk, DepartmentGrid, Layer, Level, Region
+from wangge.regions.models import (
+    Boundary,
+    Crosswalk,
+    DepartmentGrid,
+    Layer,
+    Level,
+    Region,
+    Succession,
+)
 
 
 def regions_visible(*, actor: Any) -> Scope:
@@ -275,6 +284,94 @@ def locate_point(*, actor: Any, lon: float, lat: float, crs: Any) -> Region:
     if codes[0] is None:
         raise NotFound(_("This point lies outside every grid."), code="outside_grids")
     return region_get(actor=actor, code=codes[0])
+
+
+def successions(*, actor: Any, code: str) -> dict[str, list[Succession]]:
+    """What a visible region `code` came from and what it became, in time order (renames are
+    successions from the code to itself)."""
+    rows = Succession.objects.visible_to(regions_visible(actor=actor), Perm.REGIONS_VIEW)
+    return {
+        "came_from": list(rows.filter(new_code=code).exclude(old_code=code).order_by("at")),
+        "became": list(rows.filter(old_code=code).exclude(new_code=code).order_by("at")),
+        "renamed": list(rows.filter(old_code=code, new_code=code).order_by("at")),
+    }
+
+
+def grid_history(*, actor: Any, code: str, on: dt.date) -> dict[str, Any]:
+    """Which grid `code` was on the day `on` (its state at the start of that day): whether it
+    existed, its name and boundary version then, what it came from, what it became and the
+    current codes its area lies in now. NotFound when the actor does not see the code."""
+    from wangge.core.dates import day_start
+
+    region = region_get(actor=actor, code=code)
+    at = day_start(on)
+    existed = region.valid_from <= at and (region.valid_to is None or at < region.valid_to)
+    links = successions(actor=actor, code=code)
+    later_rename = next((s for s in links["renamed"] if s.at > at), None)
+    boundary = boundary_at(actor=actor, region=region, at=at)
+    return {
+        "code": region.code,
+        "on": on.isoformat(),
+        "existed": existed,
+        "name": later_rename.old_name if later_rename else region.name,
+        "name_now": region.name,
+        "level": region.level,
+        "parent": region.parent.code if region.parent else None,
+        "valid_from": region.valid_from.isoformat(),
+        "valid_to": region.valid_to.isoformat() if region.valid_to else None,
+        "boundary": (
+            {
+                "id": boundary.pk,
+                "valid_from": boundary.valid_from.isoformat(),
+                "valid_to": boundary.valid_to.isoformat() if boundary.valid_to else None,
+                "area_m2": round(boundary.area_m2, 1),
+            }
+            if boundary
+            else None
+        ),
+        "came_from": [_link(s, s.old_code, s.old_name) for s in links["came_from"]],
+        "became": [_link(s, s.new_code, s.new_name) for s in links["became"]],
+        "renamed": [
+            {"at": s.at.isoformat(), "old_name": s.old_name, "new_name": s.new_name}
+            for s in links["renamed"]
+        ],
+        "now": _current_codes(actor, region),
+    }
+
+
+def _link(row: Succession, code: str, name: str) -> dict[str, Any]:
+    return {
+        "code": code,
+        "name": name,
+        "at": row.at.isoformat(),
+        "operation": row.operation,
+        "share": row.share,
+    }
+
+
+def _current_codes(actor: Any, region: Region) -> list[str]:
+    """The current codes that hold the area of `region` now (itself while it is current),
+    following successions through later restructures."""
+    if region.valid_to is None:
+        return [region.code]
+    rows = Succession.objects.visible_to(actor, Perm.REGIONS_VIEW)
+    found: set[str] = set()
+    frontier, seen = {region.code}, {region.code}
+    while frontier:
+        following = set(
+            rows.filter(old_code__in=frontier)
+            .exclude(new_code__in=seen)
+            .values_list("new_code", flat=True)
+        )
+        current = set(
+            Region.objects.visible_to(actor, Perm.REGIONS_VIEW)
+            .filter(code__in=following, valid_to=None)
+            .values_list("code", flat=True)
+        )
+        found |= current
+        seen |= following
+        frontier = following - current
+    return sorted(found)
 
 
 # -- system reads ------------------------------------------------------------------------------

@@ -53,6 +53,7 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
         "neighbours": selectors.neighbours(actor=scope, grid=region) if is_grid else [],
         "crosswalk": selectors.crosswalk_for_grid(actor=scope, grid=region) if is_grid else [],
         "history": selectors.boundary_history(actor=scope, region=region),
+        "successions": selectors.successions(actor=scope, code=region.code),
         "tile_url": settings.TILE_URL,
     }
     return render(request, "regions/detail.html", context)

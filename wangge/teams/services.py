@@ -34,6 +34,7 @@ from wangge.teams.models import (
     Team,
     TeamRole,
 )
+from wangge.teams.regrid import regrid as regrid  # re-homing teams in a restructure
 
 ID_CONTEXT = "teams.staffmember.id_number"
 PHONE_CONTEXT = "teams.phone"

@@ -30,6 +30,24 @@ class WanggeCommand(BaseCommand):
     def system_actor(self) -> Scope:
         return Scope.system(f"cli:{self.__module__.rsplit('.', 1)[-1]}")
 
+    def actor_for(self, username: str) -> Scope:
+        """The scope of `--as USER` (an active user), or the system's when no user is named."""
+        from django.utils.translation import gettext as _
+
+        from wangge.core.errors import NotFound
+        from wangge.core.scope import scope_for
+        from wangge.core.selectors import user_by_username
+
+        if not username:
+            return self.system_actor()
+        try:
+            user = user_by_username(actor=self.system_actor(), username=username)
+        except NotFound:
+            user = None
+        if user is None or not user.is_active:
+            raise CommandError(_("No active user %(name)s.") % {"name": username})
+        return scope_for(user)
+
     def print_json(self, data: Any) -> None:
         self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 

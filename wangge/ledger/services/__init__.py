@@ -47,6 +47,7 @@ from wangge.ledger.services.places import (
     thing_update,
 )
 from wangge.ledger.services.referrals import Referred, referral_resolve
+from wangge.ledger.services.regrid import regrid
 
 __all__ = [
     "Referred",
@@ -78,6 +79,7 @@ __all__ = [
     "record_retire",
     "records_verify",
     "referral_resolve",
+    "regrid",
     "room_create",
     "room_update",
     "thing_create",

@@ -48,6 +48,11 @@ class Command(WanggeCommand):
         loc.add_argument("--out", help="output CSV (with grid_code added)")
         loc.add_argument("--json", action="store_true")
 
+        his = sub.add_parser("history", help="which grid a code was on a day (from the versions)")
+        his.add_argument("code")
+        his.add_argument("--on", default="", help="the day (YYYY-MM-DD; default: today)")
+        his.add_argument("--json", action="store_true")
+
         lay = sub.add_parser("layers", help="list department layers, or add one")
         lay.add_argument("--add", metavar="CODE")
         lay.add_argument("--name")
@@ -128,6 +133,52 @@ class Command(WanggeCommand):
             )
         else:
             self.stdout.write(text)
+
+    # -- history ---------------------------------------------------------------------------------
+
+    def _history(self, options: dict[str, Any]) -> None:
+        from django.utils import timezone
+
+        from wangge.core import dates
+        from wangge.regions.models import Operation
+        from wangge.regions.selectors import grid_history
+
+        on = dates.parse_day(options["on"], field="--on") or timezone.localdate()
+        data = grid_history(actor=self.system_actor(), code=options["code"], on=on)
+        if options["json"]:
+            self.print_json(data)
+            return
+        if data["existed"]:
+            self.stdout.write(
+                _("On %(on)s, %(code)s was %(name)s.")
+                % {"on": on, "code": data["code"], "name": data["name"]}
+            )
+        else:
+            self.stdout.write(
+                _("On %(on)s, %(code)s did not exist.") % {"on": on, "code": data["code"]}
+            )
+        for link in data["came_from"]:
+            self.stdout.write(
+                _("From %(at)s it took over from %(code)s %(name)s (%(op)s).")
+                % {
+                    "at": link["at"][:10],
+                    "code": link["code"],
+                    "name": link["name"],
+                    "op": Operation(link["operation"]).label,
+                }
+            )
+        for link in data["became"]:
+            self.stdout.write(
+                _("From %(at)s it became %(code)s %(name)s (%(op)s, %(share).0f%% of its area).")
+                % {
+                    "at": link["at"][:10],
+                    "code": link["code"],
+                    "name": link["name"],
+                    "op": Operation(link["operation"]).label,
+                    "share": link["share"] * 100,
+                }
+            )
+        self.stdout.write(_("Now: %(codes)s") % {"codes": "、".join(data["now"]) or "-"})
 
     # -- locate ----------------------------------------------------------------------------------
 

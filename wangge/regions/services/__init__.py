@@ -143,6 +143,23 @@ def _import_unified(
             )
     stored = stored_features()
     problems += checks.check_codes(features, set(stored))
+    closed = set(
+        Region.objects.dangerously_unscoped()
+        .filter(code__in=[f.code for f in features], valid_to__isnull=False)
+        .values_list("code", flat=True)
+    )
+    for f in features:
+        # A restructure closed it: codes are never reused (and the row exists, closed).
+        if f.code in closed:
+            problems.append(
+                Problem(
+                    "closed_code",
+                    _("Code %(code)s was closed by a restructure; codes are never reused.")
+                    % {"code": f.code},
+                    f.index,
+                    f.code,
+                )
+            )
     merged = dict(stored)
     for f in features:
         merged[f.code] = f
@@ -535,3 +552,30 @@ def locate_points(
 
 def straddle_threshold() -> float:
     return float(settings.STRADDLE_THRESHOLD)
+
+
+# The restructuring operations (move, split, merge, recode) and their writer.
+from wangge.regions.services.restructure import (  # noqa: E402
+    next_grid_code,
+    restructure_apply,
+    restructure_plan,
+    restructure_scope,
+)
+
+__all__ = [
+    "ImportReport",
+    "crosswalk_rebuild",
+    "grant_region",
+    "grids_check",
+    "grids_export",
+    "grids_import",
+    "layer_create",
+    "locate_points",
+    "next_grid_code",
+    "restructure_apply",
+    "restructure_plan",
+    "restructure_scope",
+    "revision_bump",
+    "stored_features",
+    "straddle_threshold",
+]
