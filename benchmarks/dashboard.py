@@ -300,6 +300,7 @@ def child(url: str, data_dir: str, label: str, scale: str, n: int) -> dict[str, 
             .values_list("code", flat=True)
         )
         names = {"officer": "bench-officer", "dept": "bench-dept"}
+        districts = sorted({g[:6] for g in grids})
         print(f"  [{label}] reusing the data of an earlier run (--keep)", flush=True)
     else:
         started = time.perf_counter()
