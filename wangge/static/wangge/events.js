@@ -148,7 +148,7 @@
           setPoint(form, pos.coords.longitude, pos.coords.latitude, t("gps_ok"));
           if (map) { map.setView([pos.coords.latitude, pos.coords.longitude], 17); }
         }, function () { form.querySelector("[data-where]").textContent = t("gps_fail"); },
-        { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+        { enableHighAccuracy: true, timeout: 15000, maximumAge: 0 }  /* a fresh fix: the worker may have walked on */);
       });
     }
   });
