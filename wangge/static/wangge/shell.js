@@ -49,18 +49,19 @@
     table.classList.add("as-cards");
   }
   function labelAll(root) {
-    Array.prototype.forEach.call((root || document).querySelectorAll(".table-wrap > table"), label);
+    Array.prototype.forEach.call(root.querySelectorAll(".table-wrap > table"), label);
   }
   labelAll(document);
   /* Tables swapped in by htmx (filters, pages) are labelled too. */
-  document.body.addEventListener("htmx:afterSwap", function (e) { labelAll(e.target); });
+  document.body.addEventListener("htmx:afterSwap", function () { labelAll(document); });
 
   /* ---- the service worker ---- */
   var sw = document.body.dataset.sw;
   if (sw && "serviceWorker" in navigator) {
+    var controlled = !!navigator.serviceWorker.controller;
     navigator.serviceWorker.register(sw, { scope: "/" }).catch(function () { /* pages still work online */ });
     navigator.serviceWorker.ready.then(function (reg) {
-      if (reg.active && navigator.onLine) { reg.active.postMessage({ keep: window.location.pathname }); }
+      if (!controlled && reg.active && navigator.onLine) { reg.active.postMessage({ keep: window.location.pathname }); }
     });
   }
 
