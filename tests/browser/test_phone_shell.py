@@ -82,6 +82,11 @@ def test_the_phone_shell_at_390(phone: Any, live_demo: str) -> None:
     page.click("[data-menu-toggle]")
     assert page.locator("nav.modules").is_hidden()
 
+    # The filters fold behind one button (the list comes first), open on a tap.
+    assert page.locator("form.filters input[name=q]").is_hidden()
+    page.click("form.filters .filters-toggle")
+    assert page.locator("form.filters input[name=q]").is_visible()
+
     # The inbox as cards: labelled cells, no header row, nothing cut off.
     no_sideways_scroll(page)
     assert page.locator("table.events thead").is_hidden()

@@ -1,6 +1,7 @@
 /* The phone shell on every page (docs/ui.md):
 
-   - the top bar's menu button folds the modules and the logout away on a phone;
+   - the top bar's menu button folds the modules and the logout away on a phone, and a list's
+     filters fold behind a 筛选 button (open when a filter is set);
    - list tables become cards on a phone: each cell gets its column's name as `data-label`
      (text, from the header: never HTML), which the style sheet shows before the value; a
      table marked `data-keep-table` (or one of numbers) keeps its columns and scrolls;
@@ -19,6 +20,32 @@
     toggle.addEventListener("click", function () {
       var open = header.classList.toggle("menu-open");
       toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+
+  var texts = {};
+  var tpl = document.getElementById("shell-texts");
+  if (tpl) {
+    Array.prototype.forEach.call(tpl.content.querySelectorAll("[data-k]"), function (n) { texts[n.dataset.k] = n.textContent; });
+  }
+
+  /* ---- a list's filters fold away on a phone (the list first), open when one is set ---- */
+  if (window.matchMedia && window.matchMedia("(max-width: 640px)").matches) {
+    Array.prototype.forEach.call(document.querySelectorAll("form.filters"), function (form) {
+      var set = Array.prototype.some.call(form.querySelectorAll("input:not([type=hidden]), select"), function (f) {
+        return f.type === "checkbox" ? f.checked : !!f.value;
+      });
+      var open = document.createElement("button");
+      open.type = "button";
+      open.className = "secondary filters-toggle";
+      open.textContent = texts.filters || "";
+      open.setAttribute("aria-expanded", set ? "true" : "false");
+      open.addEventListener("click", function () {
+        var folded = form.classList.toggle("folded");
+        open.setAttribute("aria-expanded", folded ? "false" : "true");
+      });
+      if (!set) { form.classList.add("folded"); }
+      form.insertBefore(open, form.firstChild);
     });
   }
 
