@@ -4,6 +4,7 @@ off the residents' form and Open311, and the phone shell's tab bar for the grid'
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -155,3 +156,31 @@ def test_the_tab_bar_is_for_the_grids_roles(client_as: Any) -> None:
     assert "data-tabbar" not in officer and "data-menu-toggle" in officer
     anonymous = client_as(None).get("/events/public/report/").content.decode()
     assert "data-tabbar" not in anonymous and "data-sw=" not in anonymous
+
+
+def test_the_service_worker_keeps_the_report_page_and_speaks_chinese() -> None:
+    response = Client().get("/sw.js")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/javascript")
+    body = response.content.decode()
+    offline_pages = re.search(r"var OFFLINE_PAGES = /(.+)/;", body)
+    assert offline_pages
+    pattern = re.compile(offline_pages.group(1).replace("\\/", "/"))
+    for path in ("/events/report/", "/campaigns/my/", "/campaigns/my/12/", "/"):
+        assert pattern.match(path), path
+    assert not pattern.match("/ledger/people/")
+    texts = json.loads(re.search(r"var TEXTS = (\{.*?\});", body).group(1))  # type: ignore[union-attr]
+    assert texts["title"] == "离线" and texts["report"] == "上报事件"
+
+
+def test_the_manifest_and_its_icons_are_served() -> None:
+    from django.contrib.staticfiles import finders
+
+    path = finders.find("wangge/manifest.webmanifest")
+    assert path
+    with open(path, encoding="utf-8") as handle:
+        manifest = json.load(handle)
+    assert manifest["start_url"] == "/" and manifest["display"] == "standalone"
+    for icon in manifest["icons"]:
+        assert finders.find(f"wangge/{icon['src']}"), icon
+    assert {s["url"] for s in manifest["shortcuts"]} >= {"/events/report/", "/campaigns/my/"}
