@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from wangge.core.scope import scope_for
 from wangge.core.selectors import abilities, my_grants
@@ -16,7 +19,22 @@ from wangge.regions.selectors import region_counts_if_visible, region_names_unsc
 def service_worker(request: HttpRequest) -> HttpResponse:
     """The site's service worker at the root, so that its scope is the whole site (it caches
     the phone's field pages; see templates/sw.js). Public: it holds no data."""
-    response = render(request, "sw.js", content_type="application/javascript; charset=utf-8")
+    texts = {
+        "title": _("Offline"),
+        "body": _(
+            "There is no network, and this page was not kept on the phone."
+            " These pages open without signal:"
+        ),
+        "report": _("Report an event"),
+        "tasks": _("My tasks"),
+        "home": _("Start page"),
+    }
+    response = render(
+        request,
+        "sw.js",
+        {"texts": json.dumps(texts)},
+        content_type="application/javascript; charset=utf-8",
+    )
     response["Cache-Control"] = "no-cache"
     return response
 

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 
 from wangge.core.errors import NotFound, ValidationFailed
 from wangge.core.models import ApiToken, AuditEntry, Department, User
-from wangge.core.roles import Perm
+from wangge.core.roles import Perm, Role
 from wangge.core.scope import as_scope, require_any
 
 
@@ -93,6 +93,10 @@ def token_list(*, actor: Any, username: str = "") -> list[ApiToken]:
     return list(qs)
 
 
+# Who works in the field and gets the phone shell's tab bar (docs/ui.md); officers get the menu.
+FIELD_SHELL_ROLES = frozenset({Role.GRID_LEADER, Role.GRID_WORKER})
+
+
 def abilities(*, actor: Any) -> dict[str, bool]:
     """What the header may offer this actor: whether each module exists for them."""
     scope = as_scope(actor)
@@ -105,6 +109,10 @@ def abilities(*, actor: Any) -> dict[str, bool]:
         "can_view_campaigns": scope.has(Perm.CAMPAIGNS_VIEW),
         "can_view_dashboard": scope.has(Perm.DASHBOARD_VIEW) and scope.has(Perm.EVENTS_VIEW),
         "can_restructure": scope.has(Perm.REGIONS_RESTRUCTURE),
+        # The phone's bottom tab bar (待办 / 上报 / 任务 / 我的): for the grid's own roles.
+        "field_shell": any(g.role in FIELD_SHELL_ROLES for g in scope.grants),
+        "can_report": scope.has(Perm.EVENTS_REPORT),
+        "can_collect": scope.has(Perm.CAMPAIGNS_COLLECT),
     }
 
 

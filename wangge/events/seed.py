@@ -60,7 +60,7 @@ CATEGORIES: list[tuple[str, str, bool, list[tuple[Any, ...]]]] = [
     ("09", "信访", False, [
         ("0901", "信访事项", "xinfang", False, (15, D), (40, D), (1, D)),
     ]),
-    ("10", "疫情防控", True, [
+    ("10", "疫情防控", False, [  # internal: about named people (issue 14)
         ("1001", "发热人员报告", "weijian", False, (30, M), (2, H), (30, M)),
         ("1002", "重点人员排查", "weijian", True, (1, H), (1, D), (30, M)),
     ]),

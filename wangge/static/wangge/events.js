@@ -20,6 +20,7 @@
   var el = document.getElementById("map");
   var map = null;
   var marker = null;
+  var outline = null;  /* the grids' outline the picker loaded (GeoJSON features) */
   if (el && window.L) {
     map = L.map(el, { zoomSnap: 0.25, attributionControl: false });
     if (el.dataset.tiles) { L.tileLayer(el.dataset.tiles, { maxZoom: 19 }).addTo(map); }
@@ -41,7 +42,9 @@
         .then(function (data) {
           var layer = L.geoJSON(data, { style: style, interactive: false }).addTo(map);
           if (layer.getBounds().isValid()) { map.fitBounds(layer.getBounds()); }
-          el.dataset.loaded = String(data.features.length);
+          outline = data.features || [];
+          el.dataset.loaded = String(outline.length);
+          Array.prototype.forEach.call(document.querySelectorAll("form.report-form"), checkPoint);
         })
         .catch(function () { /* the picker still works with GPS */ });
     }
@@ -67,6 +70,50 @@
     }
   }
 
+  /* ---- the point against the grids' outline (a warning: the server decides) ---- */
+  function inRing(ring, x, y) {
+    var inside = false;
+    for (var i = 0, j = ring.length - 1; i < ring.length; j = i, i += 1) {
+      var xi = ring[i][0], yi = ring[i][1], xj = ring[j][0], yj = ring[j][1];
+      if ((yi > y) !== (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi) { inside = !inside; }
+    }
+    return inside;
+  }
+  function inPolygon(rings, x, y) {
+    if (!rings.length || !inRing(rings[0], x, y)) { return false; }
+    for (var h = 1; h < rings.length; h += 1) { if (inRing(rings[h], x, y)) { return false; } }
+    return true;
+  }
+  function inGeometry(g, x, y) {
+    if (!g) { return false; }
+    if (g.type === "Polygon") { return inPolygon(g.coordinates, x, y); }
+    if (g.type === "MultiPolygon") { return g.coordinates.some(function (p) { return inPolygon(p, x, y); }); }
+    return false;
+  }
+  /* Whether the point lies in one of the grids the form may report in: the worker's own
+     (data-my-grids: codes, a grid or a region above it) or, on the residents' page, any. */
+  function pointAllowed(form, x, y) {
+    var mine = (form.dataset.myGrids || "").split(" ").filter(Boolean);
+    return outline.some(function (f) {
+      var code = (f.properties && f.properties.code) || "";
+      var ours = !mine.length || mine.some(function (m) { return code.indexOf(m) === 0; });
+      return ours && inGeometry(f.geometry, x, y);
+    });
+  }
+  function checkPoint(form) {
+    var warn = form.querySelector("[data-point-warning]");
+    var lon = parseFloat(form.querySelector("[name=lon]").value);
+    var lat = parseFloat(form.querySelector("[name=lat]").value);
+    if (!warn || outline === null || isNaN(lon) || isNaN(lat)) {
+      if (warn && isNaN(lon)) { warn.hidden = true; delete form.dataset.outside; }
+      return;
+    }
+    var ok = pointAllowed(form, lon, lat);
+    warn.hidden = ok;
+    warn.textContent = ok ? "" : t(form.dataset.myGrids ? "outside_mine" : "outside_all");
+    if (ok) { delete form.dataset.outside; } else { form.dataset.outside = "1"; }
+  }
+
   /* ---- location picker ---- */
   function setPoint(form, lon, lat, label) {
     form.querySelector("[name=lon]").value = lon.toFixed(7);
@@ -78,8 +125,18 @@
         marker = L.circleMarker([lat, lon], { radius: 8, color: "#1f4e79", fillOpacity: 0.9 }).addTo(map);
       }
     }
+    checkPoint(form);
   }
   Array.prototype.forEach.call(document.querySelectorAll("form.report-form"), function (form) {
+    var where = form.querySelector(".where");
+    if (where && (form.dataset.myGrids !== undefined || form.dataset.outlineCheck)) {
+      var warn = document.createElement("p");
+      warn.className = "warning point-warning";
+      warn.setAttribute("data-point-warning", "");
+      warn.setAttribute("role", "alert");
+      warn.hidden = true;
+      where.parentNode.insertBefore(warn, where.nextSibling);
+    }
     if (map && el.dataset.picker) {
       map.on("click", function (e) { setPoint(form, e.latlng.lng, e.latlng.lat, ""); });
     }
@@ -91,7 +148,7 @@
           setPoint(form, pos.coords.longitude, pos.coords.latitude, t("gps_ok"));
           if (map) { map.setView([pos.coords.latitude, pos.coords.longitude], 17); }
         }, function () { form.querySelector("[data-where]").textContent = t("gps_fail"); },
-        { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+        { enableHighAccuracy: true, timeout: 15000, maximumAge: 0 }  /* a fresh fix: the worker may have walked on */);
       });
     }
   });
@@ -102,8 +159,12 @@
   var box = document.getElementById("queue");
   var hint = form.querySelector("[data-where]");
   if (hint) { hint.dataset.initial = hint.textContent; }
+  /* A fresh key for each load: the page may come from the service worker's copy, whose key
+     an earlier report has used already. */
+  form.querySelector("[name=idempotency_key]").value = newKey();
   var list = box.querySelector("[data-queue-list]");
   var sending = false;
+  var FIELDS = ["category", "title", "description", "address", "crs"];
 
   function newKey() {
     var a = new Uint8Array(16);
@@ -136,6 +197,38 @@
     var input = form.querySelector("[name=csrfmiddlewaretoken]");
     return input ? input.value : "";
   }
+  function button(label, data, onClick) {
+    var b = document.createElement("button");
+    b.type = "button"; b.className = "small secondary"; b.textContent = label;
+    b.setAttribute(data, "");
+    b.addEventListener("click", onClick);
+    return b;
+  }
+  /* A report the server refused (outside the worker's grids, an unknown category…) comes back
+     into the form to be corrected; reporting it again sends it with the same key (a refused
+     report made nothing, so the key is still free). */
+  function edit(it) {
+    FIELDS.forEach(function (n) {
+      var input = form.querySelector("[name=" + n + "]");
+      if (input) { input.value = it.fields[n] || (n === "crs" ? "wgs84" : ""); }
+    });
+    form.querySelector("[name=lon]").value = it.fields.lon !== undefined ? String(it.fields.lon) : "";
+    form.querySelector("[name=lat]").value = it.fields.lat !== undefined ? String(it.fields.lat) : "";
+    form.querySelector("[name=idempotency_key]").value = it.key;
+    form.dataset.editing = it.key;
+    var note = form.querySelector("[data-editing-note]");
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "warning";
+      note.setAttribute("data-editing-note", "");
+      form.insertBefore(note, form.firstChild);
+    }
+    note.textContent = t("editing") + " " + (it.error || "");
+    if (!isNaN(parseFloat(form.querySelector("[name=lon]").value))) {
+      setPoint(form, it.fields.lon, it.fields.lat, "");
+    }
+    form.scrollIntoView({ block: "start" });
+  }
   function render() {
     return all().then(function (items) {
       box.hidden = items.length === 0;
@@ -144,15 +237,22 @@
         var li = document.createElement("li");
         li.dataset.key = it.key;
         li.dataset.state = it.state;
+        if (it.code) { li.dataset.code = it.code; }
         var text = it.fields.title || it.fields.category;
         if (it.state === "failed") { text += " — " + t("failed") + " " + (it.error || ""); }
         else { text += " — " + t(it.state === "sending" ? "sending" : "queued"); }
-        li.textContent = text;
+        li.appendChild(document.createTextNode(text));
         if (it.state === "failed") {
-          var x = document.createElement("button");
-          x.type = "button"; x.className = "small"; x.textContent = "×";
-          x.addEventListener("click", function () { remove(it.key).then(render); });
-          li.appendChild(x);
+          var actions = document.createElement("span");
+          actions.className = "queue-actions";
+          actions.appendChild(button(t("edit"), "data-edit", function () { edit(it); }));
+          actions.appendChild(button(t("delete"), "data-delete", function () {
+            remove(it.key).then(function () {
+              if (form.dataset.editing === it.key) { delete form.dataset.editing; }
+              return render();
+            });
+          }));
+          li.appendChild(actions);
         }
         list.appendChild(li);
       });
@@ -169,7 +269,7 @@
         return r.json().catch(function () { return {}; }).then(function (body) {
           if (r.status === 200 || r.status === 201) { return body.event; }
           if (r.status >= 400 && r.status < 500 && r.status !== 408 && r.status !== 429) {
-            var err = new Error(body.message || String(r.status)); err.permanent = true; throw err;
+            var err = new Error(body.message || String(r.status)); err.permanent = true; err.code = body.code || ""; throw err;
           }
           throw new Error(String(r.status));
         });
@@ -211,7 +311,7 @@
               form.parentNode.insertBefore(done, form);
             });
           }, function (err) {
-            if (err.permanent) { it.state = "failed"; it.error = err.message; return put(it); }
+            if (err.permanent) { it.state = "failed"; it.error = err.message; it.code = err.code; return put(it); }
             it.tries = (it.tries || 0) + 1;
             return put(it);
           });
@@ -225,7 +325,7 @@
     ev.preventDefault();
     if (!form.reportValidity()) { return; }
     var fields = {};
-    ["category", "title", "description", "crs"].forEach(function (n) {
+    FIELDS.forEach(function (n) {
       var input = form.querySelector("[name=" + n + "]");
       if (input && input.value) { fields[n] = input.value; }
     });
@@ -237,8 +337,18 @@
     var photoInput = form.querySelector("input[type=file]");
     var photos = photoInput ? Array.prototype.slice.call(photoInput.files) : [];
     var key = form.querySelector("[name=idempotency_key]").value || newKey();
-    put({ key: key, fields: fields, photos: photos, state: "queued", queuedAt: Date.now() })
+    var editing = form.dataset.editing === key;
+    var kept = editing ? all().then(function (items) {
+      var old = items.filter(function (i) { return i.key === key; })[0];
+      return old && old.photos && !photos.length ? old.photos : photos;  /* keep its photos */
+    }) : Promise.resolve(photos);
+    kept.then(function (withPhotos) {
+      return put({ key: key, fields: fields, photos: withPhotos, state: "queued", queuedAt: Date.now() });
+    })
       .then(function () {
+        delete form.dataset.editing;
+        var note = form.querySelector("[data-editing-note]");
+        if (note) { note.parentNode.removeChild(note); }
         form.reset();
         /* hidden inputs keep their value through reset(): clear the point explicitly, so the
            next report never reuses this one's place */
@@ -247,6 +357,7 @@
         form.querySelector("[name=idempotency_key]").value = newKey();
         var where = form.querySelector("[data-where]");
         if (where) { where.textContent = where.dataset.initial || ""; }
+        checkPoint(form);
         if (marker && map) { map.removeLayer(marker); marker = null; }
         return render();
       })

@@ -52,15 +52,7 @@
     return Array.prototype.map.call(a, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
 
-  /* ---- the service worker, the offline banner ---- */
-  if ("serviceWorker" in navigator && root.dataset.sw) {
-    navigator.serviceWorker.register(root.dataset.sw, { scope: "/" }).catch(function () { /* pages still work online */ });
-    // The page that registered the worker was not fetched through it: ask it to keep a copy,
-    // so this very page opens without signal next time.
-    navigator.serviceWorker.ready.then(function (reg) {
-      if (reg.active && navigator.onLine) { reg.active.postMessage({ keep: window.location.pathname }); }
-    });
-  }
+  /* ---- the offline banner (the service worker is registered by shell.js on every page) ---- */
   var banner = root.querySelector("[data-offline]");
   function showOnline() { if (banner) { banner.hidden = navigator.onLine; } }
   window.addEventListener("online", showOnline);
