@@ -341,7 +341,7 @@ def child(url: str, data_dir: str, label: str, scale: str, n: int) -> dict[str, 
         "grids": len(grids),
     } | {
         f"{name}_facts": model.objects.dangerously_unscoped().count()
-        for name, (model, _dims, _measures) in CUBES.items()
+        for name, (model, *_rest) in CUBES.items()
     }
 
     today = timezone.localdate()

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from wangge.core import jobs
 from wangge.core.scope import Scope
-from wangge.dashboard.models import CUBES, LEVELS, EventFact, FactState, GridFigure
+from wangge.dashboard.models import CUBES, EventFact, FactState, GridFigure
 from wangge.events import selectors as events_selectors
 
 log = logging.getLogger(__name__)
@@ -51,8 +51,8 @@ def _compiled(qs: Any) -> tuple[str, list[Any]]:
 def _cube_insert(name: str, start: dt.datetime, end: dt.datetime) -> tuple[str, list[Any]]:
     """One statement that writes a cube's rows for the events of [start, end): the events
     selector's aggregate per grid (its SQL, as Django compiles it), summed into each level.
-    Every name in the statement comes from CUBES and LEVELS; every value is a parameter."""
-    model, dims, measures = CUBES[name]
+    Every name in the statement comes from CUBES; every value is a parameter."""
+    model, dims, measures, levels = CUBES[name]
     queries = events_selectors.fact_queries_unscoped(start, end, dims, measures)
     keys = ("day", "grid_code", "department_code", *dims)
     cols = ", ".join(keys)
@@ -76,7 +76,7 @@ def _cube_insert(name: str, start: dt.datetime, end: dt.datetime) -> tuple[str, 
         f"SELECT {level}, SUBSTR(grid_code, 1, {level}), day, COALESCE(department_code, '')"  # noqa: S608
         f"{dim_values}, {sums} FROM base WHERE LENGTH(grid_code) >= {level}"
         f" GROUP BY SUBSTR(grid_code, 1, {level}), day, department_code{group}"
-        for level in LEVELS
+        for level in levels
     )
     table = model._meta.db_table
     target = ", ".join(("level", "region_code", "day", "department_code")) + dim_cols
@@ -104,8 +104,11 @@ def rebuild_range(first: dt.date, last: dt.date) -> int:
             cursor.execute(
                 "SELECT set_config('work_mem', %s, true)", [settings.DASHBOARD_FACTS_WORK_MEM]
             )
-        for name, (model, _dims, _measures) in CUBES.items():
-            model.objects.dangerously_unscoped().filter(day__gte=first, day__lte=last).delete()
+        for name, (model, _dims, _measures, levels) in CUBES.items():
+            # By level and day: the cube's one index serves the delete.
+            model.objects.dangerously_unscoped().filter(
+                level__in=levels, day__gte=first, day__lte=last
+            ).delete()
             sql, params = _cube_insert(name, start, end)
             cursor.execute(sql, params)
             rows += max(cursor.rowcount, 0)
@@ -160,6 +163,11 @@ def facts_rebuild(
         days = {d for d in days if d <= until}
     rows = rebuild_days(days, progress)
     if since is None and until is None:
+        # Every row is new: the planner's statistics are too (or it reads a cube by its day
+        # alone, through all four levels).
+        with connection.cursor() as cursor:
+            for model, *_rest in CUBES.values():
+                cursor.execute(f"ANALYZE {model._meta.db_table}")
         FactState.objects.update_or_create(
             name=STATE, defaults={"events_seen_until": now, "rebuilt_at": now}
         )

@@ -81,7 +81,6 @@ class EventFact(CohortFact):
                 fields=["level", "day", "region_code", "department_code"],
                 name="dash_fact_level_day_idx",
             ),
-            models.Index(fields=["day"], name="dash_fact_day_idx"),
         ]
 
 
@@ -94,7 +93,6 @@ class EventDepartmentFact(CohortFact):
     class Meta:
         indexes = [
             models.Index(fields=["level", "day", "region_code"], name="dash_dept_level_day_idx"),
-            models.Index(fields=["day"], name="dash_dept_day_idx"),
         ]
 
 
@@ -106,7 +104,6 @@ class EventChannelFact(CohortFact):
     class Meta:
         indexes = [
             models.Index(fields=["level", "day", "region_code"], name="dash_chan_level_day_idx"),
-            models.Index(fields=["day"], name="dash_chan_day_idx"),
         ]
 
 
@@ -119,17 +116,19 @@ class EventCategoryFact(Fact):
     class Meta:
         indexes = [
             models.Index(fields=["level", "day", "region_code"], name="dash_cat_level_day_idx"),
-            models.Index(fields=["day"], name="dash_cat_day_idx"),
         ]
 
 
-# The cubes, each with the event dimension it adds to (level, region, day, department queue)
-# and the measures it keeps: one statement per cube writes a run of days (see facts.py).
-CUBES: dict[str, tuple[type[Fact], tuple[str, ...], tuple[str, ...]]] = {
-    "main": (EventFact, (), MEASURES),
-    "department": (EventDepartmentFact, ("handler_department",), COHORT),
-    "channel": (EventChannelFact, ("channel",), COHORT),
-    "category": (EventCategoryFact, ("category_id",), ("reported",)),
+# The cubes: each adds one event dimension (or none) to (level, region, day, department
+# queue), keeps some measures, at some levels. One statement per cube writes a run of days
+# (see facts.py). Channels and categories are kept down to streets only: at community and grid
+# level they would hold about a row per event (a grid has a few events a day, spread over ~100
+# categories), so there the selectors count the few events under the region directly.
+CUBES: dict[str, tuple[type[Fact], tuple[str, ...], tuple[str, ...], tuple[int, ...]]] = {
+    "main": (EventFact, (), MEASURES, LEVELS),
+    "department": (EventDepartmentFact, ("handler_department",), COHORT, LEVELS),
+    "channel": (EventChannelFact, ("channel",), COHORT, (6, 9)),
+    "category": (EventCategoryFact, ("category_id",), ("reported",), (6, 9)),
 }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.db.models import Sum
@@ -28,6 +28,7 @@ from wangge.core.scope import Scope, require_any
 from wangge.core.selectors import department_names
 from wangge.dashboard.models import (
     COHORT,
+    CUBES,
     LEVELS,
     MEASURES,
     EventCategoryFact,
@@ -203,6 +204,33 @@ def _facts(
     return qs
 
 
+def _cube_rows(
+    scope: Scope,
+    model: Any,
+    dim: str,
+    measures: tuple[str, ...],
+    level: int,
+    since: dt.date,
+    until: dt.date,
+    parent: str,
+) -> list[dict[str, Any]]:
+    """The measures per `dim` from a narrow cube, or — at a level finer than the cube keeps
+    (a community's or a grid's, a handful of events a day) — from the events themselves, with
+    the same cohort measures."""
+    kept = next(levels for m, _d, _ms, levels in CUBES.values() if m is model)
+    if level in kept:
+        qs = _facts(scope, level=level, since=since, until=until, parent=parent, model=model)
+        return _sums(qs, dim, measures=measures)
+    start, end = _local_midnight(since), _local_midnight(until)
+    return events.cohort_by(
+        actor=scope, dim=dim, since=start, until=end, grid=parent, measures=measures
+    )
+
+
+def _local_midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time()), timezone.get_current_timezone())
+
+
 def _sums(qs: Any, *group: str, measures: tuple[str, ...] = SUMS) -> list[dict[str, Any]]:
     """The measures summed per `group` (one row in all without a group)."""
     if not group:
@@ -233,6 +261,24 @@ def _rates(row: dict[str, Any], measures: tuple[str, ...] = SUMS) -> dict[str, A
 
 def _blank() -> dict[str, Any]:
     return dict.fromkeys(SUMS, 0)
+
+
+class RegionLinks:
+    """Links that differ only in a region code (a ranking's or a map's thousands of rows):
+    the URL reversed and the rest of the query encoded once."""
+
+    def __init__(self, url: str, key: str, **params: Any) -> None:
+        clean = {k: v for k, v in params.items() if v not in (None, "")}
+        self.head = f"{url}?{urlencode(clean)}&{key}=" if clean else f"{url}?{key}="
+
+    def __call__(self, code: str) -> str:
+        return self.head + quote(code, safe="")
+
+
+def inbox_links(**params: Any) -> RegionLinks:
+    """inbox_href(grid=code, **params) for many codes."""
+    params.setdefault("box", "all")
+    return RegionLinks(reverse("events:inbox"), "grid", **params)
 
 
 def inbox_href(**params: Any) -> str:
@@ -375,6 +421,7 @@ def region_map(
             else:
                 values[key] = figs.get(indicator, 0.0)
     names = region_names_unscoped()
+    link = _region_links(indicator, width, p)
     regions: list[dict[str, Any]] = []
     for code in sorted(values):
         regions.append(
@@ -383,7 +430,7 @@ def region_map(
                 "name": names.get(code, code),
                 "value": values[code],
                 "detail": counts.get(code) if isinstance(counts.get(code), dict) else None,
-                "href": _region_href(indicator, code, width, p),
+                "href": link(code),
             }
         )
     return {
@@ -401,19 +448,18 @@ def region_map(
     }
 
 
-def _region_href(indicator: str, code: str, width: int, p: dict[str, str]) -> str:
+def _region_links(indicator: str, width: int, p: dict[str, str]) -> Any:
     """Where a region's number leads: the region's own map one level down, and from a grid,
     the list of what it counts."""
     if width < 15:
-        query = urlencode({"parent": code, "indicator": indicator, **p})
-        return f"{reverse('dashboard:home')}?{query}"
-    if indicator in ("open",):
-        return inbox_href(box="all", open="1", grid=code)
+        return RegionLinks(reverse("dashboard:home"), "parent", indicator=indicator, **p)
+    if indicator == "open":
+        return inbox_links(box="all", open="1")
     if indicator == "overdue":
-        return inbox_href(box="overdue", grid=code)
+        return inbox_links(box="overdue")
     if indicator in ("reported", "on_time_rate", "close_rate", "per_1000"):
-        return inbox_href(grid=code, **p)
-    return reverse("regions:detail", args=[code])
+        return inbox_links(**p)
+    return lambda code: reverse("regions:detail", args=[code])
 
 
 def breaks(values: list[float], classes: int = CLASSES) -> list[float]:
@@ -511,11 +557,13 @@ def categories(
     check_period(since, until)
     parent = check_parent(scope, parent)
     level = level_for(scope, _parent_level(parent))
-    qs = _facts(
-        scope, level=level, since=since, until=until, parent=parent, model=EventCategoryFact
-    )
     rows = sorted(
-        qs.values("category_id").annotate(n=Sum("reported")),
+        (
+            {"category_id": r["category_id"], "n": r["reported"] or 0}
+            for r in _cube_rows(
+                scope, EventCategoryFact, "category_id", ("reported",), level, since, until, parent
+            )
+        ),
         key=lambda r: (-r["n"], r["category_id"]),
     )
     known = {c.pk: c for c in events.categories(actor=scope)}
@@ -551,8 +599,7 @@ def channels(*, actor: Any, since: dt.date, until: dt.date, parent: str = "") ->
     check_period(since, until)
     parent = check_parent(scope, parent)
     level = level_for(scope, _parent_level(parent))
-    qs = _facts(scope, level=level, since=since, until=until, parent=parent, model=EventChannelFact)
-    rows = _sums(qs, "channel", measures=COHORT)
+    rows = _cube_rows(scope, EventChannelFact, "channel", COHORT, level, since, until, parent)
     labels = dict(Channel.choices)
     out = [
         {"channel": r["channel"], "name": str(labels.get(r["channel"], r["channel"]))}
@@ -642,6 +689,7 @@ def rankings(
     now = per_region(since, until)
     prev = per_region(before, since)
     names = region_names_unscoped()
+    link = inbox_links(**_period_params(since, until))
     rows = []
     for code, r in now.items():
         if not r["should_close"]:
@@ -667,7 +715,7 @@ def rankings(
                     k: p[k] if p else None
                     for k in ("on_time_rate", "overdue", "returned", "avg_handling_hours")
                 },
-                "href": inbox_href(grid=code, **_period_params(since, until)),
+                "href": link(code),
             }
         )
     rows.sort(key=lambda r: (-(r["on_time_rate"] or 0), r["overdue"], r["code"]))

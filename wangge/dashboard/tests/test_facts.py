@@ -80,7 +80,7 @@ def test_summary_equals_the_indicators_total(world: Any) -> None:
 def test_rebuilding_is_idempotent(world: Any) -> None:
     def rows() -> dict[str, list[tuple[Any, ...]]]:
         out = {}
-        for name, (model, _dims, _measures) in CUBES.items():
+        for name, (model, _dims, _measures, _levels) in CUBES.items():
             fields = [f.name for f in model._meta.fields if f.name != "id"]
             out[name] = sorted(model.objects.dangerously_unscoped().values_list(*fields))
         return out
@@ -93,8 +93,11 @@ def test_rebuilding_is_idempotent(world: Any) -> None:
     assert all(len(r) > 100 for r in first.values())
     # Every level of every cube sums to the number of events.
     events_count = Event.objects.dangerously_unscoped().count()
-    for name, (model, _dims, _measures) in CUBES.items():
-        for level in (6, 9, 12, 15):
+    for name, (model, _dims, _measures, levels) in CUBES.items():
+        assert set(model.objects.dangerously_unscoped().values_list("level", flat=True)) == set(
+            levels
+        ), name
+        for level in levels:
             reported = sum(
                 model.objects.dangerously_unscoped()
                 .filter(level=level)
@@ -110,12 +113,12 @@ def test_each_cube_counts_the_events_of_its_dimension(world: Any, cube: str) -> 
     closed on time where it keeps them)."""
     from collections import Counter
 
-    model, dims, measures = CUBES[cube]
+    model, dims, measures, levels = CUBES[cube]
     (dim,) = dims
     tz = timezone.get_current_timezone()
     evs = list(Event.objects.dangerously_unscoped().order_by())
     assert len({getattr(e, dim) for e in evs}) > 1  # the history varies the dimension
-    for level in (6, 9, 12, 15):
+    for level in levels:
         want: Counter[tuple[Any, ...]] = Counter()
         on_time: Counter[tuple[Any, ...]] = Counter()
         for e in evs:
@@ -198,3 +201,31 @@ def test_figures_are_taken_per_grid(world: Any) -> None:
         actor=who("demo-district"), indicator="no_leader", since=since, until=until
     )
     assert {r["code"][:6] for r in leaders["regions"]} == {"440704"}
+
+
+@pytest.mark.parametrize(
+    "username", ["demo-district", "demo-street", "demo-community", "demo-grid"]
+)
+def test_channels_and_categories_add_up_at_every_level(world: Any, username: str) -> None:
+    """Channels and categories come from their cubes down to streets and from the events
+    below (a community's, a grid's): at every level they add up to the period's reported
+    events of the main cube, and per channel to the events themselves."""
+    from collections import Counter
+
+    actor = who(username)
+    since, until = PERIODS[0]
+    reported = selectors.summary(actor=actor, since=since, until=until)["period"]["reported"]
+    assert reported > 0
+    chans = selectors.channels(actor=actor, since=since, until=until)["channels"]
+    cats = selectors.categories(actor=actor, since=since, until=until)
+    assert sum(c["reported"] for c in chans) == reported == cats["total"]
+    assert sum(c["reported"] for c in cats["categories"]) + cats["other"] == reported
+    seen = events.event_list(actor=actor, since=_aware(since), until=_aware(until))
+    assert {c["channel"]: c["reported"] for c in chans} == dict(
+        Counter(seen.values_list("channel", flat=True))
+    )
+    should = {c["channel"]: c["should_close"] for c in chans}
+    assert (
+        sum(should.values())
+        == selectors.summary(actor=actor, since=since, until=until)["period"]["should_close"]
+    )
