@@ -10,8 +10,9 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
-        from wangge.core import audit, jobs
+        from wangge.core import audit, backup, exports, jobs
 
+        backup.register_file_store("core.exports", exports.directory)
         jobs.register_periodic(
             "audit.checkpoint", settings.AUDIT_CHECKPOINT_SECONDS, audit.checkpoint_periodic
         )
