@@ -128,7 +128,9 @@ def test_backup_then_restore_into_an_empty_installation(
         "checkpoints.jsonl",
         "manifest.json",
     }
-    assert crypto.key_file_path().read_bytes() == (tmp_path / "keys/personal-data.json").read_bytes()
+    assert (
+        crypto.key_file_path().read_bytes() == (tmp_path / "keys/personal-data.json").read_bytes()
+    )
     # and the backup is audited, with its manifest's digest
     entry = AuditEntry.objects.order_by("-seq").first()
     assert (entry.action, entry.outcome) == ("backup.create", "success")
@@ -274,9 +276,7 @@ def test_postgresql_tools_missing_from_path_are_named(monkeypatch: Any) -> None:
         backup._pg_tool("pg_dump")
 
 
-def test_the_command_says_where_the_keys_are_when_not_copied(
-    tmp_path: Path, capsys: Any
-) -> None:
+def test_the_command_says_where_the_keys_are_when_not_copied(tmp_path: Path, capsys: Any) -> None:
     call_command("backup", "--out", str(tmp_path / "b"))
     out = capsys.readouterr().out
     assert str(crypto.key_file_path()) in out
