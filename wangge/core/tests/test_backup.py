@@ -28,6 +28,17 @@ from wangge.core.scope import Scope
 from wangge.ledger.models import Person
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """The messages these tests match, in the language they are written in."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 SYSTEM = Scope.system("test-backup")
 SECRET = "restore-drill-secret-key-0123456789abcdef"
 
@@ -284,5 +295,5 @@ def test_the_command_says_where_the_keys_are_when_not_copied(tmp_path: Path, cap
 
 
 def test_the_restore_command_refuses_with_a_message(tmp_path: Path) -> None:
-    with pytest.raises(CommandError, match="manifest.json"):
+    with pytest.raises(CommandError, match=r"manifest\.json"):
         call_command("restore", str(tmp_path / "nothing"))

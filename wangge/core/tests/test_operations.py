@@ -7,7 +7,7 @@ import json
 import logging
 import re
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,15 @@ from wangge.core.models import WorkerBeat
 from wangge.ledger.models import Person
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """The messages these tests match, in the language they are written in."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
 
 
 def _beat() -> None:
@@ -287,7 +296,7 @@ def test_check_fails_on_a_missing_key_file(capsys: Any, settings: Any, tmp_path:
     finally:
         crypto._ring.clear()
     assert status == 1
-    assert "missing" in checks["keys"]["message"]
+    assert settings.KEY_FILE in checks["keys"]["message"]
     assert not Path(settings.KEY_FILE).exists()  # the check made no key
 
 

@@ -77,9 +77,7 @@ class Command(WanggeCommand):
         for path in result.moved_aside:
             self.stdout.write(_("Moved aside (delete it when satisfied): %(p)s") % {"p": path})
         if result.unapplied_migrations:
-            self.stdout.write(
-                _("The backup is from an older version: run `wangge migrate` now.")
-            )
+            self.stdout.write(_("The backup is from an older version: run `wangge migrate` now."))
         if result.audit_problems:
             self.stderr.write(_("The restored audit log does not verify:"))
             for message in result.audit_problems:
