@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import logging
@@ -71,8 +72,7 @@ def test_healthz_says_nothing_sensitive() -> None:
 def test_a_stale_heartbeat_and_a_full_disk_fail(settings: Any) -> None:
     jobs.worker_beat(name="old:1", started_at=timezone.now())
     WorkerBeat.objects.filter(name="old:1").update(
-        seen_at=timezone.now()
-        - timezone.timedelta(seconds=settings.WORKER_HEARTBEAT_MAX_SECONDS + 5)
+        seen_at=timezone.now() - dt.timedelta(seconds=settings.WORKER_HEARTBEAT_MAX_SECONDS + 5)
     )
     body = Client().get("/healthz").json()
     assert body["checks"]["worker"]["ok"] is False

@@ -86,12 +86,12 @@ def target_database() -> Iterator[str | None]:
     if s.get("PASSWORD"):
         params["password"] = s["PASSWORD"]
     params = {k: str(v) for k, v in params.items() if v}
-    with psycopg.connect(**params, autocommit=True) as admin:  # type: ignore[arg-type]
+    with psycopg.connect(**params, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
     password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
     yield f"postgres://{s['USER']}{password}@{s['HOST']}:{s['PORT'] or 5432}/{name}"
-    with psycopg.connect(**params, autocommit=True) as admin:  # type: ignore[arg-type]
+    with psycopg.connect(**params, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -107,7 +107,7 @@ def photo_file() -> Iterator[Path]:
 
 
 def _a_person() -> Person:
-    return Person.objects.dangerously_unscoped().exclude(id_number="").order_by("id").first()
+    return Person.objects.dangerously_unscoped().exclude(id_number="").order_by("id")[0]
 
 
 def test_backup_then_restore_into_an_empty_installation(
@@ -143,7 +143,7 @@ def test_backup_then_restore_into_an_empty_installation(
         crypto.key_file_path().read_bytes() == (tmp_path / "keys/personal-data.json").read_bytes()
     )
     # and the backup is audited, with its manifest's digest
-    entry = AuditEntry.objects.order_by("-seq").first()
+    entry = AuditEntry.objects.order_by("-seq")[0]
     assert (entry.action, entry.outcome) == ("backup.create", "success")
     assert entry.details["manifest_sha256"] == backup._sha256(tmp_path / "backup/manifest.json")
 
@@ -266,7 +266,7 @@ def test_a_damaged_keys_backup_is_refused(tmp_path: Path) -> None:
 def test_a_non_empty_target_is_refused_and_the_refusal_audited(tmp_path: Path) -> None:
     out = _backup(tmp_path)
     _refused(out, "The target is not empty")
-    entry = AuditEntry.objects.order_by("-seq").first()
+    entry = AuditEntry.objects.order_by("-seq")[0]
     assert (entry.action, entry.outcome) == ("backup.restore", "failure")
 
 
@@ -277,7 +277,7 @@ def test_keys_inside_the_backup_and_a_used_directory_are_refused(tmp_path: Path)
     (tmp_path / "used" / "x").write_text("x")
     with pytest.raises(BackupRefused, match="is not empty"):
         backup_create(actor=SYSTEM, out=tmp_path / "used")
-    entry = AuditEntry.objects.order_by("-seq").first()
+    entry = AuditEntry.objects.order_by("-seq")[0]
     assert (entry.action, entry.outcome) == ("backup.create", "failure")
 
 
