@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: it times (and counts for /metrics, and logs) every request, static files included.
+    "wangge.core.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before WhiteNoise, so that static files carry the security headers too.
     "wangge.core.middleware.SecurityHeadersMiddleware",
@@ -188,13 +191,37 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
+# text (the default) or json: one JSON object per line (wangge/core/logs.py).
+LOG_FORMAT = env_str("WANGGE_LOG_FORMAT", "text")
+if LOG_FORMAT not in {"text", "json"}:
+    raise ConfigError(f"WANGGE_LOG_FORMAT={LOG_FORMAT!r}: use text or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "wangge.core.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            **({"formatter": "json"} if LOG_FORMAT == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("WANGGE_LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# Operations: /healthz, /metrics, `wangge check` (wangge/core/health.py, metrics.py).
+# /healthz fails when no worker was seen for this long, or the data directory's disk has less.
+WORKER_HEARTBEAT_MAX_SECONDS = env_int("WANGGE_WORKER_HEARTBEAT_MAX_SECONDS", 300, minimum=30)
+HEALTH_MIN_FREE_BYTES = env_int("WANGGE_HEALTH_MIN_FREE_MB", 1024, minimum=0) * 1024 * 1024
+# /metrics: with a token, only `Authorization: Bearer <token>`; without, only this machine.
+METRICS_TOKEN = env_str("WANGGE_METRICS_TOKEN", "")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
+    raise ConfigError("WANGGE_METRICS_TOKEN must be at least 16 characters")
+# The request metrics of all of gunicorn's processes are added up from files here
+# (prometheus_client's multiprocess mode; `wangge serve` empties it when it starts).
+METRICS_DIR = DATA_DIR / "metrics"
+METRICS_DIR.mkdir(exist_ok=True, mode=0o700)
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(METRICS_DIR))
 
 # --- wangge ------------------------------------------------------------------------------------
 # Intranet tile server, e.g. http://tiles.intranet/{z}/{x}/{y}.png; empty = draw grids only.

@@ -12,6 +12,10 @@ os.environ.setdefault("WANGGE_DATA_DIR", tempfile.mkdtemp(prefix="wangge-test-")
 _worker = os.environ.get("PYTEST_XDIST_WORKER")
 if _worker and os.path.basename(os.environ["WANGGE_DATA_DIR"]) != _worker:
     os.environ["WANGGE_DATA_DIR"] = os.path.join(os.environ["WANGGE_DATA_DIR"], _worker)
+# Request metrics per worker too (the settings would otherwise keep the directory inherited
+# from the session that started the worker).
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.path.join(os.environ["WANGGE_DATA_DIR"], "metrics")
+os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], mode=0o700, exist_ok=True)
 os.environ.setdefault("WANGGE_SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
 
 # The settings read the environment prepared above, so they are imported after it (E402);

@@ -1103,6 +1103,11 @@ API += [
 
 PAGES += [
     E("GET", "sw.js", G, 200, public=True),
+    # Operations (core/health.py, core/metrics.py): no login by design and nothing personal;
+    # /healthz is 503 while no worker beats (none does in the tests); /metrics answers this
+    # machine (the test client's 127.0.0.1) or a token: core/tests/test_operations.py.
+    E("GET", "healthz", G, (200, 503), public=True),
+    E("GET", "metrics", G, 200, public=True),
     E("GET", "campaigns/my/", G, 200, extra={"scopeless": SCOPELESS}),
     E("GET", "campaigns/my/<int:task_id>/", G, 200, obj=o.campaign_task, params=KID, denied=DEPT),
     E(

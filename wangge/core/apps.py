@@ -12,10 +12,13 @@ class CoreConfig(AppConfig):
 
         from wangge.core import (
             audit,
+            backup,
+            exports,
             jobs,
             lookups,  # noqa: F401  (registers `literal_in`)
         )
 
+        backup.register_file_store("core.exports", exports.directory)
         jobs.register_periodic(
             "audit.checkpoint", settings.AUDIT_CHECKPOINT_SECONDS, audit.checkpoint_periodic
         )

@@ -364,6 +364,28 @@ def reencrypt(
     return counts
 
 
+def ciphertext_samples_unscoped() -> list[tuple[str, str, str]]:
+    """(column label, context, ciphertext) of the first non-empty value of every encrypted
+    column: what `wangge check` and `wangge restore` decrypt to show the key file fits the data.
+    Read raw (no decryption on load, and no key file made when there is none)."""
+    from django.db import connection
+
+    quoted = connection.ops.quote_name
+    samples = []
+    for model, fields in encrypted_fields():
+        for f in fields:
+            column, table = quoted(str(f.column)), quoted(model._meta.db_table)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT {column} FROM {table} WHERE {column} <> '' "  # noqa: S608 - model metadata
+                    f"ORDER BY {quoted(str(model._meta.pk.column))} LIMIT 1"
+                )
+                row = cursor.fetchone()
+            if row and row[0]:
+                samples.append((f"{model._meta.label}.{f.name}", f.context, str(row[0])))
+    return samples
+
+
 def keys_in_use() -> set[str]:
     from django.db import connection
 

@@ -15,7 +15,8 @@ from wangge.core.crypto import keyring
 KEEP_HOURS = 24
 
 
-def _directory() -> Path:
+def directory() -> Path:
+    """Where the files are kept (a file store of backups, core.backup)."""
     path = Path(settings.DATA_DIR) / "exports"
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
@@ -23,20 +24,20 @@ def _directory() -> Path:
 
 def store(data: bytes) -> str:
     """Keep `data`; returns a token to fetch it with (put it in the uploader's session)."""
-    directory = _directory()
-    for old in directory.glob("*.enc"):
+    folder = directory()
+    for old in folder.glob("*.enc"):
         if time.time() - old.stat().st_mtime > KEEP_HOURS * 3600:
             old.unlink(missing_ok=True)
     token = secrets.token_urlsafe(16)
     sealed = keyring().encrypt(base64.b64encode(data).decode(), context=f"export:{token}")
-    (directory / f"{token}.enc").write_text(sealed)
+    (folder / f"{token}.enc").write_text(sealed)
     return token
 
 
 def load(token: str) -> bytes | None:
     if not token or not token.replace("-", "").replace("_", "").isalnum():
         return None
-    path = _directory() / f"{token}.enc"
+    path = directory() / f"{token}.enc"
     if not path.exists():
         return None
     return base64.b64decode(keyring().decrypt(path.read_text(), context=f"export:{token}"))

@@ -10,17 +10,19 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Callable
-from datetime import timedelta
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import F
+from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wangge.core.audit import audit_record
 from wangge.core.errors import NotFound, WanggeError
-from wangge.core.models import Job, JobStatus
+from wangge.core.models import Job, JobStatus, WorkerBeat
 
 log = logging.getLogger(__name__)
 # What a job page shows of a domain error's message (a file's error can quote a cell).
@@ -49,19 +51,84 @@ def register_periodic(name: str, every_seconds: int, fn: Callable[..., Any]) -> 
     _periodic[name] = (every_seconds, fn)
 
 
-def run_periodic(last_run: dict[str, float], now: float) -> list[str]:
-    """Run the periodic tasks that are due (per `last_run`, updated in place)."""
+@dataclass(frozen=True)
+class PeriodicRun:
+    name: str
+    at: datetime
+    seconds: float
+    ok: bool
+
+
+def run_periodic(last_run: dict[str, float], now: float) -> list[PeriodicRun]:
+    """Run the periodic tasks that are due (per `last_run`, updated in place); how each went
+    (its duration is what /metrics shows as the deadline scan's last duration)."""
     ran = []
     for name, (every, fn) in _periodic.items():
         if now - last_run.get(name, 0.0) < every:
             continue
         last_run[name] = now
+        at, started, ok = timezone.now(), time.perf_counter(), True
         try:
             fn()
         except Exception:  # a failing task must not kill the worker
             log.exception("periodic task %s failed", name)
-        ran.append(name)
+            ok = False
+        ran.append(PeriodicRun(name, at, time.perf_counter() - started, ok))
     return ran
+
+
+# The worker's heartbeat: one row per worker process (core.WorkerBeat), written at most every
+# BEAT_SECONDS from its loop and after its periodic tasks; rows silent for a day are pruned.
+BEAT_SECONDS = 15
+_BEAT_PRUNE = timedelta(days=1)
+
+
+def worker_beat(*, name: str, started_at: datetime, runs: Sequence[PeriodicRun] = ()) -> WorkerBeat:
+    """Record that worker `name` is alive (and how its periodic `runs` went). Safe to call from
+    two workers at once: each writes its own row."""
+    now = timezone.now()
+    beat = WorkerBeat.objects.filter(name=name).first()
+    if beat is None:
+        beat = WorkerBeat.objects.create(name=name, started_at=started_at, seen_at=now)
+        WorkerBeat.objects.filter(seen_at__lt=now - _BEAT_PRUNE).delete()
+    periodic = dict(beat.periodic)
+    for run in runs:
+        periodic[run.name] = {
+            "at": run.at.isoformat(timespec="seconds"),
+            "seconds": round(run.seconds, 4),
+            "ok": run.ok,
+        }
+    beat.seen_at, beat.periodic = now, periodic
+    beat.save(update_fields=["seen_at", "periodic"])
+    return beat
+
+
+def worker_beats_unscoped() -> list[WorkerBeat]:
+    """Every worker's last beat, the freshest first (for the system: health, metrics, check)."""
+    return list(WorkerBeat.objects.order_by("-seen_at"))
+
+
+def worker_last_seen_unscoped() -> datetime | None:
+    """When a worker was last seen alive: its newest beat, or the progress of a job it is
+    running (a long import beats through its progress, not through the loop)."""
+    beat = WorkerBeat.objects.order_by("-seen_at").values_list("seen_at", flat=True).first()
+    running = (
+        _jobs()
+        .filter(status=JobStatus.RUNNING)
+        .order_by("-claimed_at")
+        .values_list("claimed_at", flat=True)
+        .first()
+    )
+    seen = [t for t in (beat, running) if t is not None]
+    return max(seen) if seen else None
+
+
+def job_counts_unscoped() -> dict[str, int]:
+    """Jobs by state, every state present (zero when none): the queue's depth for /metrics."""
+    counts = dict.fromkeys(JobStatus.values, 0)
+    for status, n in _jobs().values_list("status").annotate(n=Count("id")).order_by():
+        counts[status] = n
+    return counts
 
 
 def job_create(

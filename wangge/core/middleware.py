@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -35,6 +36,45 @@ def client_ip(request: HttpRequest) -> str:
         if len(forwarded) >= proxies:
             return forwarded[-proxies]
     return str(request.META.get("REMOTE_ADDR", ""))
+
+
+request_log = logging.getLogger("wangge.request")
+
+
+class RequestMetricsMiddleware:
+    """First in the chain: times every request (static files too), counts it for /metrics and
+    writes one log line for it — by route name, never the path or query string, which can hold
+    an ID number or a phone (`wangge serve` turns gunicorn's access log off for that reason)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from wangge.core import metrics
+
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = self.get_response(request)
+            status = response.status_code
+            return response
+        finally:
+            seconds = time.perf_counter() - started
+            route, method = metrics.route_name(request), metrics.method_label(request.method)
+            metrics.observe_request(route=route, method=method, status=status, seconds=seconds)
+            request_log.info(
+                "%s %s %d %.1fms",
+                method,
+                route,
+                status,
+                seconds * 1000,
+                extra={
+                    "method": method,
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(seconds * 1000, 1),
+                },
+            )
 
 
 class RequestContextMiddleware:

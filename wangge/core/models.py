@@ -191,3 +191,30 @@ class Job(ScopedModel):
 
     def __str__(self) -> str:
         return f"{self.kind}#{self.pk} {self.status}"
+
+
+class WorkerBeat(models.Model):
+    """The last sign of life of one `wangge worker` process, and how its periodic tasks went.
+
+    Kept in the database (not a file) so that /healthz, /metrics and `wangge check` on any
+    application server see a worker running on another. Written by the worker itself every
+    `jobs.BEAT_SECONDS` and after each periodic task; not audited (one entry every few seconds
+    would drown the log, as checkpoints would). Rows of workers silent for a day are pruned.
+    """
+
+    scope_exempt: ClassVar[str] = (
+        "operational state of the worker processes (no personal data), read by the system only"
+    )
+
+    name = models.CharField(max_length=128, unique=True)  # host:pid
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField(db_index=True)
+    # {task: {"at": ISO time, "seconds": duration, "ok": bool}} for the periodic tasks it ran.
+    periodic = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.seen_at:%Y-%m-%d %H:%M:%S}"

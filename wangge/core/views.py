@@ -8,10 +8,12 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
-from wangge.core import dates
+from wangge.core import dates, health, metrics
 from wangge.core.errors import WanggeError
 from wangge.core.selectors import audit_list
 
@@ -58,3 +60,33 @@ def audit(request: HttpRequest) -> HttpResponse:
             + ("&" if any(filters.values()) else ""),
         },
     )
+
+
+@never_cache
+@require_safe
+def healthz(request: HttpRequest) -> HttpResponse:
+    """For load balancers and monitors, no login: 200 when healthy, 503 otherwise. Only yes/no
+    and numbers (no names, paths or versions): wangge/core/health.py."""
+    ok, probes = health.health()
+    body = {
+        "status": "ok" if ok else "fail",
+        "checks": {p.name: {"ok": p.ok, **p.details} for p in probes},
+    }
+    return JsonResponse(body, status=200 if ok else 503)
+
+
+@never_cache
+@require_safe
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    """Prometheus text format; who may read it: `metrics.scrape_refusal`."""
+    refused = metrics.scrape_refusal(
+        remote_addr=request.META.get("REMOTE_ADDR", ""),
+        forwarded="HTTP_X_FORWARDED_FOR" in request.META,
+        authorization=request.META.get("HTTP_AUTHORIZATION", ""),
+    )
+    if refused is not None:
+        response = HttpResponse(status=refused, content_type="text/plain; charset=utf-8")
+        if refused == 401:
+            response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    return HttpResponse(metrics.render(), content_type=metrics.CONTENT_TYPE)

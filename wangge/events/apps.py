@@ -8,6 +8,7 @@ class EventsConfig(AppConfig):
     verbose_name = _("Events")
 
     def ready(self) -> None:
+        from wangge.core.backup import register_file_store
         from wangge.core.crypto import register_sealed_store
         from wangge.core.middleware import register_refusal
         from wangge.events import open311, photos, scan
@@ -19,3 +20,4 @@ class EventsConfig(AppConfig):
             keys_used=photos.keys_in_use,
             reencrypt=photos.reencrypt,
         )
+        register_file_store("events.photos", photos.photo_directory)

@@ -209,6 +209,11 @@ def _ctx(name: str) -> str:
     return f"photo:{name}"
 
 
+def photo_directory() -> Path:
+    """Where the sealed photos are kept (a file store of backups, core.backup)."""
+    return _photo_dir()
+
+
 def _photo_dir() -> Path:
     path = Path(settings.DATA_DIR) / "photos"
     path.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -137,13 +137,13 @@ def test_a_refused_upload_is_neither_stored_nor_queued(
     if max_bytes is not None:
         settings.IMPORT_MAX_BYTES = max_bytes
     jobs_before = Job.objects.dangerously_unscoped().count()
-    stored_before = sorted(exports._directory().glob("*.enc"))
+    stored_before = sorted(exports.directory().glob("*.enc"))
 
     response = _post(api_as("demo-community"), name, data)
 
     assert (response.status_code, response.json()["code"]) == (400, code)
     assert Job.objects.dangerously_unscoped().count() == jobs_before
-    assert sorted(exports._directory().glob("*.enc")) == stored_before
+    assert sorted(exports.directory().glob("*.enc")) == stored_before
 
 
 def test_an_upload_over_the_row_limit_fails_its_job_whole(api_as: Any, settings: Any) -> None:

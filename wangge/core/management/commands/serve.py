@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandParser
 from django.db import connection
@@ -10,6 +11,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils.translation import gettext as _
 from gunicorn.app.base import BaseApplication
 
+from wangge.core import metrics
 from wangge.core.management.base import WanggeCommand
 from wangge.core.staticcheck import static_problem
 
@@ -61,6 +63,7 @@ class Command(WanggeCommand):
         if not options["no_collectstatic"]:
             call_command("collectstatic", interactive=False, verbosity=0)
         connection.close()
+        metrics.reset_multiprocess_dir()  # before any worker process counts a request
         self.stdout.write(_("Serving on http://%(bind)s/") % {"bind": options["bind"]})
         worker = None
         if options["with_worker"]:
@@ -82,8 +85,37 @@ class Command(WanggeCommand):
                 "workers": options["workers"],
                 "threads": options["threads"],
                 "worker_class": "gthread",
-                "accesslog": "-",
+                # No access log: its request lines hold query strings (an ID number searched
+                # for); wangge.request logs each request by route name instead.
+                "accesslog": None,
                 "timeout": 60,
                 "graceful_timeout": 10,
+                "child_exit": _child_exit,
+                **_json_logs(),
             }
         ).run()
+
+
+def _child_exit(server: Any, worker: Any) -> None:
+    metrics.worker_exited(worker.pid)
+
+
+def _json_logs() -> dict[str, Any]:
+    """gunicorn's own messages (start, worker restarts) as JSON too, under WANGGE_LOG_FORMAT."""
+    if settings.LOG_FORMAT != "json":
+        return {}
+    return {
+        "logconfig_dict": {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "formatters": {"json": {"()": "wangge.core.logs.JsonFormatter"}},
+            "handlers": {
+                "console": {
+                    "class": "logging.StreamHandler",
+                    "formatter": "json",
+                    "stream": "ext://sys.stderr",
+                }
+            },
+            "loggers": {"gunicorn.error": {"handlers": ["console"], "level": "INFO"}},
+        }
+    }

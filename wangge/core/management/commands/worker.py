@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 from django.db import close_old_connections, connection
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wangge.core import jobs
@@ -34,13 +35,19 @@ class Command(WanggeCommand):
         reclaim = timedelta(minutes=options["reclaim_after"])
         self.stdout.write(_("Worker %(name)s started.") % {"name": name})
         last_run: dict[str, float] = {}
+        started_at, last_beat = timezone.now(), 0.0
         while True:
             if not connection.in_atomic_block:
                 # Drop connections the database closed while we slept (not inside a caller's
                 # transaction, e.g. a test's: closing that would lose it).
                 close_old_connections()
             # Periodic work (deadline scan, audit checkpoint) when due; with --once, once (cron).
-            jobs.run_periodic(last_run, time.monotonic())
+            runs = jobs.run_periodic(last_run, time.monotonic())
+            # The heartbeat (/healthz, /metrics, `wangge check`): after periodic work, and at
+            # most every BEAT_SECONDS while idle.
+            if runs or time.monotonic() - last_beat >= jobs.BEAT_SECONDS:
+                jobs.worker_beat(name=name, started_at=started_at, runs=runs)
+                last_beat = time.monotonic()
             job = jobs.claim(name=name, reclaim_after=reclaim)
             if job is None:
                 if options["once"]:
