@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from django.conf import settings
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.db.models.functions import Substr
 from django.urls import reverse
 from django.utils import timezone
@@ -238,9 +238,13 @@ def _sums(qs: Any, *group: str, measures: tuple[str, ...] = SUMS) -> list[dict[s
     return list(qs.values(*group).annotate(**{m: Sum(m) for m in measures}))
 
 
-def _by_region(qs: Any, width: int, measures: tuple[str, ...] = SUMS) -> dict[str, dict[str, Any]]:
-    """The measures summed per region code cut to `width` (in SQL: one row per region)."""
-    rows = qs.annotate(key=Substr("region_code", 1, width)).values("key")
+def _by_region(
+    qs: Any, width: int, measures: tuple[str, ...] = SUMS, *, level: int = 0
+) -> dict[str, dict[str, Any]]:
+    """The measures summed per region code cut to `width` (in SQL: one row per region); rows
+    of that very `level` are grouped by their code as it is."""
+    key = F("region_code") if width == level else Substr("region_code", 1, width)
+    rows = qs.annotate(key=key).values("key")
     return {
         row.pop("key"): {m: row[m] or 0 for m in measures}
         for row in rows.annotate(**{m: Sum(m) for m in measures})
@@ -388,7 +392,9 @@ def region_map(
     elif indicator in ("reported", "on_time_rate", "close_rate", "per_1000"):
         fact_level = level_for(scope, width)
         per = _by_region(
-            _facts(scope, level=fact_level, since=since, until=until, parent=parent), width
+            _facts(scope, level=fact_level, since=since, until=until, parent=parent),
+            width,
+            level=fact_level,
         )
         if indicator == "per_1000":
             residents: dict[str, float] = defaultdict(float)
@@ -684,7 +690,8 @@ def rankings(
 
     def per_region(a: dt.date, b: dt.date) -> dict[str, dict[str, Any]]:
         qs = _facts(scope, level=fact_level, since=a, until=b, parent=parent)
-        return {k: _rates(v, RANKED) for k, v in _by_region(qs, width, RANKED).items()}
+        per = _by_region(qs, width, RANKED, level=fact_level)
+        return {k: _rates(v, RANKED) for k, v in per.items()}
 
     now = per_region(since, until)
     prev = per_region(before, since)
@@ -763,7 +770,9 @@ def indicators(*, actor: Any, by: str, since: dt.date, until: dt.date) -> list[d
             r.pop("handler_department"): r for r in _sums(qs, "handler_department", measures=COHORT)
         }
     else:
-        out = _by_region(_facts(scope, level=level, since=since, until=until, parent=""), width)
+        out = _by_region(
+            _facts(scope, level=level, since=since, until=until, parent=""), width, level=level
+        )
     names = department_names() if width is None else region_names_unscoped()
     result = []
     for key in sorted(out):
