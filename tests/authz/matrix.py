@@ -1103,6 +1103,7 @@ API += [
 
 PAGES += [
     E("GET", "sw.js", G, 200, public=True),
+    E("GET", "favicon.ico", G, 302, public=True),
     E("GET", "campaigns/my/", G, 200, extra={"scopeless": SCOPELESS}),
     E("GET", "campaigns/my/<int:task_id>/", G, 200, obj=o.campaign_task, params=KID, denied=DEPT),
     E(
