@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import Avg, Count, F, Max, Min, Q, QuerySet, Sum
-from django.db.models.functions import Substr
+from django.db.models.functions import Coalesce, Substr
 from django.utils.translation import gettext_lazy
 
 from wangge.core.errors import NotFound, ValidationFailed
@@ -238,7 +238,17 @@ def categories(*, actor: Any, minor_only: bool = False) -> list[Category]:
         require_any(scope, Perm.EVENTS_VIEW)
     if minor_only:
         qs = qs.filter(parent__isnull=False)
-    return list(qs.order_by("parent__sort", "parent__code", "sort", "code"))
+    # Each major category, then its minor ones: a major one sorts as its own group (its parent's
+    # sort and code are null, which would put every major first and the minors ungrouped after).
+    return list(
+        qs.order_by(
+            Coalesce("parent__sort", "sort"),
+            Coalesce("parent__code", "code"),
+            F("parent").asc(nulls_first=True),
+            "sort",
+            "code",
+        )
+    )
 
 
 def category_majors(*, actor: Any) -> list[Category]:

@@ -192,7 +192,7 @@ def act(request: HttpRequest, event_id: int, action: str) -> HttpResponse:
         messages.error(request, _("The page is out of date. Reload it and try again."))
         return redirect("events:detail", event_id=event_id)
     try:
-        workflow.transition(
+        event = workflow.transition(
             _actor(request),
             event_id,
             action,
@@ -206,8 +206,45 @@ def act(request: HttpRequest, event_id: int, action: str) -> HttpResponse:
     except WanggeError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Done: %(action)s.") % {"action": RULES[action].label})
+        messages.success(request, _done(action, event))
     return redirect("events:detail", event_id=event_id)
+
+
+_DONE: dict[str, Any] = {
+    "accept": gettext_lazy("Accepted."),
+    "reject": gettext_lazy("Not accepted."),
+    "self_resolve": gettext_lazy("Resolved in the grid; waiting for verification."),
+    "return": gettext_lazy("Returned to the command centre."),
+    "handle": gettext_lazy("Handling started."),
+    "report": gettext_lazy("Report sent; waiting for verification."),
+    "request_extension": gettext_lazy("More time asked for."),
+    "extend": gettext_lazy("Deadline extended."),
+    "park": gettext_lazy("Parked."),
+    "unpark": gettext_lazy("Resumed."),
+    "close": gettext_lazy("Closed."),
+    "close_special": gettext_lazy("Closed as special."),
+    "supervise": gettext_lazy("Supervision sent."),
+    "callback": gettext_lazy("Call-back recorded."),
+}
+
+
+def _done(action: str, event: Event) -> str:
+    """What happened, in words ("已派遣至城管"), not "done: dispatch"."""
+    if action in {"dispatch", "assign"}:
+        department = core_selectors.department_names().get(
+            event.department_code, event.department_code
+        )
+        if action == "dispatch":
+            return _("Dispatched to %(department)s.") % {"department": department}
+        return _("Assigned to %(department)s.") % {"department": department}
+    if action == "verify":
+        if event.status == Status.VERIFIED:
+            return _("Verified: ready to close.")
+        return _("Not verified: back to the handler.")
+    if action == "merge":
+        into = event.merged_into.number if event.merged_into else ""
+        return _("Merged into %(number)s.") % {"number": into}
+    return str(_DONE.get(action) or RULES[action].label)
 
 
 @login_required
