@@ -29,6 +29,7 @@ from wangge.events.models import (
     Status,
 )
 from wangge.events.workflow import allowed_actions
+from wangge.regions.selectors import region_filter_q
 
 BOXES = ("all", "mine", "todo", "department", "overdue", "verify", "pending", "closed")
 
@@ -143,7 +144,7 @@ def event_list(
     if open_only:
         qs = qs.filter(status__in=OPEN_STATUS_LIST)
     if grid:
-        qs = qs.filter(grid_code__startswith=grid)
+        qs = qs.filter(region_filter_q(actor=scope, text=grid))
     if category:
         qs = qs.filter(Q(category__code=category) | Q(category__parent__code=category))
     if q:

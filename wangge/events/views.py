@@ -64,17 +64,23 @@ def inbox(request: HttpRequest) -> HttpResponse:
         f["until"] = until.isoformat()
     if request.GET.get("open") == "1":
         f["open"] = "1"
-    qs = selectors.event_list(
-        actor=scope,
-        box=box,
-        status=f["status"],
-        grid=f["grid"],
-        category=f["category"],
-        q=f["q"],
-        since=_aware(since),
-        until=_aware(until),
-        open_only=f.get("open") == "1",
-    ).order_by("due_at", "-id")
+    listed = {
+        "actor": scope,
+        "box": box,
+        "status": f["status"],
+        "category": f["category"],
+        "q": f["q"],
+        "since": _aware(since),
+        "until": _aware(until),
+        "open_only": f.get("open") == "1",
+    }
+    grid_hint = ""
+    try:
+        qs = selectors.event_list(grid=f["grid"], **listed)
+    except ValidationFailed as exc:  # a region name that names no region: say so
+        grid_hint = exc.message
+        qs = selectors.event_list(**listed).none()
+    qs = qs.order_by("due_at", "-id")
     if box in {"closed", "all"}:
         qs = qs.order_by("-id")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
@@ -87,6 +93,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "box": box,
             "boxes": [(b, selectors.BOX_LABELS[b], counts.get(b)) for b in boxes],
             "filters": f,
+            "grid_hint": grid_hint,
             "statuses": Status.choices,
             "majors": selectors.category_majors(actor=scope),
             "now": timezone.now(),
