@@ -13,9 +13,21 @@ class EventsConfig(AppConfig):
         from wangge.events import open311, photos, scan
 
         scan.register()
+        _register_audit_objects()
         register_refusal("open311", open311.refusal)
         register_sealed_store(
             "events.photos",
             keys_used=photos.keys_in_use,
             reencrypt=photos.reencrypt,
         )
+
+
+def _register_audit_objects() -> None:
+    from django.urls import reverse
+
+    from wangge.core.audit_words import register_objects
+    from wangge.events.selectors import audit_names_unscoped
+
+    register_objects(
+        "event", audit_names_unscoped, lambda pk: reverse("events:detail", args=[int(pk)])
+    )

@@ -408,3 +408,24 @@ def grid_figures(*, actor: Any) -> dict[str, dict[str, int]]:
         for row in rows:
             out[row["grid_code"]][key] = row["n"]
     return dict(out)
+
+
+def audit_names_unscoped(kind: str, ids: list[str]) -> dict[str, str]:
+    """What the audit log calls a ledger record by id: a person's masked name (the log's
+    reader is not shown personal data), a household's number, an organisation's name …"""
+    from wangge.core.audit_words import numeric_ids
+    from wangge.core.personal import mask_name
+
+    model, field = {
+        "person": (Person, "name"),
+        "household": (Household, "code"),
+        "organisation": (Organisation, "name"),
+        "thing": (Thing, "name"),
+        "estate": (Estate, "name"),
+        "building": (Building, "address"),
+    }[kind]
+    rows = model.objects.dangerously_unscoped().filter(pk__in=numeric_ids(ids))
+    names = {str(pk): value for pk, value in rows.values_list("pk", field)}
+    if kind == "person":
+        return {pk: mask_name(name) for pk, name in names.items()}
+    return names

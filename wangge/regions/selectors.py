@@ -384,3 +384,9 @@ def grids_under(*, actor: Any, codes: list[str], perm: Perm = Perm.REGIONS_VIEW)
         .filter(inside, level=Level.GRID, valid_to=None)
         .order_by("code")
     )
+
+
+def audit_names_unscoped(ids: list[str]) -> dict[str, str]:
+    """Region names by code, for the audit log."""
+    rows = Region.objects.dangerously_unscoped().filter(code__in=ids)
+    return dict(rows.values_list("code", "name"))

@@ -18,7 +18,9 @@ def test_the_inbox_shows_the_grid_name_with_its_code_underneath(
 ) -> None:
     report(title="名称显示")
     body = client_as("demo-district").get("/events/?box=all&q=名称显示").content.decode()
-    assert f'<span class="region">英南村第1网格<br><small class="code">{MINE}</small></span>' in body
+    assert (
+        f'<span class="region">英南村第1网格<br><small class="code">{MINE}</small></span>' in body
+    )
 
 
 def test_the_inbox_finds_a_region_by_name(client_as: Any, report: Any) -> None:
@@ -32,9 +34,7 @@ def test_the_inbox_finds_a_region_by_name(client_as: Any, report: Any) -> None:
     assert 'data-testid="grid-hint"' not in body
 
 
-def test_a_name_of_no_region_says_so_instead_of_an_empty_list(
-    client_as: Any, report: Any
-) -> None:
+def test_a_name_of_no_region_says_so_instead_of_an_empty_list(client_as: Any, report: Any) -> None:
     report(title="有事件")
     body = client_as("demo-district").get("/events/?box=all&grid=火星村").content.decode()
     assert 'data-testid="grid-hint"' in body
@@ -63,7 +63,7 @@ def test_the_api_takes_a_name_too(api_as: Any, report: Any) -> None:
 def test_the_event_page_names_the_grid(client_as: Any, report: Any) -> None:
     event = report(title="详情页")
     body = client_as("demo-district").get(f"/events/{event.pk}/").content.decode()
-    assert f"英南村第1网格<br><small class=\"code\">{MINE}</small>" in body
+    assert f'英南村第1网格<br><small class="code">{MINE}</small>' in body
 
 
 def test_dispatching_says_to_whom(client_as: Any, report: Any) -> None:
