@@ -3,7 +3,8 @@
 #   make test    run the whole test suite (SQLite; PostgreSQL when WANGGE_TEST_DATABASE_URL is set)
 #   make test-browser   real-browser tests in headless Chromium (needs /usr/bin/chromium)
 #   make test-fuzz      OpenAPI-driven fuzzing of the API (schemathesis, in-process, deterministic)
-#   make lint    ruff, ruff format --check, mypy, import-linter, makemigrations --check, OpenAPI drift
+#   make lint    ruff, ruff format --check, mypy, import-linter, makemigrations --check, OpenAPI drift,
+#                the zh_Hans catalogue, no English on any rendered page (scripts/check_ui_text.py)
 #   make bench   benchmarks (benchmarks/*.py)
 PYTHON ?= python3
 VENV := .venv
@@ -66,6 +67,7 @@ lint: setup
 	WANGGE_DATA_DIR=$$(mktemp -d) $(BIN)/wangge makemigrations --check --dry-run
 	$(BIN)/python scripts/openapi.py --check
 	$(BIN)/python scripts/check_messages.py
+	$(BIN)/python scripts/check_ui_text.py
 
 bench: setup
 	$(BIN)/python benchmarks/run.py

@@ -7,11 +7,12 @@ objects (`register_objects`, from each module's AppConfig.ready), so core import
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
 
 # Actions named as they are (the ones no rule below composes).
 ACTIONS: dict[str, Any] = {
@@ -197,6 +198,14 @@ DETAILS: dict[str, Any] = {
     "photos": gettext_lazy("Photos"),
     "tier": gettext_lazy("Tier"),
     "note_given": gettext_lazy("Note given"),
+    "staff": gettext_lazy("Grid worker"),
+    "created": gettext_lazy("Created"),
+    "updated": gettext_lazy("Updated"),
+    "unchanged": gettext_lazy("Unchanged"),
+    "inserted": gettext_lazy("Inserted"),
+    "rejected": gettext_lazy("Rejected"),
+    "total": gettext_lazy("Total"),
+    "dry_run": gettext_lazy("Dry run"),
 }
 
 # Field names that a detail may carry as values (personal.reveal's field, a list of changes).
@@ -205,6 +214,8 @@ FIELD_WORDS: dict[str, Any] = {
     "phone": gettext_lazy("Phone"),
     "name": pgettext_lazy("person", "Name"),
     "address": gettext_lazy("Address"),
+    "leader_changed": gettext_lazy("A new grid leader took over"),
+    "ended": gettext_lazy("Ended"),
 }
 
 
@@ -246,6 +257,32 @@ def object_label(object_type: str) -> str:
     return str(OBJECTS.get(object_type, object_type))
 
 
+@functools.lru_cache(maxsize=8)
+def _model_words_in(language: str | None) -> dict[str, str]:
+    """Field names and choice values of every model, in words: what a detail like
+    {"fields": ["gender", "phone"]} or {"to": "dispatched"} says. Read from the app registry,
+    so core names no module's models; only words a model spells out (a verbose name or a
+    choice label), never a field name turned into English."""
+    from django.apps import apps
+
+    words: dict[str, str] = {}
+    for model in apps.get_models():
+        for f in model._meta.get_fields():
+            verbose = getattr(f, "verbose_name", None)
+            if verbose and str(verbose) != f.name.replace("_", " "):
+                words.setdefault(f.name, str(verbose))
+            for value, label in getattr(f, "flatchoices", None) or ():
+                if isinstance(value, str) and value:
+                    words.setdefault(value, str(label))
+    return words
+
+
+def _word(value: str) -> str:
+    if value in FIELD_WORDS:
+        return str(FIELD_WORDS[value])
+    return _model_words_in(get_language()).get(value, value)
+
+
 def _value(value: Any) -> str:
     if isinstance(value, bool):
         return _("yes") if value else _("no")
@@ -255,20 +292,25 @@ def _value(value: Any) -> str:
         return "、".join(_value(v) for v in value) or "—"
     if isinstance(value, dict):
         return "；".join(f"{detail_label(k)}：{_value(v)}" for k, v in value.items()) or "—"
-    if isinstance(value, str) and value in FIELD_WORDS:
-        return str(FIELD_WORDS[value])
+    if isinstance(value, str):
+        return _word(value)
     return str(value)
 
 
 def detail_label(key: str) -> str:
-    return str(DETAILS.get(key, key))
+    return str(DETAILS[key]) if key in DETAILS else _word(key)
 
 
-def detail_fields(details: Any) -> list[tuple[str, str]]:
-    """The details as (label, value) pairs: a list to show, not a Python dict."""
+def detail_fields(details: Any, departments: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    """The details as (label, value) pairs: a list to show, not a Python dict. A department
+    is named by `departments` (code → name)."""
     if not isinstance(details, dict):
         return [("", _value(details))] if details else []
-    return [(detail_label(k), _value(v)) for k, v in details.items()]
+    departments = departments or {}
+    return [
+        (detail_label(k), departments.get(v, v) if k == "department" and v else _value(v))
+        for k, v in details.items()
+    ]
 
 
 # -- objects: how other modules name and link theirs --------------------------------------------

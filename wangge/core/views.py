@@ -13,7 +13,7 @@ from django.shortcuts import render
 
 from wangge.core import audit_words, dates
 from wangge.core.errors import WanggeError
-from wangge.core.selectors import audit_filter_choices, audit_list
+from wangge.core.selectors import audit_filter_choices, audit_list, department_names
 
 
 class LoginView(auth_views.LoginView):
@@ -49,6 +49,7 @@ def audit(request: HttpRequest) -> HttpResponse:
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     entries = list(page)
     links = audit_words.object_links((e.object_type, e.object_id) for e in entries)
+    departments = department_names()
     rows = [
         {
             "entry": e,
@@ -56,7 +57,7 @@ def audit(request: HttpRequest) -> HttpResponse:
             "outcome": audit_words.outcome_label(e.outcome),
             "object_type": audit_words.object_label(e.object_type),
             "object": links.get((e.object_type, e.object_id)),
-            "details": audit_words.detail_fields(e.details),
+            "details": audit_words.detail_fields(e.details, departments),
         }
         for e in entries
     ]

@@ -346,6 +346,18 @@ class EventPhoto(ScopedModel):
     def __str__(self) -> str:
         return self.path
 
+    @property
+    def stage_label(self) -> str:
+        """The stage in words for the page's caption (not "report · 12-02")."""
+        return str(PHOTO_STAGE_LABELS.get(self.stage, self.stage))
+
+
+PHOTO_STAGE_LABELS = {
+    "report": _("Photo at report"),
+    "handle": _("Photo after handling"),
+    "verify": _("Photo at verification"),
+}
+
 
 class Notification(ScopedModel):
     """An in-app message to one user: only that user reads it."""
