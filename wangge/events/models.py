@@ -194,6 +194,9 @@ class Event(ScopedModel):
     )
     reporter_name = EncryptedField(_("reporter's name"), blank=True)
     reporter_phone = EncryptedField(_("reporter's phone"), blank=True)
+    # The phone's blind index (keyed HMAC of the normalised number): the hotline finds a
+    # caller's earlier reports without decrypting every event (see intake.caller_index).
+    reporter_phone_index = models.CharField(max_length=64, blank=True, db_index=True)
     tracking_code = models.CharField(max_length=16, null=True, blank=True, unique=True)
     intake_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     open311_client = models.ForeignKey(

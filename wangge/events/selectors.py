@@ -9,9 +9,11 @@ from typing import Any
 
 from django.db.models import Avg, Count, F, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, Substr
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from wangge.core.errors import NotFound, ValidationFailed
+from wangge.core.personal import exact_query, exact_search_allowed
 from wangge.core.roles import Perm
 from wangge.core.scope import Scope, access, as_scope, require_any
 from wangge.events import calendar, photos
@@ -646,3 +648,25 @@ def audit_names_unscoped(ids: list[str]) -> dict[str, str]:
 
     rows = Event.objects.dangerously_unscoped().filter(pk__in=numeric_ids(ids)).only("created_at")
     return {str(e.pk): e.number for e in rows}
+
+
+def events_by_caller(*, actor: Any, phone: str, limit: int = 10) -> list[Event]:
+    """A caller's earlier reports, newest first: the hotline catches a repeat call. Found by
+    the phone's blind index, among the events a grant of the actor's holding `personal.reveal`
+    covers (a phone number is personal data), and refused, rate-limited and audited as every
+    search by a full phone is (`exact_search_allowed`). ValidationFailed for no full number."""
+    from wangge.events.intake import caller_index
+
+    exact = exact_query(phone or "")
+    if exact is None or exact[0] != "phone":
+        raise ValidationFailed(
+            _("Type the caller's full phone number to find their earlier reports."),
+            code="phone_required",
+        )
+    exact_search_allowed(actor=actor, by="phone", object_type="event")
+    return list(
+        Event.objects.visible_to(as_scope(actor), Perm.PERSONAL_REVEAL)
+        .filter(reporter_phone_index=caller_index(exact[1]))
+        .select_related("category")
+        .order_by("-created_at", "-id")[:limit]
+    )

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 
 from wangge.core import dates
 from wangge.core import selectors as core_selectors
-from wangge.core.errors import NotFound, ValidationFailed, WanggeError
+from wangge.core.errors import NotFound, TooManyRequests, ValidationFailed, WanggeError
 from wangge.core.personal import mask_name, mask_phone
 from wangge.core.scope import Scope, scope_for
 from wangge.events import intake, selectors, services, workflow
@@ -387,6 +387,27 @@ def hotline(request: HttpRequest) -> HttpResponse:
             "post": request.POST if request.method == "POST" else {},
         },
     )
+
+
+@login_required
+@require_POST
+def hotline_caller(request: HttpRequest) -> HttpResponse:
+    """The caller's earlier reports (htmx, from the hotline form): a repeat call shows. The
+    number is POSTed, never put in a URL; the search is scoped, rate-limited and audited."""
+    scope = _actor(request)
+    selectors.hotline_channels(actor=scope)  # the hotline's own users only (NotFound else)
+    problem, found = "", []
+    try:
+        found = selectors.events_by_caller(
+            actor=scope, phone=request.POST.get("reporter_phone", "")
+        )
+    except (ValidationFailed, TooManyRequests) as exc:
+        problem = exc.message
+    response = render(
+        request, "events/_caller.html", {"problem": problem, "events": found, "now": timezone.now()}
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def public_report(request: HttpRequest) -> HttpResponse:

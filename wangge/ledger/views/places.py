@@ -363,6 +363,19 @@ def addresses(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def address_search(request: HttpRequest) -> HttpResponse:
+    """Buildings of the standard-address ledger matching what was typed (htmx, from the
+    hotline form): choosing one places the report at the building and in its grid."""
+    scope = scope_for(request.user)
+    q = request.GET.get("q", "").strip()
+    return render(
+        request,
+        "ledger/_address_results.html",
+        {"q": q, "results": selectors.address_search(actor=scope, q=q)},
+    )
+
+
+@login_required
 def estate_new(request: HttpRequest) -> HttpResponse:
     place = _place(request)
     code = (request.POST.get("code") or "").strip()

@@ -51,3 +51,9 @@ def region(code: Any, names: Mapping[str, str] | None) -> SafeString:
     return format_html(
         '<span class="region">{}<br><small class="code">{}</small></span>', name, code
     )
+
+
+@register.filter
+def region_name(code: Any, names: Mapping[str, str] | None) -> str:
+    """The region's name alone (its code when it has none here)."""
+    return (names or {}).get(str(code or ""), str(code or ""))
