@@ -87,7 +87,8 @@
       var level = LEVELS[i];
       open(level, "", start.slice(0, CODE_LENGTH[level])).then(function (items) {
         if (!items.length) {
-          selects[level].label.hidden = true;
+          // Nothing at this level for this reader (a grid worker sees no street): drop it.
+          selects[level].label.remove();
           topDown(i + 1);
           return;
         }
