@@ -308,7 +308,10 @@ def detail_fields(details: Any, departments: dict[str, str] | None = None) -> li
         return [("", _value(details))] if details else []
     departments = departments or {}
     return [
-        (detail_label(k), departments.get(v, v) if k == "department" and v else _value(v))
+        (
+            detail_label(k),
+            departments.get(v, v) if k == "department" and isinstance(v, str) else _value(v),
+        )
         for k, v in details.items()
     ]
 

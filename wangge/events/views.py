@@ -64,7 +64,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         f["until"] = until.isoformat()
     if request.GET.get("open") == "1":
         f["open"] = "1"
-    listed = {
+    listed: dict[str, Any] = {
         "actor": scope,
         "box": box,
         "status": f["status"],

@@ -29,9 +29,9 @@ def _register_audit_objects() -> None:
         "thing": "ledger:thing",
         "estate": "ledger:estate",
     }
+
+    def url(page: str, pk: str) -> str:
+        return reverse(page, args=[int(pk)])
+
     for kind, page in pages.items():
-        register_objects(
-            kind,
-            partial(audit_names_unscoped, kind),
-            lambda pk, page=page: reverse(page, args=[int(pk)]),
-        )
+        register_objects(kind, partial(audit_names_unscoped, kind), partial(url, page))

@@ -114,9 +114,9 @@ def test_demo_teams_each_grid_led_with_its_leader_as_secretary() -> None:
 def test_demo_names_say_each_part_once() -> None:
     """Issue 14: "麻三村村（居）民委员会" and "东海社区东海社区01号小区" in the demo."""
     from wangge.ledger.models import Building
-    from wangge.teams.models import Staff
+    from wangge.teams.models import StaffMember
 
-    employers = set(Staff.objects.dangerously_unscoped().values_list("employer", flat=True))
+    employers = set(StaffMember.objects.dangerously_unscoped().values_list("employer", flat=True))
     assert not [e for e in employers if "（居）" in e]
     assert "英南村村民委员会" in employers
     assert any(e.endswith("社区居民委员会") for e in employers)

@@ -87,16 +87,15 @@ def job_page(request: HttpRequest, job_id: int) -> HttpResponse:
 def job_errors(request: HttpRequest, job_id: int) -> HttpResponse:
     job = job_get_for(request.user, job_id)
     data = exports.load(job.result.get("error_file", "")) if job else None
-    if data is None:
+    if job is None or data is None:
         raise NotFound()
     response = HttpResponse(
         data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    response["Content-Disposition"] = content_disposition_header(
-        True,
-        _("Rejected rows %(kind)s.xlsx")
-        % {"kind": importers.import_label(job.params.get("kind", ""))},
-    )
+    name = _("Rejected rows %(kind)s.xlsx") % {
+        "kind": importers.import_label(job.params.get("kind", ""))
+    }
+    response["Content-Disposition"] = content_disposition_header(True, name) or ""
     return response
 
 
@@ -109,7 +108,7 @@ def template(request: HttpRequest, kind: str) -> HttpResponse:
         importers.template(kind),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = content_disposition_header(
-        True, importers.template_filename(kind)
+    response["Content-Disposition"] = (
+        content_disposition_header(True, importers.template_filename(kind)) or ""
     )
     return response

@@ -1,5 +1,5 @@
 """Region names beside codes on list pages: `{% region_names page as names %}` resolves every
-row's code in one query (through the scoped selector), then `{{ e.grid_code|region:names }}`
+row's code in one query (through the scoped selector), then `{% region e.grid_code names %}`
 shows 英南村第1网格 with the code underneath. A code the reader may not see stays a code."""
 
 from __future__ import annotations
@@ -8,8 +8,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django import template
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
 
 from wangge.core.scope import scope_for
 from wangge.regions.selectors import region_names as _region_names
@@ -40,17 +38,11 @@ def region_names(context: Any, rows: Any, *attrs: str) -> dict[str, str]:
     return _region_names(actor=scope_for(request.user), codes=codes)
 
 
-@register.filter
-def region(code: Any, names: Mapping[str, str] | None) -> SafeString:
-    """The region's name with its code underneath, or the code alone when it has no name here."""
-    if not code:
-        return format_html("{}", "—")
-    name = (names or {}).get(str(code))
-    if not name:
-        return format_html('<code class="code">{}</code>', code)
-    return format_html(
-        '<span class="region">{}<br><small class="code">{}</small></span>', name, code
-    )
+@register.inclusion_tag("regions/_region.html")
+def region(code: Any, names: Mapping[str, str] | None) -> dict[str, Any]:
+    """The region's name with its code underneath, or the code alone when it has no name here
+    (`{% region e.grid_code names %}`; autoescaped by its template, nothing marked safe)."""
+    return {"code": code or "", "name": (names or {}).get(str(code or ""), "")}
 
 
 @register.filter
