@@ -17,7 +17,7 @@ from wangge.core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1] / "wangge"
 
 
 def _codes_in_source() -> set[str]:
