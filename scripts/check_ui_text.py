@@ -21,7 +21,9 @@ def main() -> int:
     import django
 
     django.setup()
-    logging.getLogger("django.request").setLevel(logging.ERROR)  # the denied pages' 404s
+    # Quiet: the denied pages' 404s, and the demo SMS backend's lines while the world is built.
+    logging.getLogger("django.request").setLevel(logging.ERROR)
+    logging.getLogger("wangge.events.notify").setLevel(logging.WARNING)
     from django.test.utils import setup_databases, setup_test_environment, teardown_databases
 
     from tests import world
