@@ -122,3 +122,14 @@ def test_registering_at_the_chosen_address_places_the_event_in_its_grid(
     event = Event.objects.dangerously_unscoped().get(title="按地址登记")
     assert (event.grid_code, event.address) == (MINE, building.address)
     assert event.reporter_phone_index == caller_index(CALLER)
+
+
+def test_a_grid_worker_without_reveal_is_not_offered_the_look_up(client: Any) -> None:
+    from wangge.core.roles import Role
+    from wangge.core.tests.factories import user_with
+
+    worker = user_with((Role.GRID_WORKER, MINE), username="hotline-worker")
+    client.force_login(worker)
+    assert "hotline/caller" not in client.get("/events/hotline/").content.decode()
+    refused = client.post("/events/hotline/caller/", {"reporter_phone": CALLER})
+    assert refused.status_code == 403

@@ -56,6 +56,8 @@ def events_abilities(*, actor: Any) -> dict[str, bool]:
         "can_report": scope.has(Perm.EVENTS_REPORT),
         "can_assign": scope.has(Perm.EVENTS_COMMAND),
         "can_configure": scope.has(Perm.EVENTS_CONFIGURE),
+        # The hotline's look-up of a caller's earlier reports (events_by_caller decides again).
+        "can_look_up_callers": scope.has(Perm.PERSONAL_REVEAL),
     }
 
 

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 
 from wangge.core import dates
 from wangge.core import selectors as core_selectors
-from wangge.core.errors import NotFound, TooManyRequests, ValidationFailed, WanggeError
+from wangge.core.errors import NotFound, PermissionDenied, ValidationFailed, WanggeError
 from wangge.core.personal import mask_name, mask_phone
 from wangge.core.scope import Scope, scope_for
 from wangge.events import intake, selectors, services, workflow
@@ -384,6 +384,7 @@ def hotline(request: HttpRequest) -> HttpResponse:
         _report_form_context(scope, public=False)
         | {
             "can_assign": Channel.ASSIGNED in channels,
+            "can_look_up_callers": selectors.events_abilities(actor=scope)["can_look_up_callers"],
             "post": request.POST if request.method == "POST" else {},
         },
     )
@@ -396,15 +397,22 @@ def hotline_caller(request: HttpRequest) -> HttpResponse:
     number is POSTed, never put in a URL; the search is scoped, rate-limited and audited."""
     scope = _actor(request)
     selectors.hotline_channels(actor=scope)  # the hotline's own users only (NotFound else)
-    problem, found = "", []
+    problem, found, status = "", [], 200
     try:
         found = selectors.events_by_caller(
             actor=scope, phone=request.POST.get("reporter_phone", "")
         )
-    except (ValidationFailed, TooManyRequests) as exc:
+    except NotFound:
+        raise
+    except WanggeError as exc:
+        # Said in the form (htmx swaps a 200): no full number, or this hour's searches used.
         problem = exc.message
+        status = 403 if isinstance(exc, PermissionDenied) else 200
     response = render(
-        request, "events/_caller.html", {"problem": problem, "events": found, "now": timezone.now()}
+        request,
+        "events/_caller.html",
+        {"problem": problem, "events": found},
+        status=status,
     )
     response["Cache-Control"] = "no-store"
     return response
