@@ -5,7 +5,8 @@
 #   make test-fuzz      OpenAPI-driven fuzzing of the API (schemathesis, in-process, deterministic)
 #   make test-wheel     build the wheel from a clean copy, install it, serve pages without Node.js
 #   make wheel   dist/wangge-*.whl, carrying the front-end files and compiled translations
-#   make lint    ruff, ruff format --check, mypy, import-linter, makemigrations --check, OpenAPI drift
+#   make lint    ruff, ruff format --check, mypy, import-linter, makemigrations --check, OpenAPI drift,
+#                the zh_Hans catalogue, no English on any rendered page (scripts/check_ui_text.py)
 #   make bench   benchmarks (benchmarks/*.py)
 PYTHON ?= python3
 VENV := .venv
@@ -76,6 +77,7 @@ lint: setup
 	WANGGE_DATA_DIR=$$(mktemp -d) $(BIN)/wangge makemigrations --check --dry-run
 	$(BIN)/python scripts/openapi.py --check
 	$(BIN)/python scripts/check_messages.py
+	$(BIN)/python scripts/check_ui_text.py
 
 bench: setup
 	$(BIN)/python benchmarks/run.py

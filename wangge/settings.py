@@ -25,7 +25,9 @@ BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = data_dir()
 
 DEMO = env_bool("WANGGE_DEMO", False)
-DEBUG = env_bool("WANGGE_DEBUG", DEMO)
+# Off in the demo too: an unknown URL shows our 404 page, not Django's technical page (settings
+# and traceback machinery). `wangge demo` serves collected static files through WhiteNoise.
+DEBUG = env_bool("WANGGE_DEBUG", False)
 SECRET_KEY = secret_key(DATA_DIR)
 ALLOWED_HOSTS = env_list("WANGGE_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("WANGGE_CSRF_TRUSTED_ORIGINS", [])

@@ -5,6 +5,7 @@ from wangge.api import api
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("sw.js", views.service_worker, name="service_worker"),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

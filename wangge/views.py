@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.templatetags.static import static
 
 from wangge.core.scope import scope_for
 from wangge.core.selectors import abilities, my_grants
@@ -37,6 +38,12 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     )
     response["Cache-Control"] = "no-cache"
     return response
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on every site; send them to the icon among the static files
+    (its hashed URL changes with the file, so the redirect is not permanent)."""
+    return redirect(static("wangge/favicon.svg"))
 
 
 @login_required

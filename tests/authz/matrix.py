@@ -660,6 +660,7 @@ PAGES: list[Entry] = [
     E("GET", "ledger/things/<int:pk>/move/", G, 200, obj=o.thing, params=_id("pk"), denied=DEPT),
     E("GET", "ledger/things/<int:pk>/retire/", G, 200, obj=o.thing, params=_id("pk"), denied=DEPT),
     E("GET", "ledger/addresses/", G, 200, denied=AUD),
+    E("GET", "ledger/addresses/search/", G, 200, denied=AUD, extra={"query": "q=小区"}),
     E("GET", "ledger/estates/new/", G, 200, denied=AUD),
     E(
         "GET",
@@ -866,6 +867,16 @@ PAGES += [
     ),
     E("GET", "events/report/", G, 200, denied=AUD),
     E("GET", "events/hotline/", G, 200, denied=AUD),
+    # A caller's earlier reports: by the phone's blind index, among the events the user may
+    # reveal (a list: nothing of another street shows), audited as an exact search.
+    E(
+        "POST",
+        "events/hotline/caller/",
+        S,
+        200,
+        denied=AUD,
+        body=lambda obj: {"reporter_phone": "13800138000"},
+    ),
     E("GET", "events/public/report/", G, 200, public=True),
     E("GET", "events/public/track/", G, 200, public=True),
     E("GET", "events/public/grids.geojson", G, 200, public=True),
@@ -1108,6 +1119,7 @@ PAGES += [
     # machine (the test client's 127.0.0.1) or a token: core/tests/test_operations.py.
     E("GET", "healthz", G, (200, 503), public=True),
     E("GET", "metrics", G, 200, public=True),
+    E("GET", "favicon.ico", G, 302, public=True),
     E("GET", "campaigns/my/", G, 200, extra={"scopeless": SCOPELESS}),
     E("GET", "campaigns/my/<int:task_id>/", G, 200, obj=o.campaign_task, params=KID, denied=DEPT),
     E(

@@ -725,3 +725,12 @@ def grid_figures(*, actor: Any) -> dict[str, dict[str, int]]:
         for row in rows:
             out[row["grid_code"]] |= {"campaign_done": row["done"], "campaign_total": row["n"]}
     return dict(out)
+
+
+def audit_names_unscoped(kind: str, ids: list[str]) -> dict[str, str]:
+    """Campaign names and task titles by id, for the audit log."""
+    from wangge.core.audit_words import numeric_ids
+
+    model, field = {"campaign": (Campaign, "name"), "campaign_task": (Task, "title")}[kind]
+    rows = model.objects.dangerously_unscoped().filter(pk__in=numeric_ids(ids))
+    return {str(pk): value for pk, value in rows.values_list("pk", field)}

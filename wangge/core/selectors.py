@@ -45,6 +45,17 @@ def audit_list(
     return qs.order_by("-seq")
 
 
+def audit_filter_choices(*, actor: Any) -> dict[str, list[str]]:
+    """The actions and the users found in the log, for the audit page's dropdowns."""
+    if not as_scope(actor).has(Perm.AUDIT_VIEW):
+        raise NotFound()
+    entries = AuditEntry.objects.order_by()
+    return {
+        "actions": sorted(entries.values_list("action", flat=True).distinct()),
+        "users": sorted(entries.values_list("actor_name", flat=True).distinct()),
+    }
+
+
 def departments() -> list[Department]:
     """Every department (reference data, the same for everyone inside the system)."""
     return list(Department.objects.order_by("code"))

@@ -13,9 +13,9 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from wangge.core import dates, health, metrics
+from wangge.core import audit_words, dates, health, metrics
 from wangge.core.errors import WanggeError
-from wangge.core.selectors import audit_list
+from wangge.core.selectors import audit_filter_choices, audit_list, department_names
 
 
 class LoginView(auth_views.LoginView):
@@ -49,13 +49,31 @@ def audit(request: HttpRequest) -> HttpResponse:
         until=dates.day_end(until) if until else None,  # the page's "until" includes the day
     )
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    entries = list(page)
+    links = audit_words.object_links((e.object_type, e.object_id) for e in entries)
+    departments = department_names()
+    rows = [
+        {
+            "entry": e,
+            "action": audit_words.action_label(e.action, e.details),
+            "outcome": audit_words.outcome_label(e.outcome),
+            "object_type": audit_words.object_label(e.object_type),
+            "object": links.get((e.object_type, e.object_id)),
+            "details": audit_words.detail_fields(e.details, departments),
+        }
+        for e in entries
+    ]
+    choices = audit_filter_choices(actor=request.user)
     return render(
         request,
         "core/audit.html",
         {
             "page": page,
+            "rows": rows,
             "filters": filters,
-            "outcomes": ["success", "failure", "denied"],
+            "actions": audit_words.action_choices(choices["actions"]),
+            "users": choices["users"],
+            "outcomes": [(o, audit_words.outcome_label(o)) for o in audit_words.OUTCOMES],
             "querystring_base": urlencode({k: v for k, v in filters.items() if v})
             + ("&" if any(filters.values()) else ""),
         },

@@ -383,7 +383,9 @@ def totals_rows(totals: dict[str, Any]) -> list[tuple[str, Any]]:
         (_("Close rate (结案率)"), totals["close_rate"]),
         (
             _("On-time rate (按期结案率)"),
-            f"{totals['on_time_rate']}（{_('target')} {totals['target']}）",
+            # Not _() inside the f-string: xgettext cannot see it there (it showed "target").
+            _("%(rate)s (target %(target)s)")
+            % {"rate": totals["on_time_rate"], "target": totals["target"]},
         ),
         (_("Went overdue"), totals["overdue"]),
         (_("Returned"), totals["returned"]),

@@ -77,7 +77,9 @@ def build(*, people: int = 3000, events: int = 6000, campaigns: bool = True) -> 
     through, and an open one). Deterministic; raises on any problem."""
     summary: dict[str, Any] = {}
     unified = geometry.build_unified()
-    report = grids_import(actor=ACTOR, data=json.dumps(unified).encode(), source="demo:jianghai")
+    report = grids_import(
+        actor=ACTOR, data=json.dumps(unified).encode(), source="演示数据：江海区网格"
+    )
     if not report.ok:
         raise RuntimeError(f"demo unified layer rejected: {report.as_dict()['problems'][:5]}")
     summary["regions"] = report.counts
@@ -88,7 +90,10 @@ def build(*, people: int = 3000, events: int = 6000, campaigns: bool = True) -> 
             actor=ACTOR, slug=slug, name=LAYER_NAMES.get(slug, slug), department=department
         )
         layer_report = grids_import(
-            actor=ACTOR, data=json.dumps(collection).encode(), layer=slug, source=f"demo:{slug}"
+            actor=ACTOR,
+            data=json.dumps(collection).encode(),
+            layer=slug,
+            source=f"演示数据：{LAYER_NAMES.get(slug, slug)}",
         )
         if not layer_report.ok:
             raise RuntimeError(

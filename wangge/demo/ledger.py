@@ -114,7 +114,7 @@ def build(actor: Scope, *, people: int = 3000, seed: int = 2022) -> dict[str, An
         for b in range(buildings):
             building_code = f"{estate_code}{b + 1:03d}"
             lon, lat = points[b]
-            address = f"{community_name}{estate_name}{b + 1}栋"
+            address = f"{estate_name}{b + 1}栋"  # the estate name starts with the community's
             for unit in (1, 2):
                 for floor in range(1, 7):
                     for door in (1, 2):

@@ -61,6 +61,14 @@ CATEGORY_WEIGHTS = [
 ]
 
 
+def committee(community: str) -> str:
+    """The community's own committee: 麻三村 → 麻三村村民委员会, 东海社区 → 东海社区居民委员会
+    (not "麻三村村（居）民委员会", the form's generic wording pasted onto the name)."""
+    if community.endswith("社区"):
+        return f"{community}居民委员会"
+    return f"{community}村民委员会" if community else "村（居）民委员会"
+
+
 def _spread(total: int, slots: int, rng: random.Random) -> list[int]:
     """`total` people over `slots` grids as evenly as possible, the extras at random grids."""
     base, extra = divmod(total, slots)
@@ -114,7 +122,7 @@ def build_rows(
             people.phone(),
             political or rng.choice(("中共党员", "群众", "群众", "共青团员")),
             (department and f"江海区{department}")
-            or f"{grid.parent.name if grid.parent else ''}村（居）民委员会",
+            or committee(grid.parent.name if grid.parent else ""),
             department,
             start,
             "",

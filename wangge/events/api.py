@@ -120,7 +120,12 @@ class EventFilter(Schema):
         "all"
     )
     status: str = ""
-    grid: str = Field("", description="region code prefix")
+    grid: str = Field(
+        "",
+        max_length=50,
+        description="a region code (prefix), or a region name (英南村); 400 no_such_region "
+        "when no region in scope has that name",
+    )
     category: str = Field("", description="major or minor category code")
     q: str = ""
     since: Moment | None = None

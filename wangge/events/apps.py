@@ -14,6 +14,7 @@ class EventsConfig(AppConfig):
         from wangge.events import open311, photos, scan
 
         scan.register()
+        _register_audit_objects()
         register_refusal("open311", open311.refusal)
         register_sealed_store(
             "events.photos",
@@ -21,3 +22,14 @@ class EventsConfig(AppConfig):
             reencrypt=photos.reencrypt,
         )
         register_file_store("events.photos", photos.photo_directory)
+
+
+def _register_audit_objects() -> None:
+    from django.urls import reverse
+
+    from wangge.core.audit_words import register_objects
+    from wangge.events.selectors import audit_names_unscoped
+
+    register_objects(
+        "event", audit_names_unscoped, lambda pk: reverse("events:detail", args=[int(pk)])
+    )

@@ -20,8 +20,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wangge.core.audit import audit_record
+from wangge.core.crypto import blind_index
 from wangge.core.errors import NotFound, ValidationFailed
 from wangge.core.geo import Crs
+from wangge.core.personal import normalise_phone
 from wangge.core.roles import Perm
 from wangge.core.scope import Scope, as_scope
 from wangge.events import notify
@@ -43,6 +45,15 @@ from wangge.regions.locate import grid_index
 DIRECT_CHANNELS = frozenset({Channel.PATROL, Channel.ASSIGNED, Channel.VIDEO})
 TRACKED_CHANNELS = frozenset({Channel.RESIDENT, Channel.OPEN311, Channel.HOTLINE})
 _TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+
+
+CALLER_CONTEXT = "events.reporter_phone"
+
+
+def caller_index(phone: str) -> str:
+    """The blind index of a reporter's phone ("" for none, or for text that is no phone)."""
+    number = normalise_phone(phone[:20]) if phone else ""
+    return blind_index(number, context=CALLER_CONTEXT) if len(number) >= 7 else ""
 
 
 @dataclass
@@ -192,6 +203,7 @@ def event_report(
         reporter_id=scope.user_id,
         reporter_name=(report.reporter_name or "")[:50],
         reporter_phone=(report.reporter_phone or "")[:20],
+        reporter_phone_index=caller_index(report.reporter_phone or ""),
         intake_key=intake_key,
         open311_client=open311_client,
         created_at=now,

@@ -195,6 +195,9 @@ class Event(ScopedModel):
     )
     reporter_name = EncryptedField(_("reporter's name"), blank=True)
     reporter_phone = EncryptedField(_("reporter's phone"), blank=True)
+    # The phone's blind index (keyed HMAC of the normalised number): the hotline finds a
+    # caller's earlier reports without decrypting every event (see intake.caller_index).
+    reporter_phone_index = models.CharField(max_length=64, blank=True, db_index=True)
     tracking_code = models.CharField(max_length=16, null=True, blank=True, unique=True)
     intake_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     open311_client = models.ForeignKey(
@@ -346,6 +349,18 @@ class EventPhoto(ScopedModel):
 
     def __str__(self) -> str:
         return self.path
+
+    @property
+    def stage_label(self) -> str:
+        """The stage in words for the page's caption (not "report · 12-02")."""
+        return str(PHOTO_STAGE_LABELS.get(self.stage, self.stage))
+
+
+PHOTO_STAGE_LABELS = {
+    "report": _("Photo at report"),
+    "handle": _("Photo after handling"),
+    "verify": _("Photo at verification"),
+}
 
 
 class Notification(ScopedModel):

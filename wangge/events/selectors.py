@@ -8,10 +8,12 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import Avg, Count, F, Max, Min, Q, QuerySet, Sum
-from django.db.models.functions import Substr
+from django.db.models.functions import Coalesce, Substr
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from wangge.core.errors import NotFound, ValidationFailed
+from wangge.core.personal import exact_query, exact_search_allowed
 from wangge.core.roles import Perm
 from wangge.core.scope import Scope, access, as_scope, require_any
 from wangge.events import calendar, photos
@@ -29,6 +31,7 @@ from wangge.events.models import (
     Status,
 )
 from wangge.events.workflow import allowed_actions
+from wangge.regions.selectors import region_filter_q
 
 BOXES = ("all", "mine", "todo", "department", "overdue", "verify", "pending", "closed")
 
@@ -53,6 +56,8 @@ def events_abilities(*, actor: Any) -> dict[str, bool]:
         "can_report": scope.has(Perm.EVENTS_REPORT),
         "can_assign": scope.has(Perm.EVENTS_COMMAND),
         "can_configure": scope.has(Perm.EVENTS_CONFIGURE),
+        # The hotline's look-up of a caller's earlier reports (events_by_caller decides again).
+        "can_look_up_callers": scope.has(Perm.PERSONAL_REVEAL),
     }
 
 
@@ -143,7 +148,7 @@ def event_list(
     if open_only:
         qs = qs.filter(status__literal_in=OPEN_STATUS_LIST)
     if grid:
-        qs = qs.filter(grid_code__startswith=grid)
+        qs = qs.filter(region_filter_q(actor=scope, text=grid))
     if category:
         qs = qs.filter(Q(category__code=category) | Q(category__parent__code=category))
     if q:
@@ -238,7 +243,17 @@ def categories(*, actor: Any, minor_only: bool = False) -> list[Category]:
         require_any(scope, Perm.EVENTS_VIEW)
     if minor_only:
         qs = qs.filter(parent__isnull=False)
-    return list(qs.order_by("parent__sort", "parent__code", "sort", "code"))
+    # Each major category, then its minor ones: a major one sorts as its own group (its parent's
+    # sort and code are null, which would put every major first and the minors ungrouped after).
+    return list(
+        qs.order_by(
+            Coalesce("parent__sort", "sort"),
+            Coalesce("parent__code", "code"),
+            F("parent").asc(nulls_first=True),
+            "sort",
+            "code",
+        )
+    )
 
 
 def category_majors(*, actor: Any) -> list[Category]:
@@ -659,3 +674,33 @@ def open_ageing(
             }
         )
     return buckets
+
+
+def audit_names_unscoped(ids: list[str]) -> dict[str, str]:
+    """Event numbers by id, for the audit log (its reader holds audit.view over everything)."""
+    from wangge.core.audit_words import numeric_ids
+
+    rows = Event.objects.dangerously_unscoped().filter(pk__in=numeric_ids(ids)).only("created_at")
+    return {str(e.pk): e.number for e in rows}
+
+
+def events_by_caller(*, actor: Any, phone: str, limit: int = 10) -> list[Event]:
+    """A caller's earlier reports, newest first: the hotline catches a repeat call. Found by
+    the phone's blind index, among the events a grant of the actor's holding `personal.reveal`
+    covers (a phone number is personal data), and refused, rate-limited and audited as every
+    search by a full phone is (`exact_search_allowed`). ValidationFailed for no full number."""
+    from wangge.events.intake import caller_index
+
+    exact = exact_query(phone or "")
+    if exact is None or exact[0] != "phone":
+        raise ValidationFailed(
+            _("Type the caller's full phone number to find their earlier reports."),
+            code="phone_required",
+        )
+    exact_search_allowed(actor=actor, by="phone", object_type="event")
+    return list(
+        Event.objects.visible_to(as_scope(actor), Perm.PERSONAL_REVEAL)
+        .filter(reporter_phone_index=caller_index(exact[1]))
+        .select_related("category")
+        .order_by("-created_at", "-id")[:limit]
+    )

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:event_id>/reveal/", views.reporter_reveal, name="reveal"),
     path("report/", views.report, name="report"),
     path("hotline/", views.hotline, name="hotline"),
+    path("hotline/caller/", views.hotline_caller, name="hotline_caller"),
     path("public/report/", views.public_report, name="public_report"),
     path("public/track/", views.public_track, name="public_track"),
     path("public/grids.geojson", views.public_grids, name="public_grids"),

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 
 from wangge.core import dates
 from wangge.core import selectors as core_selectors
-from wangge.core.errors import NotFound, ValidationFailed, WanggeError
+from wangge.core.errors import NotFound, PermissionDenied, ValidationFailed, WanggeError
 from wangge.core.personal import mask_name, mask_phone
 from wangge.core.scope import Scope, scope_for
 from wangge.events import intake, selectors, services, workflow
@@ -64,17 +64,23 @@ def inbox(request: HttpRequest) -> HttpResponse:
         f["until"] = until.isoformat()
     if request.GET.get("open") == "1":
         f["open"] = "1"
-    qs = selectors.event_list(
-        actor=scope,
-        box=box,
-        status=f["status"],
-        grid=f["grid"],
-        category=f["category"],
-        q=f["q"],
-        since=_aware(since),
-        until=_aware(until),
-        open_only=f.get("open") == "1",
-    ).order_by("due_at", "-id")
+    listed: dict[str, Any] = {
+        "actor": scope,
+        "box": box,
+        "status": f["status"],
+        "category": f["category"],
+        "q": f["q"],
+        "since": _aware(since),
+        "until": _aware(until),
+        "open_only": f.get("open") == "1",
+    }
+    grid_hint = ""
+    try:
+        qs = selectors.event_list(grid=f["grid"], **listed)
+    except ValidationFailed as exc:  # a region name that names no region: say so
+        grid_hint = exc.message
+        qs = selectors.event_list(**listed).none()
+    qs = qs.order_by("due_at", "-id")
     if box in {"closed", "all"}:
         qs = qs.order_by("-id")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
@@ -87,6 +93,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "box": box,
             "boxes": [(b, selectors.BOX_LABELS[b], counts.get(b)) for b in boxes],
             "filters": f,
+            "grid_hint": grid_hint,
             "statuses": Status.choices,
             "majors": selectors.category_majors(actor=scope),
             "now": timezone.now(),
@@ -193,7 +200,7 @@ def act(request: HttpRequest, event_id: int, action: str) -> HttpResponse:
         messages.error(request, _("The page is out of date. Reload it and try again."))
         return redirect("events:detail", event_id=event_id)
     try:
-        workflow.transition(
+        event = workflow.transition(
             _actor(request),
             event_id,
             action,
@@ -207,8 +214,45 @@ def act(request: HttpRequest, event_id: int, action: str) -> HttpResponse:
     except WanggeError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Done: %(action)s.") % {"action": RULES[action].label})
+        messages.success(request, _done(action, event))
     return redirect("events:detail", event_id=event_id)
+
+
+_DONE: dict[str, Any] = {
+    "accept": gettext_lazy("Accepted."),
+    "reject": gettext_lazy("Not accepted."),
+    "self_resolve": gettext_lazy("Resolved in the grid; waiting for verification."),
+    "return": gettext_lazy("Returned to the command centre."),
+    "handle": gettext_lazy("Handling started."),
+    "report": gettext_lazy("Report sent; waiting for verification."),
+    "request_extension": gettext_lazy("More time asked for."),
+    "extend": gettext_lazy("Deadline extended."),
+    "park": gettext_lazy("Parked."),
+    "unpark": gettext_lazy("Resumed."),
+    "close": gettext_lazy("Closed."),
+    "close_special": gettext_lazy("Closed as special."),
+    "supervise": gettext_lazy("Supervision sent."),
+    "callback": gettext_lazy("Call-back recorded."),
+}
+
+
+def _done(action: str, event: Event) -> str:
+    """What happened, in words ("已派遣至城管"), not "done: dispatch"."""
+    if action in {"dispatch", "assign"}:
+        department = core_selectors.department_names().get(
+            event.department_code, event.department_code
+        )
+        if action == "dispatch":
+            return _("Dispatched to %(department)s.") % {"department": department}
+        return _("Assigned to %(department)s.") % {"department": department}
+    if action == "verify":
+        if event.status == Status.VERIFIED:
+            return _("Verified: ready to close.")
+        return _("Not verified: back to the handler.")
+    if action == "merge":
+        into = event.merged_into.number if event.merged_into else ""
+        return _("Merged into %(number)s.") % {"number": into}
+    return str(_DONE.get(action) or RULES[action].label)
 
 
 @login_required
@@ -341,9 +385,38 @@ def hotline(request: HttpRequest) -> HttpResponse:
         _report_form_context(scope, public=False)
         | {
             "can_assign": Channel.ASSIGNED in channels,
+            "can_look_up_callers": selectors.events_abilities(actor=scope)["can_look_up_callers"],
             "post": request.POST if request.method == "POST" else {},
         },
     )
+
+
+@login_required
+@require_POST
+def hotline_caller(request: HttpRequest) -> HttpResponse:
+    """The caller's earlier reports (htmx, from the hotline form): a repeat call shows. The
+    number is POSTed, never put in a URL; the search is scoped, rate-limited and audited."""
+    scope = _actor(request)
+    selectors.hotline_channels(actor=scope)  # the hotline's own users only (NotFound else)
+    problem, found, status = "", [], 200
+    try:
+        found = selectors.events_by_caller(
+            actor=scope, phone=request.POST.get("reporter_phone", "")
+        )
+    except NotFound:
+        raise
+    except WanggeError as exc:
+        # Said in the form (htmx swaps a 200): no full number, or this hour's searches used.
+        problem = exc.message
+        status = 403 if isinstance(exc, PermissionDenied) else 200
+    response = render(
+        request,
+        "events/_caller.html",
+        {"problem": problem, "events": found},
+        status=status,
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def public_report(request: HttpRequest) -> HttpResponse:

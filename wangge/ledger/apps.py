@@ -11,3 +11,27 @@ class LedgerConfig(AppConfig):
         from wangge.ledger import jobs
 
         jobs.register()
+        _register_audit_objects()
+
+
+def _register_audit_objects() -> None:
+    from functools import partial
+
+    from django.urls import reverse
+
+    from wangge.core.audit_words import register_objects
+    from wangge.ledger.selectors import audit_names_unscoped
+
+    pages = {
+        "person": "ledger:person",
+        "household": "ledger:household",
+        "organisation": "ledger:organisation",
+        "thing": "ledger:thing",
+        "estate": "ledger:estate",
+    }
+
+    def url(page: str, pk: str) -> str:
+        return reverse(page, args=[int(pk)])
+
+    for kind, page in pages.items():
+        register_objects(kind, partial(audit_names_unscoped, kind), partial(url, page))

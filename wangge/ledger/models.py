@@ -11,6 +11,7 @@ from typing import ClassVar
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wangge.core.crypto import EncryptedField
 from wangge.core.scope import ScopedModel
@@ -393,3 +394,23 @@ class Referral(ScopedModel):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.reason} {self.status}"
+
+    @property
+    def kind_label(self) -> str:
+        return str(REFERRAL_KINDS.get(self.kind, self.kind))
+
+    @property
+    def source_label(self) -> str:
+        return str(REFERRAL_SOURCES.get(self.source, self.source))
+
+
+# What the referral list says for a referral's kind and source (codes in the table).
+REFERRAL_KINDS = {
+    "person": pgettext_lazy("referral", "Person"),
+    "organisation": pgettext_lazy("referral", "Organisation"),
+}
+REFERRAL_SOURCES = {
+    "page": pgettext_lazy("referral", "Page"),
+    "api": pgettext_lazy("referral", "API"),
+    "import": pgettext_lazy("referral", "Import"),
+}

@@ -30,6 +30,7 @@ from wangge.ledger.models import (
     SensitiveTag,
     Thing,
 )
+from wangge.regions.selectors import region_filter_q
 
 
 def people_visible(*, actor: Any) -> Scope:
@@ -70,7 +71,7 @@ def person_list(
                 qs = qs.filter(phone_index=phone_index(value))
     qs = qs.filter(retired_on__isnull=not retired)
     if grid:
-        qs = qs.filter(grid_code__gte=grid, grid_code__lt=grid + ":")
+        qs = qs.filter(region_filter_q(actor=actor, text=grid))
     if care_tag:
         qs = qs.filter(care_tags__contains=care_tag)
     if address:
@@ -191,7 +192,7 @@ def organisation_list(
     if kind:
         qs = qs.filter(kind=kind)
     if grid:
-        qs = qs.filter(grid_code__gte=grid, grid_code__lt=grid + ":")
+        qs = qs.filter(region_filter_q(actor=actor, text=grid))
     return qs.filter(retired_on__isnull=not retired).order_by("grid_code", "id")
 
 
@@ -220,7 +221,7 @@ def thing_list(
     if state:
         qs = qs.filter(state=state)
     if grid:
-        qs = qs.filter(grid_code__gte=grid, grid_code__lt=grid + ":")
+        qs = qs.filter(region_filter_q(actor=actor, text=grid))
     return qs.filter(retired_on__isnull=not retired).order_by("grid_code", "code")
 
 
@@ -228,11 +229,46 @@ def thing_get(*, actor: Any, thing_id: int) -> Thing:
     return access(Thing.objects, actor, Perm.THINGS_VIEW, pk=thing_id)
 
 
-def estate_list(*, actor: Any, grid: str = "") -> QuerySet[Estate]:
+def estate_list(*, actor: Any, grid: str = "", q: str = "") -> QuerySet[Estate]:
+    """Current estates in scope, under a region (a code or a name) and whose name or one of
+    whose buildings' addresses contains `q`."""
     qs = Estate.objects.visible_to(people_visible(actor=actor), Perm.LEDGER_VIEW)
     if grid:
-        qs = qs.filter(grid_code__gte=grid, grid_code__lt=grid + ":")
+        qs = qs.filter(region_filter_q(actor=actor, text=grid))
+    q = q.strip()[:50]
+    if q:
+        buildings = Building.objects.visible_to(actor, Perm.LEDGER_VIEW).filter(
+            address__contains=q, retired_on__isnull=True
+        )
+        qs = qs.filter(Q(name__contains=q) | Q(pk__in=buildings.values("estate_id")))
     return qs.filter(retired_on__isnull=True).order_by("code")
+
+
+def address_search(*, actor: Any, q: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Buildings of the standard-address ledger whose address or estate name contains `q`
+    (小区 / 楼栋), in the actor's scope: where a caller is, with its point and grid. Empty for
+    fewer than two characters (too many to be of use)."""
+    q = (q or "").strip()[:50]
+    if len(q) < 2:
+        return []
+    rows = (
+        Building.objects.visible_to(people_visible(actor=actor), Perm.LEDGER_VIEW)
+        .filter(Q(address__contains=q) | Q(estate__name__contains=q), retired_on__isnull=True)
+        .order_by("estate__code", "code")
+        .values("code", "name", "address", "lon", "lat", "grid_code", "estate__name")[:limit]
+    )
+    return [
+        {
+            "code": r["code"],
+            "estate": r["estate__name"],
+            "building": r["name"],
+            "address": r["address"],
+            "lon": r["lon"],
+            "lat": r["lat"],
+            "grid_code": r["grid_code"],
+        }
+        for r in rows
+    ]
 
 
 def estate_get(*, actor: Any, estate_id: int) -> Estate:
@@ -372,3 +408,24 @@ def grid_figures(*, actor: Any) -> dict[str, dict[str, int]]:
         for row in rows:
             out[row["grid_code"]][key] = row["n"]
     return dict(out)
+
+
+def audit_names_unscoped(kind: str, ids: list[str]) -> dict[str, str]:
+    """What the audit log calls a ledger record by id: a person's masked name (the log's
+    reader is not shown personal data), a household's number, an organisation's name …"""
+    from wangge.core.audit_words import numeric_ids
+    from wangge.core.personal import mask_name
+
+    model, field = {
+        "person": (Person, "name"),
+        "household": (Household, "code"),
+        "organisation": (Organisation, "name"),
+        "thing": (Thing, "name"),
+        "estate": (Estate, "name"),
+        "building": (Building, "address"),
+    }[kind]
+    rows = model.objects.dangerously_unscoped().filter(pk__in=numeric_ids(ids))
+    names = {str(pk): value for pk, value in rows.values_list("pk", field)}
+    if kind == "person":
+        return {pk: mask_name(name) for pk, name in names.items()}
+    return names

@@ -42,6 +42,7 @@ urlpatterns = [
     path("things/new/", views.thing_new, name="thing_new"),
     *_record("thing", movable=True),
     path("addresses/", views.addresses, name="addresses"),
+    path("addresses/search/", views.address_search, name="address_search"),
     path("estates/new/", views.estate_new, name="estate_new"),
     path("estates/<int:pk>/buildings/new/", views.building_new, name="building_new"),
     path("buildings/<int:pk>/rooms/new/", views.room_new, name="room_new"),

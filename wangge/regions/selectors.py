@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
-from wangge.core.errors import NotFound
+from wangge.core.errors import NotFound, ValidationFailed
 from wangge.core.roles import Perm
 from wangge.core.scope import Scope, access, as_scope, require_any
 from wangge.regions.models import (
@@ -50,6 +52,65 @@ def region_get(*, actor: Any, code: str) -> Region:
         Perm.REGIONS_VIEW,
         code=code,
     )
+
+
+def region_names(*, actor: Any, codes: Iterable[str]) -> dict[str, str]:
+    """The names of the regions among `codes` that the actor sees, in one query (a list page
+    calls it once for all its rows). A code the actor may not see is left out, so the page
+    shows the code alone; so is a code of no region."""
+    wanted = {c for c in codes if c and len(c) <= 15}
+    if not wanted:
+        return {}
+    return dict(
+        Region.objects.visible_to(as_scope(actor), Perm.REGIONS_VIEW)
+        .filter(code__in=wanted)
+        .values_list("code", "name")
+    )
+
+
+def region_codes_named(*, actor: Any, text: str, limit: int = 50) -> list[str]:
+    """The codes of the current regions the actor sees whose name contains `text` ("英南村",
+    "第1网格") or whose code starts with it, widest first: what a filter box typed with a name
+    means. Empty when nothing matches."""
+    text = text.strip()
+    if not text:
+        return []
+    qs = Region.objects.visible_to(as_scope(actor), Perm.REGIONS_VIEW).filter(
+        Q(name__icontains=text) | Q(code__startswith=text), valid_to=None
+    )
+    codes = sorted(qs.values_list("code", flat=True)[:limit], key=lambda c: (len(c), c))
+    # A community and its grids both match "英南村": the community covers its grids.
+    kept: list[str] = []
+    for code in codes:
+        if not any(code.startswith(k) for k in kept):
+            kept.append(code)
+    return kept
+
+
+def region_filter_q(*, actor: Any, text: str, field: str = "grid_code") -> Q:
+    """A region filter as typed: a code (or the start of one) as it is; a name ("英南村",
+    "英南村第1网格") as the codes of the regions the actor sees by that name. ValidationFailed
+    (with a hint) when no region has that name, rather than an empty list that says nothing."""
+    text = text.strip()
+    if text.isdigit():
+        return _under(field, text)
+    codes = region_codes_named(actor=actor, text=text)
+    if not codes:
+        raise ValidationFailed(
+            _("No region is named “%(text)s”. Type part of a name (英南村, 第1网格) or a code.")
+            % {"text": text[:50]},
+            code="no_such_region",
+            details={"grid": text[:50]},
+        )
+    inside = Q(pk__in=[])
+    for code in codes:
+        inside |= _under(field, code)
+    return inside
+
+
+def _under(field: str, code: str) -> Q:
+    # A range rather than LIKE 'code%': the plain index on the code serves it on both databases.
+    return Q(**{f"{field}__gte": code, f"{field}__lt": code + ":"})
 
 
 def region_ancestors(*, actor: Any, region: Region) -> list[Region]:
@@ -420,3 +481,9 @@ def grids_under(*, actor: Any, codes: list[str], perm: Perm = Perm.REGIONS_VIEW)
         .filter(inside, level=Level.GRID, valid_to=None)
         .order_by("code")
     )
+
+
+def audit_names_unscoped(ids: list[str]) -> dict[str, str]:
+    """Region names by code, for the audit log."""
+    rows = Region.objects.dangerously_unscoped().filter(code__in=ids)
+    return dict(rows.values_list("code", "name"))

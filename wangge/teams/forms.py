@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wangge.core.errors import ValidationFailed
 from wangge.core.models import Department
@@ -16,7 +17,7 @@ def _department_choices() -> list[tuple[str, str]]:
 
 class AssignmentForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=TeamRole.choices)
-    name = forms.CharField(label=_("Name"), max_length=50)
+    name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=50)
     gender = forms.ChoiceField(
         label=_("Gender"), choices=[("", "—"), *Gender.choices], required=False
     )
@@ -29,7 +30,10 @@ class AssignmentForm(forms.Form):
     department = forms.ChoiceField(
         label=_("Department (specialists)"), choices=_department_choices, required=False
     )
-    valid_from = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    # ISO dates: a date input refuses any other format (it showed blank for "2026/12/02").
+    valid_from = forms.DateField(
+        label=_("From"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
 
     def clean_department(self) -> Department | None:
         try:
@@ -39,7 +43,9 @@ class AssignmentForm(forms.Form):
 
 
 class EndForm(forms.Form):
-    valid_to = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
+    valid_to = forms.DateField(
+        label=_("Until"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
 
 
 class RevealForm(forms.Form):

@@ -181,7 +181,7 @@ def card(request: HttpRequest, code: str) -> HttpResponse:
             "full": full,
             "abilities": selectors.team_abilities(actor=scope, grid_code=code),
             "view": view,
-            "area_km2": boundary.area_m2 / 1e6 if boundary else None,
+            "area_m2": boundary.area_m2 if boundary else None,
             "supervision_phone": settings.SUPERVISION_PHONE,
             "roles": [(TeamRole(r).label, view.members[r]) for r in view.members],
         },

@@ -4,6 +4,7 @@ workbook (the rejected rows as they were, with their row number and the reasons)
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +58,12 @@ class RejectedRows:
     rows: list[ParsedRow] = field(default_factory=list)
 
 
+def join_reasons(reasons: Iterable[str]) -> str:
+    """Sentences joined as one: "姓名：必填；身份证号：校验位不对。" (not "必填。；…")."""
+    parts = [r.strip().rstrip("。.；;") for r in reasons if r.strip()]
+    return "；".join(parts) + "。" if parts else ""
+
+
 def error_workbook(sheets: list[RejectedRows]) -> bytes:
     """The rejected rows as they were, with their row number and the reasons: fix, re-import."""
     reason = _("Reason")
@@ -66,7 +73,7 @@ def error_workbook(sheets: list[RejectedRows]) -> bytes:
         rows = []
         for row in sheet.rows:
             texts = [cell_text(c) for c in row.cells] + [""] * (len(sheet.headers) - len(row.cells))
-            reasons = "；".join(
+            reasons = join_reasons(
                 f"{e.column}：{e.message}" if e.column else e.message for e in row.errors
             )
             rows.append([*texts[: len(sheet.headers)], row.number, reasons])

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from django import template
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.utils.translation import gettext as _
 
 from wangge.core.personal import mask_id_number, mask_phone
 
@@ -19,3 +21,15 @@ def mask_id_filter(value: str) -> str:
 
 register.filter("mask_phone", mask_phone_filter)
 register.filter("mask_id", mask_id_filter)
+
+
+@register.filter
+def area(m2: float | None) -> str:
+    """An area in one format on every page: square kilometres to two places (0.58 平方公里),
+    square metres below a hundredth of one."""
+    if m2 is None or m2 == "":
+        return "—"
+    value = float(m2)
+    if value < 10_000:
+        return _("%(n)s m²") % {"n": intcomma(round(value))}
+    return _("%(n)s km²") % {"n": f"{value / 1e6:.2f}"}

@@ -57,7 +57,7 @@ def test_defaults_are_production_safe(tmp_path: Path) -> None:
     result = _settings_in_subprocess({}, tmp_path)
     assert result.stdout.split() == ["False", "Asia/Shanghai", "zh-hans", "True"]
     demo = _settings_in_subprocess({"WANGGE_DEMO": "true"}, tmp_path)
-    assert demo.stdout.split()[0] == "True"
+    assert demo.stdout.split()[0] == "False"
 
 
 def test_the_data_directory_and_database_are_private(tmp_path: Path) -> None:
@@ -82,3 +82,32 @@ def test_the_data_directory_and_database_are_private(tmp_path: Path) -> None:
     for sidecar in (data / "wangge.sqlite3-wal", data / "wangge.sqlite3-shm"):
         if sidecar.exists():
             assert sidecar.stat().st_mode & 0o077 == 0, sidecar
+
+
+def test_the_demo_shows_our_error_pages_and_serves_static_files(tmp_path: Path) -> None:
+    """Issue 14: the demo ran with DEBUG on, so an unknown URL showed Django's English technical
+    page. With the demo's settings it shows our 404 page; static files and the icon still come."""
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'wangge.settings'; "
+        "django.setup(); from django.core.management import call_command; "
+        "call_command('collectstatic', interactive=False, verbosity=0); "
+        "from django.test import Client; c = Client(HTTP_HOST='127.0.0.1'); "
+        "r = c.get('/no-such-page/'); print(r.status_code); print(r.content.decode()); "
+        "f = c.get('/favicon.ico'); print('FAVICON', f.status_code, f['Location']); "
+        "s = c.get(f['Location']); print('ICON', s.status_code, s['Content-Type'])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={"PATH": "/usr/bin:/bin", "WANGGE_DATA_DIR": str(tmp_path), "WANGGE_DEMO": "true"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    status, *body = result.stdout.splitlines()
+    page = "\n".join(body)
+    assert status == "404"
+    assert "页面不存在" in page or "找不到" in page or "未找到" in page, page[:500]
+    assert "Traceback" not in page and "DEBUG = True" not in page and "URLconf" not in page
+    assert "FAVICON 302 /static/wangge/favicon." in page
+    assert "ICON 200 image/svg+xml" in page

@@ -57,7 +57,7 @@ from wangge.demo.events.reference import (
 )
 from wangge.demo.people import PeopleFactory
 from wangge.events.calendar import Calendar
-from wangge.events.intake import opening
+from wangge.events.intake import caller_index, opening
 from wangge.events.models import OPEN_STATUSES, Channel, CloseKind, Event, EventAction, Tier
 
 
@@ -237,6 +237,7 @@ class History(Lifecycle):
                 event.tracking_code = self._tracking_code()
             if channel in {Channel.HOTLINE, Channel.RESIDENT}:
                 event.reporter_phone = self.people.phone()
+                event.reporter_phone_index = caller_index(event.reporter_phone)
                 if channel == Channel.HOTLINE or rng.random() < 0.6:
                     gender = self.people.gender()
                     event.reporter_name = self.people.name(gender)

@@ -109,3 +109,19 @@ def test_demo_teams_each_grid_led_with_its_leader_as_secretary() -> None:
     assert entry.details["teams"] == 190
     assert entry.details["party_organisations"] == 190
     assert not AuditEntry.objects.filter(action__in=["staff.create", "assignment.start"]).exists()
+
+
+def test_demo_names_say_each_part_once() -> None:
+    """Issue 14: "麻三村村（居）民委员会" and "东海社区东海社区01号小区" in the demo."""
+    from wangge.ledger.models import Building
+    from wangge.teams.models import StaffMember
+
+    employers = set(StaffMember.objects.dangerously_unscoped().values_list("employer", flat=True))
+    assert not [e for e in employers if "（居）" in e]
+    assert "英南村村民委员会" in employers
+    assert any(e.endswith("社区居民委员会") for e in employers)
+    buildings = Building.objects.dangerously_unscoped().values_list("address", "estate__name")
+    for address, estate in buildings[:500]:
+        community = estate.removesuffix("号小区")[:-2]
+        assert address.startswith(estate)
+        assert address.count(community) == 1, address

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
+
 from wangge.core.errors import ValidationFailed
 from wangge.core.tabular import Table, write_xlsx
 from wangge.ledger import columns as cols
@@ -33,13 +36,16 @@ from wangge.ledger.importers.things import ThingImporter
 __all__ = [
     "BATCH",
     "IMPORTERS",
+    "IMPORT_LABELS",
     "Importer",
     "LedgerImportResult",
+    "import_label",
     "ledger_import",
     "person_id_index",
     "phone_index",
     "tag_index",
     "template",
+    "template_filename",
 ]
 
 IMPORTERS: dict[str, type[Importer]] = {
@@ -48,6 +54,23 @@ IMPORTERS: dict[str, type[Importer]] = {
     "addresses": AddressImporter,
     "things": ThingImporter,
 }
+
+
+# What each import is called on the page, in the template's file and sheet names.
+IMPORT_LABELS: dict[str, Any] = {
+    "people": pgettext_lazy("ledger import", "People"),
+    "organisations": pgettext_lazy("ledger import", "Organisations"),
+    "addresses": pgettext_lazy("ledger import", "Standard addresses"),
+    "things": pgettext_lazy("ledger import", "City components"),
+}
+
+
+def import_label(kind: str) -> str:
+    return str(IMPORT_LABELS.get(kind, kind))
+
+
+def template_filename(kind: str) -> str:
+    return _("%(kind)s import template.xlsx") % {"kind": import_label(kind)}
 
 
 def ledger_import(*, actor: Any, kind: str, table: Table, **options: Any) -> LedgerImportResult:
@@ -61,7 +84,7 @@ def template(kind: str) -> bytes:
     notes = [[c.header, "是" if c.required else "否", "、".join(c.aliases)] for c in columns]
     return write_xlsx(
         [
-            (kind, [c.header for c in columns], []),
+            (import_label(kind), [c.header for c in columns], []),
             ("说明", ["列", "必填", "可用的其他列名"], notes),
         ]
     )

@@ -22,6 +22,7 @@ from wangge.ledger.views.people import (
     referrals,
 )
 from wangge.ledger.views.places import (
+    address_search,
     addresses,
     building_new,
     estate_new,
@@ -38,6 +39,7 @@ from wangge.ledger.views.places import (
 )
 
 __all__ = [
+    "address_search",
     "addresses",
     "building_new",
     "estate_new",

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from wangge.core import exports
@@ -60,7 +61,12 @@ def import_page(request: HttpRequest) -> HttpResponse:
             else:
                 return redirect("ledger:job", job_id=job.pk)
     return render(
-        request, "ledger/import.html", {"kind": kind, "kinds": sorted(importers.IMPORTERS)}
+        request,
+        "ledger/import.html",
+        {
+            "kind": kind,
+            "kinds": [(k, importers.import_label(k)) for k in sorted(importers.IMPORTERS)],
+        },
     )
 
 
@@ -71,19 +77,25 @@ def job_page(request: HttpRequest, job_id: int) -> HttpResponse:
     percent = None
     if job.total:
         percent = min(100, round(100 * job.progress / job.total))
-    return render(request, template, {"job": job, "percent": percent, "result": job.result})
+    kind = importers.import_label(str(job.params.get("kind", "")))
+    return render(
+        request, template, {"job": job, "kind": kind, "percent": percent, "result": job.result}
+    )
 
 
 @login_required
 def job_errors(request: HttpRequest, job_id: int) -> HttpResponse:
     job = job_get_for(request.user, job_id)
     data = exports.load(job.result.get("error_file", "")) if job else None
-    if data is None:
+    if job is None or data is None:
         raise NotFound()
     response = HttpResponse(
         data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    response["Content-Disposition"] = 'attachment; filename="ledger-errors.xlsx"'
+    name = _("Rejected rows %(kind)s.xlsx") % {
+        "kind": importers.import_label(job.params.get("kind", ""))
+    }
+    response["Content-Disposition"] = content_disposition_header(True, name) or ""
     return response
 
 
@@ -96,5 +108,7 @@ def template(request: HttpRequest, kind: str) -> HttpResponse:
         importers.template(kind),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = f'attachment; filename="{kind}-template.xlsx"'
+    response["Content-Disposition"] = (
+        content_disposition_header(True, importers.template_filename(kind)) or ""
+    )
     return response

@@ -47,7 +47,10 @@ def people(request: HttpRequest) -> HttpResponse:
         if isinstance(exc, NotFound):
             raise
         messages.error(request, exc.message)
-        qs = selectors.person_list(actor=scope, **(f | {"q": ""}))
+        if exc.code == "no_such_region":  # a region name that names no region: nobody
+            qs = selectors.person_list(actor=scope, **(f | {"grid": ""})).none()
+        else:
+            qs = selectors.person_list(actor=scope, **(f | {"q": ""}))
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     today = timezone.localdate()
     for p in page:

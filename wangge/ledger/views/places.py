@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -16,7 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from wangge.core.errors import Conflict, NotFound, WanggeError
+from wangge.core.errors import Conflict, NotFound, ValidationFailed, WanggeError
 from wangge.core.scope import scope_for
 from wangge.ledger import selectors, services
 from wangge.ledger.columns import KIND_LABELS, STATE_LABELS
@@ -341,18 +342,36 @@ def addresses(request: HttpRequest) -> HttpResponse:
     """Estates in scope (the address spine: estate → building → room)."""
     scope = scope_for(request.user)
     grid = request.GET.get("grid", "").strip()
-    page = Paginator(selectors.estate_list(actor=scope, grid=grid), 50).get_page(
-        request.GET.get("page")
-    )
+    q = request.GET.get("q", "").strip()
+    try:
+        estates = selectors.estate_list(actor=scope, grid=grid, q=q)
+    except ValidationFailed as exc:  # a region name that names no region: say so
+        messages.error(request, exc.message)
+        estates = selectors.estate_list(actor=scope, q=q).none()
+    page = Paginator(estates, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "ledger/addresses.html",
         {
             "page": page,
             "grid": grid,
+            "q": q,
             "can": selectors.ledger_abilities(actor=scope),
-            "querystring_base": f"grid={grid}&",
+            "querystring_base": urlencode({"grid": grid, "q": q}) + "&",
         },
+    )
+
+
+@login_required
+def address_search(request: HttpRequest) -> HttpResponse:
+    """Buildings of the standard-address ledger matching what was typed (htmx, from the
+    hotline form): choosing one places the report at the building and in its grid."""
+    scope = scope_for(request.user)
+    q = request.GET.get("q", "").strip()
+    return render(
+        request,
+        "ledger/_address_results.html",
+        {"q": q, "results": selectors.address_search(actor=scope, q=q)},
     )
 
 

@@ -140,6 +140,11 @@
     if (map && el.dataset.picker) {
       map.on("click", function (e) { setPoint(form, e.latlng.lng, e.latlng.lat, ""); });
     }
+    // A point chosen elsewhere on the form (the hotline's address search): pin it.
+    form.addEventListener("wangge:point", function (e) {
+      setPoint(form, e.detail.lon, e.detail.lat, e.detail.label || "");
+      if (map) { map.setView([e.detail.lat, e.detail.lon], 17); }
+    });
     var gps = form.querySelector("[data-gps]");
     if (gps) {
       gps.addEventListener("click", function () {
