@@ -7,8 +7,8 @@ import json
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
 from django.templatetags.static import static
+from django.utils.translation import gettext as _
 
 from wangge.core.scope import scope_for
 from wangge.core.selectors import abilities, my_grants
