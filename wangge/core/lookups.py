@@ -22,13 +22,13 @@ class LiteralIn(Lookup):
     lookup_name = "literal_in"
     prepare_rhs = False
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         lhs, params = self.process_lhs(compiler, connection)
         values = [str(v) for v in self.rhs]
         if not values or not all(_IDENTIFIER.fullmatch(v) for v in values):
             raise ValueError("literal_in takes a non-empty list of identifiers")
         quoted = ", ".join(f"'{v}'" for v in values)
-        return f"{lhs} IN ({quoted})", list(params)
+        return f"{lhs} IN ({quoted})", tuple(params)
 
 
 CharField.register_lookup(LiteralIn)
