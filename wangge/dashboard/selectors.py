@@ -426,7 +426,7 @@ def region_map(
                 counts[key] = {num: int(figs.get(num, 0)), den: int(figs.get(den, 0))}
             else:
                 values[key] = figs.get(indicator, 0.0)
-    names = region_names_unscoped()
+    names = region_names_unscoped([*values, parent] if parent else values)
     link = _region_links(indicator, width, p)
     regions: list[dict[str, Any]] = []
     for code in sorted(values):
@@ -701,7 +701,7 @@ def rankings(
         for period, out in (("now", now), ("prev", prev)):
             if row[f"{period}_should_close"] is not None:
                 out[row["key"]] = _rates({m: row[f"{period}_{m}"] for m in RANKED}, RANKED)
-    names = region_names_unscoped()
+    names = region_names_unscoped(now)
     link = inbox_links(**_period_params(since, until))
     rows = []
     for code, r in now.items():
@@ -779,7 +779,7 @@ def indicators(*, actor: Any, by: str, since: dt.date, until: dt.date) -> list[d
         out = _by_region(
             _facts(scope, level=level, since=since, until=until, parent=""), width, level=level
         )
-    names = department_names() if width is None else region_names_unscoped()
+    names = department_names() if width is None else region_names_unscoped(out)
     result = []
     for key in sorted(out):
         r = _rates(out[key])
