@@ -9,6 +9,9 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from django.conf import settings
+        from django.db.models.signals import pre_migrate
+
+        from wangge.core.db.timeouts import lift_for_migrations
 
         from wangge.core import (
             audit,
@@ -18,6 +21,7 @@ class CoreConfig(AppConfig):
             lookups,  # noqa: F401  (registers `literal_in`)
         )
 
+        pre_migrate.connect(lift_for_migrations, dispatch_uid="wangge.lift_for_migrations")
         backup.register_file_store("core.exports", exports.directory)
         jobs.register_periodic(
             "audit.checkpoint", settings.AUDIT_CHECKPOINT_SECONDS, audit.checkpoint_periodic
