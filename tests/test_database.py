@@ -38,7 +38,9 @@ postgres_only = pytest.mark.skipif(
 
 
 def test_pool_and_timeout_options_on_postgresql() -> None:
-    config = _database("postgres://w:pw@db.local:5433/wangge", pool=(2, 8), statement_timeout_ms=1500)
+    config = _database(
+        "postgres://w:pw@db.local:5433/wangge", pool=(2, 8), statement_timeout_ms=1500
+    )
     assert config["ENGINE"] == "django.db.backends.postgresql"
     assert config["OPTIONS"]["pool"] == {"min_size": 2, "max_size": 8, "timeout": 10}
     assert config["CONN_MAX_AGE"] == 0  # Django refuses persistent connections beside a pool
@@ -63,7 +65,7 @@ def _settings(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProces
         "'options': {a: {k: v for k, v in c['OPTIONS'].items() if k in ('pool', 'options')}"
         " for a, c in d.items()}}))"
     )
-    return subprocess.run(  # noqa: S603 - our own interpreter and code
+    return subprocess.run(
         [sys.executable, "-c", code],
         env={"PATH": "/usr/bin:/bin", "WANGGE_DATA_DIR": str(tmp_path), **env},
         capture_output=True,
@@ -107,9 +109,7 @@ def test_environment_turns_pool_timeout_and_replica_on(tmp_path: Path) -> None:
         ({"WANGGE_REPLICA_DATABASE_URL": "sqlite:///x.sqlite3"}, "WANGGE_REPLICA_DATABASE_URL"),
     ],
 )
-def test_bad_database_settings_fail_loudly(
-    env: dict[str, str], named: str, tmp_path: Path
-) -> None:
+def test_bad_database_settings_fail_loudly(env: dict[str, str], named: str, tmp_path: Path) -> None:
     done = _settings(env, tmp_path)
     assert done.returncode != 0
     assert named in done.stderr

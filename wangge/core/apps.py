@@ -11,8 +11,6 @@ class CoreConfig(AppConfig):
         from django.conf import settings
         from django.db.models.signals import pre_migrate
 
-        from wangge.core.db.timeouts import lift_for_migrations
-
         from wangge.core import (
             audit,
             backup,
@@ -20,6 +18,7 @@ class CoreConfig(AppConfig):
             jobs,
             lookups,  # noqa: F401  (registers `literal_in`)
         )
+        from wangge.core.db.timeouts import lift_for_migrations
 
         pre_migrate.connect(lift_for_migrations, dispatch_uid="wangge.lift_for_migrations")
         backup.register_file_store("core.exports", exports.directory)

@@ -22,7 +22,7 @@ class LiteralIn(Lookup):
     lookup_name = "literal_in"
     prepare_rhs = False
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, Any]:
         lhs, params = self.process_lhs(compiler, connection)
         values = [str(v) for v in self.rhs]
         if not values or not all(_IDENTIFIER.fullmatch(v) for v in values):

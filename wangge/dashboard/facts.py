@@ -73,7 +73,7 @@ def _cube_insert(name: str, start: dt.datetime, end: dt.datetime) -> tuple[str, 
     dim_values = "".join(f", {d}" if d == "category_id" else f", COALESCE({d}, '')" for d in dims)
     sums = ", ".join(f"COALESCE(SUM(m_{m}), 0)" for m in measures)
     group = "".join(f", {d}" for d in dims)
-    levels = " UNION ALL ".join(
+    per_level = " UNION ALL ".join(
         f"SELECT {level}, SUBSTR(grid_code, 1, {level}), day, COALESCE(department_code, '')"  # noqa: S608
         f"{dim_values}, {sums} FROM base WHERE LENGTH(grid_code) >= {level}"
         f" GROUP BY SUBSTR(grid_code, 1, {level}), day, department_code{group}"
@@ -84,7 +84,7 @@ def _cube_insert(name: str, start: dt.datetime, end: dt.datetime) -> tuple[str, 
     target += "".join(f", {m}" for m in measures)
     # INSERT first, its SELECT with the CTE: a statement that starts with WITH has no row count
     # in Python's sqlite3.
-    sql = f"INSERT INTO {table} ({target}) WITH base AS MATERIALIZED ({base}) {levels}"
+    sql = f"INSERT INTO {table} ({target}) WITH base AS MATERIALIZED ({base}) {per_level}"
     return sql, params
 
 
