@@ -205,7 +205,10 @@ def committed_facts(django_db_blocker: Any) -> Iterator[None]:
         for model, *_rest in CUBES.values():
             model.objects.dangerously_unscoped().delete()
         FactState.objects.all().delete()
-        connections["replica"].close()  # or the test database cannot be dropped at the end
+        # Or the test database cannot be dropped at the end (Django closes the pools of the
+        # databases it drops, not a mirror's).
+        connections["replica"].close()
+        connections["replica"].close_pool()
 
 
 def _period() -> tuple[dt.date, dt.date]:
