@@ -33,7 +33,16 @@ ALLOWED_HOSTS = env_list("WANGGE_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::
 CSRF_TRUSTED_ORIGINS = env_list("WANGGE_CSRF_TRUSTED_ORIGINS", [])
 
 
-def _database(url: str) -> dict[str, Any]:
+def _database(
+    url: str,
+    *,
+    pool: tuple[int, int] | None = None,
+    statement_timeout_ms: int = 0,
+) -> dict[str, Any]:
+    """One DATABASES entry from a URL. On PostgreSQL, `pool` (min, max) turns on psycopg's
+    connection pool (Django keeps no connection of its own then: CONN_MAX_AGE 0), and a
+    `statement_timeout_ms` above 0 cancels any statement of the server's sessions that runs
+    longer (the long jobs lift it for their own transactions)."""
     try:
         config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
     except Exception as exc:  # dj-database-url raises several types for bad URLs
@@ -56,7 +65,17 @@ def _database(url: str) -> dict[str, Any]:
             ),
         }
     elif engine == "django.db.backends.postgresql":
-        config.setdefault("OPTIONS", {})
+        options = config.setdefault("OPTIONS", {})
+        if statement_timeout_ms > 0:
+            # Sent as a startup parameter: every session starts with it, pooled or not.
+            flags = f"{options.get('options', '')} -c statement_timeout={statement_timeout_ms}"
+            options["options"] = flags.strip()
+        if pool is not None:
+            low, high = pool
+            # A pooled connection goes back to the pool at the end of each request; Django
+            # refuses persistent connections beside a pool.
+            options["pool"] = {"min_size": low, "max_size": high, "timeout": 10}
+            config["CONN_MAX_AGE"] = 0
     else:
         raise ConfigError(
             f"WANGGE_DATABASE_URL uses engine {engine!r}; wangge supports sqlite:// and postgres://"
@@ -64,9 +83,38 @@ def _database(url: str) -> dict[str, Any]:
     return config
 
 
+def _pool() -> tuple[int, int] | None:
+    """WANGGE_DB_POOL_MAX > 0 turns the pool on (PostgreSQL only), WANGGE_DB_POOL_MIN connections
+    kept open while idle."""
+    high = env_int("WANGGE_DB_POOL_MAX", 0, minimum=0)
+    low = env_int("WANGGE_DB_POOL_MIN", 2 if high else 0, minimum=0)
+    if not high:
+        return None
+    if low > high:
+        raise ConfigError(f"WANGGE_DB_POOL_MIN={low} is more than WANGGE_DB_POOL_MAX={high}")
+    return (low, high)
+
+
+DB_POOL = _pool()
+DB_STATEMENT_TIMEOUT_MS = env_int("WANGGE_DB_STATEMENT_TIMEOUT_MS", 30_000, minimum=0)
 DATABASES = {
-    "default": _database(env_str("WANGGE_DATABASE_URL", f"sqlite:///{DATA_DIR / 'wangge.sqlite3'}"))
+    "default": _database(
+        env_str("WANGGE_DATABASE_URL", f"sqlite:///{DATA_DIR / 'wangge.sqlite3'}"),
+        pool=DB_POOL,
+        statement_timeout_ms=DB_STATEMENT_TIMEOUT_MS,
+    )
 }
+# A streaming replica of the primary (PostgreSQL): the dashboard's facts and figures are read
+# from it (wangge/core/db/router.py), everything else and every write stays on the primary.
+_replica_url = env_str("WANGGE_REPLICA_DATABASE_URL", "")
+if _replica_url:
+    DATABASES["replica"] = _database(
+        _replica_url, pool=DB_POOL, statement_timeout_ms=DB_STATEMENT_TIMEOUT_MS
+    )
+    if DATABASES["replica"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ConfigError("WANGGE_REPLICA_DATABASE_URL must be a postgres:// URL (a replica)")
+DASHBOARD_READ_DATABASE = "replica" if _replica_url else "default"
+DATABASE_ROUTERS = ["wangge.core.db.router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 INSTALLED_APPS = [

@@ -24,9 +24,17 @@ from wangge.settings import *  # noqa: E402, F403
 from wangge.settings import _database  # noqa: E402
 
 _url = os.environ.get("WANGGE_TEST_DATABASE_URL", "sqlite://:memory:")
-DATABASES = {"default": _database(_url)}
+DATABASES = {
+    "default": _database(_url, pool=DB_POOL, statement_timeout_ms=DB_STATEMENT_TIMEOUT_MS)  # noqa: F405
+}
 if _url.startswith("sqlite"):
     DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
+else:
+    # The read replica (PostgreSQL only) as Django's test mirror of the primary: the same
+    # database through a connection of its own. The dashboard reads from it only in the tests
+    # that route it there (tests/test_database.py); the others may not query a second alias.
+    DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+DASHBOARD_READ_DATABASE = "default"
 
 # Argon2 at full cost makes every login in a test take ~50 ms; tests only need it to be correct.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

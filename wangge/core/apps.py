@@ -9,6 +9,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from django.conf import settings
+        from django.db.models.signals import pre_migrate
 
         from wangge.core import (
             audit,
@@ -17,7 +18,9 @@ class CoreConfig(AppConfig):
             jobs,
             lookups,  # noqa: F401  (registers `literal_in`)
         )
+        from wangge.core.db.timeouts import lift_for_migrations
 
+        pre_migrate.connect(lift_for_migrations, dispatch_uid="wangge.lift_for_migrations")
         backup.register_file_store("core.exports", exports.directory)
         jobs.register_periodic(
             "audit.checkpoint", settings.AUDIT_CHECKPOINT_SECONDS, audit.checkpoint_periodic

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from wangge.core import jobs
+from wangge.core.db.timeouts import lift_statement_timeout
 from wangge.core.scope import Scope
 from wangge.dashboard.models import CUBES, EventFact, FactState, GridFigure
 from wangge.events import selectors as events_selectors
@@ -104,6 +105,8 @@ def rebuild_range(first: dt.date, last: dt.date) -> int:
             cursor.execute(
                 "SELECT set_config('work_mem', %s, true)", [settings.DASHBOARD_FACTS_WORK_MEM]
             )
+        # A month of a city's events is a minute's work, past the requests' statement timeout.
+        lift_statement_timeout(cursor)
         for name, (model, _dims, _measures, levels) in CUBES.items():
             # By level and day: the cube's one index serves the delete.
             model.objects.dangerously_unscoped().filter(
@@ -154,8 +157,12 @@ def facts_rebuild(
     days = set(_range(local_day(first), local_day(last))) if first and last else set()
     if since is None and until is None:
         # Days that have facts but no events any more (a restored database) are cleared too.
+        # From the primary: a replica's copy may lag behind what this rebuild overwrites.
         days |= set(
-            EventFact.objects.dangerously_unscoped().values_list("day", flat=True).distinct()
+            EventFact.objects.dangerously_unscoped()
+            .using("default")
+            .values_list("day", flat=True)
+            .distinct()
         )
     if since is not None:
         days = {d for d in days if d >= since} | set(_range(since, until or local_day(now)))
@@ -165,7 +172,8 @@ def facts_rebuild(
     if since is None and until is None:
         # Every row is new: the planner's statistics are too (or it reads a cube by its day
         # alone, through all four levels).
-        with connection.cursor() as cursor:
+        with transaction.atomic(), connection.cursor() as cursor:
+            lift_statement_timeout(cursor)
             for model, *_rest in CUBES.values():
                 cursor.execute(f"ANALYZE {model._meta.db_table}")
         FactState.objects.update_or_create(

@@ -63,6 +63,9 @@ class Command(WanggeCommand):
         if not options["no_collectstatic"]:
             call_command("collectstatic", interactive=False, verbosity=0)
         connection.close()
+        if connection.vendor == "postgresql":
+            # Each gunicorn worker opens its own pool after the fork, none inherits this one's.
+            connection.close_pool()  # type: ignore[attr-defined]
         metrics.reset_multiprocess_dir()  # before any worker process counts a request
         self.stdout.write(_("Serving on http://%(bind)s/") % {"bind": options["bind"]})
         worker = None
