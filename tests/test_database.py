@@ -44,12 +44,13 @@ def test_pool_and_timeout_options_on_postgresql() -> None:
     assert config["ENGINE"] == "django.db.backends.postgresql"
     assert config["OPTIONS"]["pool"] == {"min_size": 2, "max_size": 8, "timeout": 10}
     assert config["CONN_MAX_AGE"] == 0  # Django refuses persistent connections beside a pool
-    assert config["OPTIONS"]["options"] == "-c statement_timeout=1500"
+    assert config["OPTIONS"]["options"] == "-c jit=off -c statement_timeout=1500"
 
 
 def test_no_pool_no_timeout_by_request() -> None:
     config = _database("postgres://w@db.local/wangge", pool=None, statement_timeout_ms=0)
-    assert "pool" not in config["OPTIONS"] and "options" not in config["OPTIONS"]
+    assert "pool" not in config["OPTIONS"]
+    assert config["OPTIONS"]["options"] == "-c jit=off"  # request queries are not JIT-compiled
     assert config["CONN_MAX_AGE"] == 60
 
 
@@ -95,7 +96,7 @@ def test_environment_turns_pool_timeout_and_replica_on(tmp_path: Path) -> None:
     assert got["aliases"] == ["default", "replica"] and got["read"] == "replica"
     for alias in ("default", "replica"):
         assert got["options"][alias] == {
-            "options": "-c statement_timeout=5000",
+            "options": "-c jit=off -c statement_timeout=5000",
             "pool": {"min_size": 2, "max_size": 12, "timeout": 10},
         }
 
@@ -240,3 +241,11 @@ def test_the_dashboard_reads_its_facts_from_the_replica(
     assert not any("dashboard_eventfact" in q["sql"] for q in primary.captured_queries)
     # The live numbers (open, overdue) are the primary's.
     assert any("events_event" in q["sql"] for q in primary.captured_queries)
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_sessions_run_without_jit() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
