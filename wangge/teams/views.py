@@ -21,7 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from wangge.core import exports
-from wangge.core.errors import NotFound, PermissionDenied, ValidationFailed
+from wangge.core.errors import NotFound, PermissionDenied, ValidationFailed, WanggeError
 from wangge.core.scope import Scope, scope_for
 from wangge.core.tabular import upload_bytes
 from wangge.core.validators import InvalidCode, parse_id_number, parse_mobile
@@ -215,7 +215,14 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     role = request.GET.get("role", "")
     if role not in TeamRole.values:
         role = ""
-    qs = selectors.staff_list(actor=scope_for(request.user), q=q, role=role)
+    scope = scope_for(request.user)
+    try:
+        qs = selectors.staff_list(actor=scope, q=q, role=role)
+    except WanggeError as exc:  # e.g. a full phone number from a role that may not search so
+        if isinstance(exc, NotFound):
+            raise
+        messages.error(request, exc.message)
+        qs = selectors.staff_list(actor=scope, q="", role=role)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(
         request,

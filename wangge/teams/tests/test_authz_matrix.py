@@ -458,3 +458,22 @@ def test_staff_exact_search_only_for_roles_that_may_reveal(api_as: Any) -> None:
     found = api_as("demo-grid").get(f"/api/v1/staff?q={staff.phone}").json()
     assert [s["id"] for s in found["items"]] == [staff.pk]
     assert AuditEntry.objects.filter(action="search.exact", object_type="staff").exists()
+
+
+def test_staff_page_refuses_an_exact_search_in_words(client_as: Any) -> None:
+    """The staff page, asked for a full phone by a role that may not search so, says so and
+    lists as without the number (it was a 500, found by the page fuzz walk)."""
+    from django.test import Client
+
+    from wangge.core.roles import Role
+    from wangge.core.tests.factories import user_with
+
+    staff = _staff_in(MINE)
+    worker = Client()
+    worker.force_login(user_with((Role.GRID_WORKER, MINE)))
+    page = worker.get(f"/teams/staff/?q={staff.phone}")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "只有可查看完整个人信息的角色才能按身份证号或手机号查找" in text
+    # Only where the user typed it: the search box gives their own words back.
+    assert text.count(staff.phone) == 1 and f'value="{staff.phone}"' in text
