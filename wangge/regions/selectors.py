@@ -451,8 +451,10 @@ def region_names_unscoped(codes: Iterable[str] | None = None) -> dict[str, str]:
     """The current regions' names by code (only those of `codes` when given: a dashboard
     panel needs a few of a city's thousands)."""
     qs = Region.objects.dangerously_unscoped().filter(valid_to=None)
-    if codes is not None:
-        qs = qs.filter(code__in=sorted(set(codes)))
+    wanted = set(codes) if codes is not None else None
+    if wanted is not None and len(wanted) <= 500:
+        qs = qs.filter(code__in=sorted(wanted))
+    # (Thousands of codes: reading every name is cheaper than binding thousands of parameters.)
     return dict(qs.values_list("code", "name"))
 
 
