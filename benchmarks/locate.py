@@ -278,7 +278,7 @@ def e2e_child(args: argparse.Namespace) -> int:
             ties += 1
         else:
             differ += 1
-    print(
+    (work / "result.json").write_text(
         json.dumps(
             {
                 "wangge_s": wangge_s,
@@ -291,7 +291,6 @@ def e2e_child(args: argparse.Namespace) -> int:
                 "ties": ties,
             }
         ),
-        file=open(work / "result.json", "w"),  # noqa: SIM115
     )
     return 0
 

@@ -22,17 +22,28 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any, NamedTuple
+
+from django_setup import setup_django
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from django_setup import setup_django  # noqa: E402
+
+class Box(NamedTuple):
+    """The grid's bounding box: where the generated points fall and where it is cut."""
+
+    min_lon: float
+    min_lat: float
+    max_lon: float
+    max_lat: float
+
 
 GRID = "440704003001001"
 EAST = "440704003001006"
 
 
-def _halves() -> tuple[bytes, object]:
+def _halves() -> tuple[bytes, Box]:
     from wangge.regions.models import Boundary
     from wangge.regions.tests.factories import box
 
@@ -49,10 +60,11 @@ def _halves() -> tuple[bytes, object]:
             (EAST, "英南村第6网格", middle, b.max_lon),
         )
     ]
-    return json.dumps({"type": "FeatureCollection", "features": features}).encode(), b
+    bounds = Box(b.min_lon, b.min_lat, b.max_lon, b.max_lat)
+    return json.dumps({"type": "FeatureCollection", "features": features}).encode(), bounds
 
 
-def _populate(people: int, events: int, bounds: object, rng: random.Random) -> None:
+def _populate(people: int, events: int, bounds: Box, rng: random.Random) -> None:
     from wangge.events.models import Event
     from wangge.events.tests.factories import history
     from wangge.ledger.models import Building, Person, Room
@@ -62,8 +74,8 @@ def _populate(people: int, events: int, bounds: object, rng: random.Random) -> N
 
     def point() -> tuple[float, float]:
         return (
-            rng.uniform(b.min_lon + 1e-6, b.max_lon - 1e-6),  # type: ignore[attr-defined]
-            rng.uniform(b.min_lat + 1e-6, b.max_lat - 1e-6),  # type: ignore[attr-defined]
+            rng.uniform(b.min_lon + 1e-6, b.max_lon - 1e-6),
+            rng.uniform(b.min_lat + 1e-6, b.max_lat - 1e-6),
         )
 
     n_buildings, n_rooms = max(people // 10, 1), max(people // 3, 1)
@@ -105,7 +117,7 @@ def _populate(people: int, events: int, bounds: object, rng: random.Random) -> N
     Event.objects.dangerously_unscoped().bulk_update(rows, ["lon", "lat"], batch_size=1000)
 
 
-def _floor(bounds: object) -> float:
+def _floor(bounds: Box) -> float:
     """The same people, rooms, buildings and open events moved by bare UPDATEs: the points
     tested in Python, one UPDATE per kind, nothing else."""
     from django.db import transaction
@@ -113,7 +125,7 @@ def _floor(bounds: object) -> float:
     from wangge.events.models import OPEN_STATUSES, Event
     from wangge.ledger.models import Building, Person, Room
 
-    middle = (bounds.min_lon + bounds.max_lon) / 2  # type: ignore[attr-defined]
+    middle = (bounds.min_lon + bounds.max_lon) / 2
     started = time.perf_counter()
     with transaction.atomic():
         for model, lon in (
@@ -157,7 +169,12 @@ def main() -> int:
     _populate(args.people, args.events, bounds, random.Random(7))
     admin = scope_for(User.objects.get(username="demo-district"))
     floor = _floor(bounds)
-    arguments = {"operation": "split", "grids": [GRID], "pieces": pieces, "default": GRID}
+    arguments: dict[str, Any] = {
+        "operation": "split",
+        "grids": [GRID],
+        "pieces": pieces,
+        "default": GRID,
+    }
 
     started = time.perf_counter()
     dry = restructure(actor=admin, **arguments)

@@ -100,6 +100,7 @@ class GridPlan:
         codes = {t.code for t in targets}
         result: list[str | None] = [None] * len(rows)
         located: list[int] = []
+        points: list[tuple[float, float]] = []
         for i, (pk, point) in enumerate(rows):
             mapped = self.mapping.get((kind, str(pk)))
             if mapped in codes:
@@ -108,11 +109,12 @@ class GridPlan:
                 result[i] = targets[0].code
             elif point is not None and point[0] is not None and point[1] is not None:
                 located.append(i)
+                points.append((float(point[0]), float(point[1])))
             elif self.default in codes:
                 result[i] = self.default
         if located:
-            xs = np.array([float(rows[i][1][0]) for i in located])  # type: ignore[index]
-            ys = np.array([float(rows[i][1][1]) for i in located])  # type: ignore[index]
+            xs = np.array([x for x, _y in points])
+            ys = np.array([y for _x, y in points])
             found = np.full(len(located), -1)
             # Targets in code order: a point on a shared edge goes to the first (as locate does).
             for j, target in sorted(enumerate(targets), key=lambda t: t[1].code):

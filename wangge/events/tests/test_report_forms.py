@@ -169,7 +169,9 @@ def test_the_service_worker_keeps_the_report_page_and_speaks_chinese() -> None:
     for path in ("/events/report/", "/campaigns/my/", "/campaigns/my/12/", "/"):
         assert pattern.match(path), path
     assert not pattern.match("/ledger/people/")
-    texts = json.loads(re.search(r"var TEXTS = (\{.*?\});", body).group(1))  # type: ignore[union-attr]
+    found = re.search(r"var TEXTS = (\{.*?\});", body)
+    assert found is not None, "the service worker carries its texts"
+    texts = json.loads(found.group(1))
     assert texts["title"] == "离线" and texts["report"] == "上报事件"
 
 

@@ -63,9 +63,11 @@ class Command(WanggeCommand):
         if not options["no_collectstatic"]:
             call_command("collectstatic", interactive=False, verbosity=0)
         connection.close()
-        if connection.vendor == "postgresql":
-            # Each gunicorn worker opens its own pool after the fork, none inherits this one's.
-            connection.close_pool()  # type: ignore[attr-defined]
+        # Each gunicorn worker opens its own pool after the fork, none inherits this one's
+        # (only PostgreSQL's connection has a pool).
+        close_pool = getattr(connection, "close_pool", None)
+        if connection.vendor == "postgresql" and close_pool is not None:
+            close_pool()
         metrics.reset_multiprocess_dir()  # before any worker process counts a request
         self.stdout.write(_("Serving on http://%(bind)s/") % {"bind": options["bind"]})
         worker = None
