@@ -13,6 +13,7 @@ wangge teams …            grid teams, rosters, coverage check
 wangge ledger …           ledger templates and imports
 wangge events scan        mark overdue events and escalate them (idempotent)
 wangge campaigns …        create a campaign, its progress, the progress workbook, scan
+wangge linkage …          department lists: import, link (Splink), export, duplicates
 wangge open311 keys …     API keys for Open311 clients
 wangge worker             background jobs, the deadline scan, audit checkpoints
 """

@@ -135,6 +135,7 @@ INSTALLED_APPS = [
     "wangge.ledger",
     "wangge.events",
     "wangge.campaigns",
+    "wangge.linkage",
     "wangge.restructure",
     "wangge.dashboard",
     "wangge.demo",
