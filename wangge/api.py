@@ -3,6 +3,7 @@
 from ninja import NinjaAPI
 
 from wangge.campaigns.api import router as campaigns_router
+from wangge.linkage.api import router as linkage_router
 from wangge.core.api import ApiDocs, api_auth, docs_login_required, install_error_handlers
 from wangge.core.api_routes import router as core_router
 from wangge.dashboard.api import router as dashboard_router
@@ -28,4 +29,5 @@ api.add_router("", teams_router)
 api.add_router("", ledger_router)
 api.add_router("", events_router)
 api.add_router("", campaigns_router)
+api.add_router("", linkage_router)
 api.add_router("", dashboard_router)

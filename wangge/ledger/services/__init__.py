@@ -4,6 +4,7 @@
   the audited look and the reveal;
 - places.py: organisations, things and standard addresses (estates, buildings, rooms);
 - exports.py: the people export (masked unless a reason is given);
+- tags.py: care groups given to many people at once (a department's list);
 - referrals.py: entries the district reviews instead of the system writing them;
 - records.py: what they share — the edit check, versions, the change log and audit.
 """
@@ -48,8 +49,10 @@ from wangge.ledger.services.places import (
 )
 from wangge.ledger.services.referrals import Referred, referral_resolve
 from wangge.ledger.services.regrid import regrid
+from wangge.ledger.services.tags import care_tag_add
 
 __all__ = [
+    "care_tag_add",
     "Referred",
     "Verified",
     "building_create",
