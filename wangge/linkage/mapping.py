@@ -26,7 +26,7 @@ class Field:
 
 
 PEOPLE = (
-    Field("name", _("Name"), ("姓名", "名字", "人员姓名", "户主姓名", "老人姓名", "患者姓名", "居民姓名"), True),
+    Field("name", pgettext_lazy("person", "Name"), ("姓名", "名字", "人员姓名", "户主姓名", "老人姓名", "患者姓名", "居民姓名"), True),
     Field(
         "id_number",
         _("ID number"),

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from wangge.core.personal import birth_year, mask_id_number, mask_phone
+from wangge.core.personal import mask_id_number, mask_phone
 from wangge.core.roles import Perm
 from wangge.core.scope import access, require_any
 from wangge.ledger.models import Organisation, Person
@@ -83,8 +83,7 @@ def masked(kind: str, values: dict[str, Any]) -> dict[str, str]:
         elif key == "phone":
             out[key] = mask_phone(text)
         elif key == "birth_date":
-            year = birth_year(text)
-            out[key] = str(year) if year else ""
+            out[key] = text[:4] if text[:4].isdigit() else ""
         else:
             out[key] = text
     return out

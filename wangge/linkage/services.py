@@ -300,7 +300,8 @@ def batch_import(
             if errors:
                 row.status = RowStatus.REJECTED
                 row.errors = [
-                    {"column": used.get(e["column"], labels.get(e["column"], "")), **e}
+                    {**e, "field": e["column"],
+                     "column": used.get(e["column"], labels.get(e["column"], ""))}
                     for e in errors
                 ]
                 summary.rejected += 1
@@ -622,7 +623,7 @@ def _decide_rows(
             new_rows.append((row, values))
     all_rows = [r for r, _v in rest] + [r for r, _v in run.linked if r.method == LinkMethod.EXACT]
     for chunk in _chunks(all_rows, CHUNK):
-        BatchRow.objects.bulk_update(
+        BatchRow.objects.dangerously_unscoped().bulk_update(
             chunk, ["status", "method", "record_id", "probability", "grid_code"]
         )
     Pair.objects.bulk_create(pairs, batch_size=CHUNK)
@@ -786,7 +787,7 @@ def recompute_wins(record_kind: str, record_ids: list[int]) -> None:
             if fv.wins != w:
                 fv.wins = w
                 changed.append(fv)
-        FieldValue.objects.bulk_update(changed, ["wins"], batch_size=CHUNK)
+        FieldValue.objects.dangerously_unscoped().bulk_update(changed, ["wins"], batch_size=CHUNK)
 
 
 # -- review ----------------------------------------------------------------------------------

@@ -58,6 +58,8 @@ LEVEL_LABELS = {
     "typo": gettext_lazy("one or two characters differ"),
     "surname": gettext_lazy("same surname only"),
     "reversed": gettext_lazy("given name's characters swapped"),
+    "core": gettext_lazy("the same without 有限公司, 分店 and the like"),
+    "house": gettext_lazy("same house number"),
     "building": gettext_lazy("same building"),
     "road": gettext_lazy("same road and number"),
     "community": gettext_lazy("same village/community"),
