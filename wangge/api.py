@@ -3,12 +3,12 @@
 from ninja import NinjaAPI
 
 from wangge.campaigns.api import router as campaigns_router
-from wangge.linkage.api import router as linkage_router
 from wangge.core.api import ApiDocs, api_auth, docs_login_required, install_error_handlers
 from wangge.core.api_routes import router as core_router
 from wangge.dashboard.api import router as dashboard_router
 from wangge.events.api import router as events_router
 from wangge.ledger.api import router as ledger_router
+from wangge.linkage.api import router as linkage_router
 from wangge.regions.api import router as regions_router
 from wangge.teams.api import router as teams_router
 

@@ -207,14 +207,18 @@ def _source_out(source: Source) -> dict[str, Any]:
     }
 
 
-@router.get("/linkage/sources", response={200: list[SourceOut], **ERRORS},
-            summary="Department lists")
+@router.get(
+    "/linkage/sources", response={200: list[SourceOut], **ERRORS}, summary="Department lists"
+)
 def source_list(request: HttpRequest) -> Any:
     return [_source_out(s) for s in selectors.source_list(actor=actor(request))]
 
 
-@router.post("/linkage/sources", response={200: SourceOut, **WRITE_ERRORS, 409: ErrorOut},
-             summary="Create a department list or change its settings")
+@router.post(
+    "/linkage/sources",
+    response={200: SourceOut, **WRITE_ERRORS, 409: ErrorOut},
+    summary="Create a department list or change its settings",
+)
 def source_save(request: HttpRequest, payload: SourceIn) -> Any:
     return _source_out(services.source_save(actor=actor(request), **payload.dict()))
 
@@ -250,20 +254,26 @@ def batch_upload(
     return Status(201, summary.as_dict())
 
 
-@router.get("/linkage/batches/{batch_id}", response={200: BatchOut, **ERRORS},
-            summary="A batch and its counts")
+@router.get(
+    "/linkage/batches/{batch_id}",
+    response={200: BatchOut, **ERRORS},
+    summary="A batch and its counts",
+)
 def batch_get(request: HttpRequest, batch_id: int) -> Any:
     return selectors.batch_get(actor=actor(request), batch_id=batch_id)
 
 
-@router.get("/linkage/batches/{batch_id}/rows", response={200: list[RowOut], **ERRORS},
-            summary="A batch's rows, masked (keyset by row number: pass the last as `after`)")
+@router.get(
+    "/linkage/batches/{batch_id}/rows",
+    response={200: list[RowOut], **ERRORS},
+    summary="A batch's rows, masked (keyset by row number: pass the last as `after`)",
+)
 def batch_rows(
     request: HttpRequest,
     batch_id: int,
     status: Query[str] = "",
     after: Query[int] = 0,
-    limit: Query[int] = Field(100, ge=1, le=500),
+    limit: int = Query(100, ge=1, le=500),
 ) -> Any:
     _batch, rows = selectors.batch_rows(
         actor=actor(request), batch_id=batch_id, status=status, after=after, limit=limit
@@ -271,38 +281,49 @@ def batch_rows(
     return rows
 
 
-@router.post("/linkage/batches/{batch_id}/run", response={202: RunJobEnvelope, **WRITE_ERRORS},
-             summary="Queue the linking of a batch (follow Location for its result)")
+@router.post(
+    "/linkage/batches/{batch_id}/run",
+    response={202: RunJobEnvelope, **WRITE_ERRORS},
+    summary="Queue the linking of a batch (follow Location for its result)",
+)
 def batch_run(request: HttpRequest, response: HttpResponse, batch_id: int) -> Any:
-    job = jobs.queue_run(user=request.auth, batch_id=batch_id)
+    job = jobs.queue_run(user=request.user, batch_id=batch_id)
     response["Location"] = reverse("api:job", kwargs={"job_id": job.pk})
     return Status(202, {"job": job_out(job)})
 
 
-@router.get("/linkage/pairs", response={200: list[PairOut], **ERRORS},
-            summary="The review queue in the caller's grids")
+@router.get(
+    "/linkage/pairs",
+    response={200: list[PairOut], **ERRORS},
+    summary="The review queue in the caller's grids",
+)
 def pair_list(
     request: HttpRequest,
     status: Query[str] = "open",
     kind: Query[str] = "",
     grid: Query[str] = "",
-    limit: Query[int] = Field(100, ge=1, le=500),
+    limit: int = Query(100, ge=1, le=500),
 ) -> Any:
     return list(
         selectors.pair_queue(actor=actor(request), status=status, kind=kind, grid=grid)[:limit]
     )
 
 
-@router.get("/linkage/pairs/{pair_id}", response={200: PairDetailOut, **ERRORS},
-            summary="One pair side by side, with the evidence field by field")
+@router.get(
+    "/linkage/pairs/{pair_id}",
+    response={200: PairDetailOut, **ERRORS},
+    summary="One pair side by side, with the evidence field by field",
+)
 def pair_get(request: HttpRequest, pair_id: int) -> Any:
     detail = selectors.pair_detail(actor=actor(request), pair_id=pair_id)
     return {"pair": detail["pair"], "fields": detail["fields"]}
 
 
-@router.post("/linkage/pairs/{pair_id}/decision",
-             response={200: PairOut, **WRITE_ERRORS, 409: ErrorOut},
-             summary="Accept (link or merge), reject, or not sure")
+@router.post(
+    "/linkage/pairs/{pair_id}/decision",
+    response={200: PairOut, **WRITE_ERRORS, 409: ErrorOut},
+    summary="Accept (link or merge), reject, or not sure",
+)
 def pair_decide(request: HttpRequest, pair_id: int, payload: DecisionIn) -> Any:
     return services.pair_decide(
         actor=actor(request),
@@ -313,17 +334,22 @@ def pair_decide(request: HttpRequest, pair_id: int, payload: DecisionIn) -> Any:
     )
 
 
-@router.post("/linkage/duplicates", response={200: DuplicatesOut, **WRITE_ERRORS},
-             summary="Look for suspected duplicates inside the ledger of a region")
+@router.post(
+    "/linkage/duplicates",
+    response={200: DuplicatesOut, **WRITE_ERRORS},
+    summary="Look for suspected duplicates inside the ledger of a region",
+)
 def duplicates(request: HttpRequest, payload: DuplicatesIn) -> Any:
     return services.duplicates_find(
         actor=actor(request), region_code=payload.region_code, kind=payload.kind
     )
 
 
-@router.get("/linkage/records/{kind}/{record_id}/provenance",
-            response={200: ProvenanceOut, **ERRORS},
-            summary="Where each value of a ledger record came from")
+@router.get(
+    "/linkage/records/{kind}/{record_id}/provenance",
+    response={200: ProvenanceOut, **ERRORS},
+    summary="Where each value of a ledger record came from",
+)
 def provenance(request: HttpRequest, kind: Kind, record_id: int) -> Any:
     detail = selectors.record_provenance(actor=actor(request), kind=kind, record_id=record_id)
     return {"record_id": detail["record"].pk, "fields": detail["fields"]}

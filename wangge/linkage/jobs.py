@@ -18,9 +18,7 @@ KIND = "linkage.run"
 def queue_run(*, user: Any, batch_id: int) -> Job:
     """Queue the linking of a batch the user may manage (NotFound otherwise)."""
     batch = selectors.batch_get(actor=scope_for(user), batch_id=batch_id)
-    return jobs.job_create(
-        actor_user=user, kind=KIND, params={"batch": batch.pk}, total=batch.rows
-    )
+    return jobs.job_create(actor_user=user, kind=KIND, params={"batch": batch.pk}, total=batch.rows)
 
 
 def run(job: Job, progress: Callable[[int], None]) -> dict[str, Any]:

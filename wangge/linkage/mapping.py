@@ -26,7 +26,12 @@ class Field:
 
 
 PEOPLE = (
-    Field("name", pgettext_lazy("person", "Name"), ("姓名", "名字", "人员姓名", "户主姓名", "老人姓名", "患者姓名", "居民姓名"), True),
+    Field(
+        "name",
+        pgettext_lazy("person", "Name"),
+        ("姓名", "名字", "人员姓名", "户主姓名", "老人姓名", "患者姓名", "居民姓名"),
+        True,
+    ),
     Field(
         "id_number",
         _("ID number"),
@@ -41,11 +46,20 @@ PEOPLE = (
         ("住址", "居住地址", "现住址", "家庭住址", "现居住地址", "地址", "详细地址", "居住地"),
     ),
     Field("registered_address", _("Registered address"), ("户籍地址", "户籍地", "户口所在地")),
-    Field("status", pgettext_lazy("linkage field", "Status on the list"), ("状态", "补贴状态", "享受状态", "类别", "病种")),
+    Field(
+        "status",
+        pgettext_lazy("linkage field", "Status on the list"),
+        ("状态", "补贴状态", "享受状态", "类别", "病种"),
+    ),
 )
 
 ORGANISATIONS = (
-    Field("name", _("Name"), ("名称", "企业名称", "单位名称", "主体名称", "商户名称", "字号名称"), True),
+    Field(
+        "name",
+        _("Name"),
+        ("名称", "企业名称", "单位名称", "主体名称", "商户名称", "字号名称"),
+        True,
+    ),
     Field(
         "credit_code",
         _("Unified social credit code"),
@@ -57,8 +71,14 @@ ORGANISATIONS = (
         ("法定代表人", "法人", "法人代表", "负责人", "经营者", "法定代表人（负责人）"),
     ),
     Field("phone", _("Phone"), ("联系电话", "电话", "手机", "联系方式")),
-    Field("address", _("Address"), ("住所", "经营场所", "地址", "注册地址", "经营地址", "详细地址")),
-    Field("status", pgettext_lazy("linkage field", "Status on the list"), ("登记状态", "状态", "经营状态")),
+    Field(
+        "address", _("Address"), ("住所", "经营场所", "地址", "注册地址", "经营地址", "详细地址")
+    ),
+    Field(
+        "status",
+        pgettext_lazy("linkage field", "Status on the list"),
+        ("登记状态", "状态", "经营状态"),
+    ),
 )
 
 FIELDS = {"people": PEOPLE, "organisations": ORGANISATIONS}

@@ -49,8 +49,9 @@ def source_list(*, actor: Any) -> QuerySet[Source]:
 
 
 def source_get(*, actor: Any, code: str) -> Source:
-    return access(Source.objects, require_any(actor, Perm.LINKAGE_MANAGE), Perm.LINKAGE_MANAGE,
-                  code=code)
+    return access(
+        Source.objects, require_any(actor, Perm.LINKAGE_MANAGE), Perm.LINKAGE_MANAGE, code=code
+    )
 
 
 def batch_list(*, actor: Any, source_code: str = "") -> QuerySet[Batch]:
@@ -254,8 +255,9 @@ def record_provenance(*, actor: Any, kind: str, record_id: int) -> dict[str, Any
         .filter(record_id=record.pk, batch__source__kind=kind, status=RowStatus.LINKED)
         .select_related("batch__source")
         .order_by("-batch__created_at", "row")
-        .values("batch_id", "row", "method", "probability", "batch__source__name",
-                "batch__created_at")[:200]
+        .values(
+            "batch_id", "row", "method", "probability", "batch__source__name", "batch__created_at"
+        )[:200]
     )
     return {"record": record, "fields": fields, "links": links}
 
@@ -264,7 +266,15 @@ def threshold_report(*, actor: Any, source_code: str) -> list[dict[str, Any]]:
     """The decided pairs of a source as labels, per probability band: how many reviewers
     accepted and rejected — where the thresholds should sit."""
     source = source_get(actor=actor, code=source_code)
-    bands = [(0.0, 0.5), (0.5, 0.7), (0.7, 0.8), (0.8, 0.9), (0.9, 0.95), (0.95, 0.99), (0.99, 1.01)]
+    bands = [
+        (0.0, 0.5),
+        (0.5, 0.7),
+        (0.7, 0.8),
+        (0.8, 0.9),
+        (0.9, 0.95),
+        (0.95, 0.99),
+        (0.99, 1.01),
+    ]
     qs = Pair.objects.dangerously_unscoped().filter(
         batch_row__batch__source=source,
         status__in=[PairStatus.ACCEPTED, PairStatus.REJECTED],

@@ -284,10 +284,7 @@ def batch_import(
         pending: list[BatchRow] = []
         labels = {f.key: str(f.label) for f in column_mapping.FIELDS[source.kind]}
         for number, cells in table.rows:
-            raw = {
-                key: cell_text(cells[i]) if i < len(cells) else ""
-                for key, i in columns.items()
-            }
+            raw = {key: cell_text(cells[i]) if i < len(cells) else "" for key, i in columns.items()}
             values, errors, index = prepare(raw)
             summary.rows += 1
             row = BatchRow(
@@ -300,8 +297,11 @@ def batch_import(
             if errors:
                 row.status = RowStatus.REJECTED
                 row.errors = [
-                    {**e, "field": e["column"],
-                     "column": used.get(e["column"], labels.get(e["column"], ""))}
+                    {
+                        **e,
+                        "field": e["column"],
+                        "column": used.get(e["column"], labels.get(e["column"], "")),
+                    }
                     for e in errors
                 ]
                 summary.rejected += 1
@@ -426,8 +426,9 @@ def _canonical_organisations(scope: Scope, region_code: str) -> tuple[list[dict]
         Organisation.objects.visible_to(scope, Perm.LEDGER_VIEW)
         .filter(grid_code__startswith=region_code, retired_on__isnull=True)
         .order_by("pk")
-        .values_list("pk", "name", "credit_code", "legal_representative", "phone", "address",
-                     "grid_code")
+        .values_list(
+            "pk", "name", "credit_code", "legal_representative", "phone", "address", "grid_code"
+        )
     )
     for pk, name, code, legal, phone, address, grid in qs.iterator(chunk_size=5000):
         rows.append(
@@ -455,7 +456,9 @@ def _engine_rows(kind: str, rows: Iterable[tuple[BatchRow, dict[str, str]]]) -> 
 
 
 def _evidence(pair: engine.ScoredPair) -> list[dict[str, Any]]:
-    return [{"field": e.field, "level": e.level, "weight": round(e.weight, 2)} for e in pair.evidence]
+    return [
+        {"field": e.field, "level": e.level, "weight": round(e.weight, 2)} for e in pair.evidence
+    ]
 
 
 @dataclass
@@ -500,7 +503,11 @@ def batch_run(*, actor: Any, batch_id: int, backend: str = "duckdb", spark: Any 
             left = engine.organisations_table(_engine_rows(source.kind, rest), known=known)
             right = engine.organisations_table(canonical, known=known)
         for pair in engine.link(
-            left, right, kind=source.kind, backend=backend, spark=spark,
+            left,
+            right,
+            kind=source.kind,
+            backend=backend,
+            spark=spark,
             min_probability=min(source.lower, 0.5),
         ):
             probable[int(pair.left_id)].append(pair)
@@ -651,7 +658,8 @@ def place(*, actor: Any, region_code: str, address: str) -> str:
         if len(q) < 2:
             continue
         hits = [
-            h for h in address_search(actor=actor, q=q, limit=50)
+            h
+            for h in address_search(actor=actor, q=q, limit=50)
             if h["grid_code"].startswith(region_code)
         ]
         grids = {h["grid_code"] for h in hits}
@@ -663,9 +671,12 @@ def place(*, actor: Any, region_code: str, address: str) -> str:
 def _create_record(run: _Run, row: BatchRow, values: dict[str, str]) -> None:
     """A row that matches nobody becomes a ledger record where its address places it; the
     ledger's own rules decide (a number registered elsewhere is referred, not created)."""
-    grid = place(actor=run.scope, region_code=run.source.region_code, address=values.get("address", ""))
+    grid = place(
+        actor=run.scope, region_code=run.source.region_code, address=values.get("address", "")
+    )
     if not grid:
         return
+    made: Any
     try:
         with transaction.atomic():
             if run.source.kind == RecordKind.PEOPLE:
@@ -675,7 +686,9 @@ def _create_record(run: _Run, row: BatchRow, values: dict[str, str]) -> None:
                         "name": values.get("name", ""),
                         "gender": values.get("gender", ""),
                         "birth_date": values.get("birth_date", ""),
-                        "id_number": "" if values.get("id_number_invalid") else values.get("id_number", ""),
+                        "id_number": ""
+                        if values.get("id_number_invalid")
+                        else values.get("id_number", ""),
                         "phone": values.get("phone", ""),
                         "current_address": values.get("address", ""),
                         "registered_address": values.get("registered_address", ""),
@@ -709,10 +722,24 @@ def _create_record(run: _Run, row: BatchRow, values: dict[str, str]) -> None:
 # -- provenance ------------------------------------------------------------------------------
 
 PROVENANCE_FIELDS = {
-    RecordKind.PEOPLE: ("name", "id_number", "gender", "birth_date", "phone", "address",
-                        "registered_address", "status"),
-    RecordKind.ORGANISATIONS: ("name", "credit_code", "legal_representative", "phone",
-                               "address", "status"),
+    RecordKind.PEOPLE: (
+        "name",
+        "id_number",
+        "gender",
+        "birth_date",
+        "phone",
+        "address",
+        "registered_address",
+        "status",
+    ),
+    RecordKind.ORGANISATIONS: (
+        "name",
+        "credit_code",
+        "legal_representative",
+        "phone",
+        "address",
+        "status",
+    ),
 }
 
 
@@ -728,6 +755,8 @@ def _record_links(run: _Run) -> None:
     fields = PROVENANCE_FIELDS[RecordKind(run.source.kind)]
     values: list[FieldValue] = []
     for row, given in run.linked:
+        if row.record_id is None:
+            continue
         for name in fields:
             value = (given.get(name) or "").strip()
             if not value or (name == "id_number" and given.get("id_number_invalid")):
@@ -752,7 +781,8 @@ def _record_links(run: _Run) -> None:
         ledger.care_tag_add(
             actor=run.scope,
             person_ids=[
-                r.record_id for r, _v in run.linked
+                r.record_id
+                for r, _v in run.linked
                 if r.record_id and r.method != LinkMethod.CREATED
             ],
             tag=run.source.care_tag,
@@ -768,8 +798,7 @@ def recompute_wins(record_kind: str, record_ids: list[int]) -> None:
             FieldValue.objects.dangerously_unscoped()
             .filter(record_kind=record_kind, record_id__in=chunk)
             .select_related("source")
-            .only("pk", "record_id", "field", "observed_on", "batch_id", "wins",
-                  "source__trusted")
+            .only("pk", "record_id", "field", "observed_on", "batch_id", "wins", "source__trusted")
         )
         best: dict[tuple[int, str], FieldValue] = {}
         for fv in rows:
@@ -777,7 +806,10 @@ def recompute_wins(record_kind: str, record_ids: list[int]) -> None:
             rank = (fv.field in (fv.source.trusted or []), fv.observed_on, fv.batch_id, fv.pk)
             cur = best.get(k)
             if cur is None or rank > (
-                cur.field in (cur.source.trusted or []), cur.observed_on, cur.batch_id, cur.pk
+                cur.field in (cur.source.trusted or []),
+                cur.observed_on,
+                cur.batch_id,
+                cur.pk,
             ):
                 best[k] = fv
         winners = {fv.pk for fv in best.values()}
@@ -793,7 +825,11 @@ def recompute_wins(record_kind: str, record_ids: list[int]) -> None:
 # -- review ----------------------------------------------------------------------------------
 
 
-DECISIONS = {"accept": PairStatus.ACCEPTED, "reject": PairStatus.REJECTED, "unsure": PairStatus.UNSURE}
+DECISIONS = {
+    "accept": PairStatus.ACCEPTED,
+    "reject": PairStatus.REJECTED,
+    "unsure": PairStatus.UNSURE,
+}
 
 
 @transaction.atomic
@@ -853,19 +889,25 @@ def _decide_batch_pair(scope: Scope, pair: Pair) -> None:
     others = Pair.objects.dangerously_unscoped().filter(batch_row=row).exclude(pk=pair.pk)
     batch = row.batch
     if pair.status == PairStatus.ACCEPTED:
-        row.status, row.method, row.record_id = RowStatus.LINKED, LinkMethod.REVIEWED, pair.record_id
+        row.status, row.method, row.record_id = (
+            RowStatus.LINKED,
+            LinkMethod.REVIEWED,
+            pair.record_id,
+        )
         row.probability, row.grid_code = pair.probability, pair.grid_code
         row.save(update_fields=["status", "method", "record_id", "probability", "grid_code"])
         others.filter(status__in=[PairStatus.OPEN, PairStatus.UNSURE]).update(
             status=PairStatus.CLOSED
         )
-        run = _Run(source=batch.source, batch=batch, scope=scope, today=timezone.localdate(),
-                   grids={})
+        run = _Run(
+            source=batch.source, batch=batch, scope=scope, today=timezone.localdate(), grids={}
+        )
         run.linked.append((row, json.loads(row.values or "{}")))
         _record_links(run)
-    elif pair.status == PairStatus.REJECTED and not others.filter(
-        status__in=[PairStatus.OPEN, PairStatus.UNSURE]
-    ).exists():
+    elif (
+        pair.status == PairStatus.REJECTED
+        and not others.filter(status__in=[PairStatus.OPEN, PairStatus.UNSURE]).exists()
+    ):
         row.status = RowStatus.NEW
         row.save(update_fields=["status"])
     batch.counts = batch_counts(batch)

@@ -147,8 +147,12 @@ def upload(request: HttpRequest) -> HttpResponse:
                 "filename": upload_file.name,
                 "headers": headers,
                 "fields": [
-                    {"key": key, "label": label, "required": required,
-                     "header": suggested.get(key, "")}
+                    {
+                        "key": key,
+                        "label": label,
+                        "required": required,
+                        "header": suggested.get(key, ""),
+                    }
                     for key, label, required in mapping.labels(source.kind)
                 ],
             }

@@ -52,11 +52,11 @@ from wangge.ledger.services.regrid import regrid
 from wangge.ledger.services.tags import care_tag_add
 
 __all__ = [
-    "care_tag_add",
     "Referred",
     "Verified",
     "building_create",
     "building_update",
+    "care_tag_add",
     "estate_create",
     "estate_update",
     "household_add_member",

@@ -46,7 +46,9 @@ def care_tag_add(*, actor: Any, person_ids: list[int], tag: str, reason: str) ->
         person.care_tags = ",".join(sorted({*tags, tag}))
         person.version += 1
         changed.append(person)
-    Person.objects.dangerously_unscoped().bulk_update(changed, ["care_tags", "version"], batch_size=2000)
+    Person.objects.dangerously_unscoped().bulk_update(
+        changed, ["care_tags", "version"], batch_size=2000
+    )
     LedgerChange.objects.bulk_create(
         [
             LedgerChange(

@@ -12,7 +12,16 @@ from typing import Any
 from wangge.core.tabular import Table, read_csv
 from wangge.ledger.models import Person
 
-MZ_HEADERS = ["序号", "老人姓名", "性别", "公民身份号码", "出生年月", "联系电话", "现住址", "享受状态"]
+MZ_HEADERS = [
+    "序号",
+    "老人姓名",
+    "性别",
+    "公民身份号码",
+    "出生年月",
+    "联系电话",
+    "现住址",
+    "享受状态",
+]
 
 
 def csv_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
@@ -46,8 +55,15 @@ def gender_word(p: Person) -> str:
     return "女" if p.gender == "female" else "男"
 
 
-def mz_row(n: int, p: Person, *, id_number: str | None = None, name: str | None = None,
-           phone: str | None = None, birth: str | None = None) -> list[Any]:
+def mz_row(
+    n: int,
+    p: Person,
+    *,
+    id_number: str | None = None,
+    name: str | None = None,
+    phone: str | None = None,
+    birth: str | None = None,
+) -> list[Any]:
     return [
         n,
         p.name if name is None else name,

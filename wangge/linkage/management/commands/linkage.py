@@ -85,9 +85,7 @@ class Command(WanggeCommand):
             % summary.as_dict()
         )
         for e in summary.errors[:200]:
-            self.stdout.write(
-                _("Row %(row)d, %(column)s: %(message)s") % e
-            )
+            self.stdout.write(_("Row %(row)d, %(column)s: %(message)s") % e)
 
     def _run(self, options: dict[str, Any]) -> None:
         counts = services.batch_run(
@@ -135,7 +133,9 @@ class Command(WanggeCommand):
             self.print_json(result)
             return
         self.stdout.write(
-            _("%(records)d records compared: %(suspected)d suspected pairs, %(queued)d new in the "
-              "review queue.")
+            _(
+                "%(records)d records compared: %(suspected)d suspected pairs, %(queued)d new "
+                "in the review queue."
+            )
             % result
         )
