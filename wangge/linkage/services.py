@@ -156,7 +156,13 @@ def source_save(
         source.trusted = [f for f in trusted if f in known]
     if mapping is not None:
         source.mapping = column_mapping.check(source.kind, mapping, list(mapping.values()))
-    source.save()
+    if created:
+        source.save(force_insert=True)
+    else:
+        source.save(
+            update_fields=["name", "department_code", "upper", "lower", "below", "care_tag",
+                           "trusted", "mapping", "updated_at"]
+        )
     audit_record(
         actor=scope,
         action="linkage.source_create" if created else "linkage.source_update",
