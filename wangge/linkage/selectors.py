@@ -14,7 +14,8 @@ from django.db.models import Count, Q, QuerySet
 from wangge.core.personal import mask_id_number, mask_phone
 from wangge.core.roles import Perm
 from wangge.core.scope import access, require_any
-from wangge.ledger.models import Organisation, Person
+from wangge.ledger.models import Estate, Organisation, Person
+from wangge.linkage.engine.address import KnownPlaces, parse_address
 from wangge.linkage.models import (
     Batch,
     BatchRow,
@@ -26,6 +27,7 @@ from wangge.linkage.models import (
     RowStatus,
     Source,
 )
+from wangge.regions.models import Level, Region
 
 PEOPLE_SHOWN = ("name", "gender", "birth_date", "id_number", "phone", "address")
 ORGANISATIONS_SHOWN = ("name", "credit_code", "legal_representative", "phone", "address")
@@ -167,6 +169,55 @@ def _record_values(kind: str, ids: list[int]) -> dict[int, dict[str, Any]]:
     }
 
 
+def known_places(region_code: str) -> KnownPlaces:
+    """The district's street, community and estate names, for the address parser."""
+    regions = Region.objects.dangerously_unscoped().filter(
+        code__startswith=region_code, valid_to=None
+    )
+    return KnownPlaces(
+        streets=sorted(set(regions.filter(level=Level.STREET).values_list("name", flat=True))),
+        communities=sorted(
+            set(regions.filter(level=Level.COMMUNITY).values_list("name", flat=True))
+        ),
+        estates=sorted(
+            set(
+                Estate.objects.dangerously_unscoped()
+                .filter(code__startswith=region_code, retired_on__isnull=True)
+                .values_list("name", flat=True)
+            )
+        ),
+    )
+
+
+ADDRESS_PARTS = (
+    "province",
+    "city",
+    "district",
+    "street",
+    "community",
+    "road",
+    "number",
+    "suffix",
+    "estate",
+    "building",
+    "unit",
+    "room",
+)
+
+
+def address_parse(text: str, region_code: str) -> list[dict[str, str]]:
+    """The parts the parser found in a free-text address, in the standard address's order,
+    each with how it was found (a known place name, or a suffix or pattern)."""
+    if not text:
+        return []
+    parse = parse_address(text, known=known_places(region_code[:6]))
+    return [
+        {"part": key, "value": parse.parts[key], "rule": parse.rules.get(key, "")}
+        for key in ADDRESS_PARTS
+        if parse.parts.get(key)
+    ]
+
+
 def pair_detail(*, actor: Any, pair_id: int) -> dict[str, Any]:
     """One pair side by side, field by field, with the evidence (the level each comparison
     reached and its match weight, as in Splink's waterfall). The records are in the pair's
@@ -191,6 +242,11 @@ def pair_detail(*, actor: Any, pair_id: int) -> dict[str, Any]:
     left_m = masked(pair.record_kind, {k: left_values.get(k, "") for k in shown})
     right_m = masked(pair.record_kind, {k: right.get(k, "") for k in shown})
     evidence = {e["field"]: e for e in pair.evidence}
+    district = pair.grid_code[:6]
+    parses = {
+        "left": address_parse(str(left_values.get("address") or ""), district),
+        "right": address_parse(str(right.get("address") or ""), district),
+    }
     fields = []
     for key in shown:
         ev = evidence.get(key)
@@ -212,6 +268,7 @@ def pair_detail(*, actor: Any, pair_id: int) -> dict[str, Any]:
         "fields": fields,
         "extra": [e for e in pair.evidence if e["field"] not in shown],
         "total_weight": pair.weight,
+        "address_parses": parses,
         "may_decide": pair.status in (PairStatus.OPEN, PairStatus.UNSURE),
     }
 

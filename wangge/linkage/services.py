@@ -36,7 +36,6 @@ from wangge.ledger.models import CareTag, Organisation, Person
 from wangge.linkage import mapping as column_mapping
 from wangge.linkage.engine import model as engine
 from wangge.linkage.engine import normalise
-from wangge.linkage.engine.address import KnownPlaces
 from wangge.linkage.models import (
     Batch,
     BatchRow,
@@ -51,6 +50,7 @@ from wangge.linkage.models import (
     RowStatus,
     Source,
 )
+from wangge.linkage.selectors import known_places
 from wangge.regions.models import Level, Region
 
 VALUE_CONTEXT = "linkage.value"
@@ -160,8 +160,17 @@ def source_save(
         source.save(force_insert=True)
     else:
         source.save(
-            update_fields=["name", "department_code", "upper", "lower", "below", "care_tag",
-                           "trusted", "mapping", "updated_at"]
+            update_fields=[
+                "name",
+                "department_code",
+                "upper",
+                "lower",
+                "below",
+                "care_tag",
+                "trusted",
+                "mapping",
+                "updated_at",
+            ]
         )
     audit_record(
         actor=scope,
@@ -365,28 +374,6 @@ def batch_counts(batch: Batch) -> dict[str, int]:
     }
 
 
-def known_places(region_code: str) -> KnownPlaces:
-    """The district's street, community and estate names, for the address parser."""
-    regions = Region.objects.dangerously_unscoped().filter(
-        code__startswith=region_code, valid_to=None
-    )
-    from wangge.ledger.models import Estate
-
-    return KnownPlaces(
-        streets=sorted(set(regions.filter(level=Level.STREET).values_list("name", flat=True))),
-        communities=sorted(
-            set(regions.filter(level=Level.COMMUNITY).values_list("name", flat=True))
-        ),
-        estates=sorted(
-            set(
-                Estate.objects.dangerously_unscoped()
-                .filter(code__startswith=region_code, retired_on__isnull=True)
-                .values_list("name", flat=True)
-            )
-        ),
-    )
-
-
 def _canonical_people(scope: Scope, region_code: str) -> tuple[list[dict[str, Any]], dict]:
     """The district's current people, decrypted in memory, and their grids."""
     rows = []
@@ -475,6 +462,7 @@ class _Run:
     today: dt.date
     grids: dict[int, str]
     linked: list[tuple[BatchRow, dict[str, str]]] = field(default_factory=list)
+    known: Any = None
 
 
 def batch_run(*, actor: Any, batch_id: int, backend: str = "duckdb", spark: Any = None) -> dict:
@@ -501,7 +489,7 @@ def batch_run(*, actor: Any, batch_id: int, backend: str = "duckdb", spark: Any 
     rest = _link_exact(run, decoded)
     probable: dict[int, list[engine.ScoredPair]] = defaultdict(list)
     if rest and canonical:
-        known = known_places(source.region_code)
+        known = run.known = known_places(source.region_code)
         if source.kind == RecordKind.PEOPLE:
             left = engine.people_table(_engine_rows(source.kind, rest), known=known)
             right = engine.people_table(canonical, known=known)
@@ -645,7 +633,7 @@ def _decide_rows(
             _create_record(run, row, values)
 
 
-def place(*, actor: Any, region_code: str, address: str) -> str:
+def place(*, actor: Any, region_code: str, address: str, known: Any = None) -> str:
     """The grid a free-text address lies in, through the standard-address ledger: the estate
     or the road and number the parser found, when the buildings matching it lie in one grid."""
     from wangge.ledger.selectors import address_search
@@ -653,7 +641,7 @@ def place(*, actor: Any, region_code: str, address: str) -> str:
 
     if not address:
         return ""
-    parse = parse_address(address, known=known_places(region_code))
+    parse = parse_address(address, known=known or known_places(region_code))
     parts = parse.parts
     for q in (
         " ".join(x for x in (parts.get("estate", ""), parts.get("building", "")) if x),
@@ -677,8 +665,13 @@ def place(*, actor: Any, region_code: str, address: str) -> str:
 def _create_record(run: _Run, row: BatchRow, values: dict[str, str]) -> None:
     """A row that matches nobody becomes a ledger record where its address places it; the
     ledger's own rules decide (a number registered elsewhere is referred, not created)."""
+    if run.known is None:
+        run.known = known_places(run.source.region_code)
     grid = place(
-        actor=run.scope, region_code=run.source.region_code, address=values.get("address", "")
+        actor=run.scope,
+        region_code=run.source.region_code,
+        address=values.get("address", ""),
+        known=run.known,
     )
     if not grid:
         return

@@ -68,6 +68,32 @@ LEVEL_LABELS = {
 }
 
 
+PART_LABELS = {
+    "province": gettext_lazy("Province"),
+    "city": gettext_lazy("City"),
+    "district": gettext_lazy("District"),
+    "street": gettext_lazy("Street (town)"),
+    "community": gettext_lazy("Village/community"),
+    "road": gettext_lazy("Road or lane"),
+    "number": gettext_lazy("House number"),
+    "suffix": gettext_lazy("Sub-number"),
+    "estate": gettext_lazy("Estate"),
+    "building": gettext_lazy("Building"),
+    "unit": gettext_lazy("Unit"),
+    "room": gettext_lazy("Room"),
+}
+
+
+def rule_label(rule: str) -> str:
+    """How the parser found a part: a place name the district knows, or a word ending."""
+    kind, _sep, what = rule.partition(":")
+    if kind == "known":
+        return str(gettext_lazy("a known place name"))
+    if kind in {"suffix", "pattern"}:
+        return str(gettext_lazy("by the ending %(word)s")) % {"word": what}
+    return str(gettext_lazy("other"))
+
+
 def level_label(level: str) -> str:
     return str(LEVEL_LABELS.get(level, LEVEL_LABELS.get(level.split("_")[0], level)))
 
@@ -94,6 +120,55 @@ def home(request: HttpRequest) -> HttpResponse:
     if abilities["review"]:
         context["open_pairs"] = selectors.pair_queue(actor=scope).count()
     return render(request, "linkage/home.html", context)
+
+
+def _float(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+@login_required
+def source(request: HttpRequest, code: str) -> HttpResponse:
+    """A list's settings (thresholds, what it is trusted for, what a row matching nobody
+    becomes, the care group it gives), its uploads, and the reviewers' decisions per
+    probability band: where the thresholds should sit."""
+    scope = _actor(request)
+    found = selectors.source_get(actor=scope, code=code)
+    error = ""
+    if request.method == "POST":
+        try:
+            services.source_save(
+                actor=scope,
+                code=found.code,
+                kind=found.kind,
+                name=request.POST.get("name", "").strip(),
+                upper=_float(request.POST.get("upper", "")),
+                lower=_float(request.POST.get("lower", "")),
+                below=request.POST.get("below") or None,
+                care_tag=request.POST.get("care_tag", found.care_tag),
+                trusted=request.POST.getlist("trusted"),
+            )
+        except WanggeError as exc:
+            error = exc.message
+        else:
+            messages.success(request, _("Settings saved."))
+            return redirect("linkage:source", found.code)
+    return render(
+        request,
+        "linkage/source.html",
+        {
+            "source": found,
+            "error": error,
+            "bands": selectors.threshold_report(actor=scope, source_code=found.code),
+            "batches": list(selectors.batch_list(actor=scope, source_code=found.code)[:50]),
+            "fields": mapping.labels(found.kind),
+            "care_tags": sorted(CARE_LABELS.items()),
+            "policies": BelowPolicy.choices,
+        },
+        status=400 if error else 200,
+    )
 
 
 @login_required
@@ -292,6 +367,10 @@ def pair(request: HttpRequest, pair_id: int) -> HttpResponse:
     for e in detail["extra"]:
         e["label"] = FIELD_LABELS.get(e["field"], e["field"])
         e["level_label"] = level_label(e["level"])
+    for side in detail["address_parses"].values():
+        for part in side:
+            part["label"] = str(PART_LABELS.get(part["part"], part["part"]))
+            part["how"] = rule_label(part["rule"])
     detail["status_label"] = dict(PairStatus.choices).get(detail["pair"].status, "")
     detail["is_people"] = detail["pair"].record_kind == RecordKind.PEOPLE
     return render(request, "linkage/pair.html", detail)
@@ -314,6 +393,7 @@ def provenance(request: HttpRequest, kind: str, record_id: int) -> HttpResponse:
 urlpatterns = [
     path("", home, name="home"),
     path("upload/", upload, name="upload"),
+    path("sources/<slug:code>/", source, name="source"),
     path("batches/<int:batch_id>/", batch, name="batch"),
     path("batches/<int:batch_id>/run/", batch_run, name="batch_run"),
     path("review/", queue, name="queue"),

@@ -593,7 +593,9 @@ def _pairs(result: pa.Table, kind: str, link_type: str) -> list[ScoredPair]:
             level = slugs[field][data[f"gamma_{field}"][i]]
             evidence.append(Evidence(field, level, round(float(weight), 4)))
         left, right = str(data["unique_id_l"][i]), str(data["unique_id_r"][i])
-        if (link_type == "link_only" and data["source_dataset_l"][i] != "source") or (link_type == "dedupe_only" and left > right):
+        if (link_type == "link_only" and data["source_dataset_l"][i] != "source") or (
+            link_type == "dedupe_only" and left > right
+        ):
             left, right = right, left
         pairs.append(
             ScoredPair(

@@ -169,6 +169,11 @@ def test_pages_render_for_each_role(client_as: Any, system: Scope) -> None:
     r = community.post(f"/linkage/pairs/{pair.pk}/", {"decision": "accept"})
     assert r.status_code == 302
     assert client_as("demo-dept").get("/linkage/").status_code == 404
+    assert community.get("/linkage/sources/mz/").status_code == 404
+    r = admin.post("/linkage/sources/mz/", {"upper": "0.4", "lower": "0.6"})
+    assert r.status_code == 400  # the thresholds' rule, said on the page
+    r = admin.post("/linkage/sources/mz/", {"upper": "0.95", "lower": "0.6", "trusted": ["phone"]})
+    assert r.status_code == 302
 
 
 def test_upload_page_suggests_the_mapping_and_stores_the_batch(client_as: Any) -> None:

@@ -159,7 +159,9 @@ def test_review_pairs_decided_by_the_community_of_the_grid(system: Scope) -> Non
     detail = selectors.pair_detail(actor=community, pair_id=best.pk)
     shown = {f["field"]: f for f in detail["fields"]}
     assert shown["id_number"]["right"].endswith("*" * 12)  # masked to its region
-    assert shown["birth_date"]["right"] == str(p.birth_date.year if p.birth_date else "")  # the year, never the date
+    assert shown["birth_date"]["right"] == str(
+        p.birth_date.year if p.birth_date else ""
+    )  # the year, never the date
     services.pair_decide(actor=community, pair_id=best.pk, decision="accept", note="核实")
     row = BatchRow.objects.dangerously_unscoped().get(batch=batch)
     assert (row.status, row.method, row.record_id) == (RowStatus.LINKED, LinkMethod.REVIEWED, p.pk)
