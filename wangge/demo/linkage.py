@@ -21,6 +21,7 @@ from wangge.linkage import services
 from wangge.linkage.engine import noise
 
 TODAY = dt.date(2026, 11, 1)
+YINGNAN = "440704003001"
 
 MZ_HEADERS = ["序号", "老人姓名", "性别", "公民身份号码", "出生年月", "联系电话", "现住址", "发放状态"]
 WJ_HEADERS = ["编号", "患者姓名", "证件号码", "性别", "出生日期", "手机", "居住地址", "病种"]
@@ -70,10 +71,13 @@ def _elderly(rng: random.Random, people: list[Person]) -> list[list[Any]]:
 def _chronic(rng: random.Random, people: list[Person]) -> list[list[Any]]:
     adults = [p for p in people if p.birth_date and p.birth_date.year < 1975]
     chosen = rng.sample(adults, min(150, len(adults)))
+    # demo-community's 英南村 gets some of the uncertain ones, so its queue has work.
+    yingnan = [p for p in adults if p.grid_code.startswith(YINGNAN) and p not in chosen][:3]
+    chosen = yingnan + chosen[: 150 - len(yingnan)]
     rows = []
     for n, p in enumerate(chosen, 1):
         c = noise.noisy_copy(_person(p), rng)
-        if n % 6 == 0 and p.birth_date:
+        if (n % 6 == 0 or p in yingnan) and p.birth_date:
             # Registered at the clinic without a number or phone, the birth date misheard:
             # only the name and the year agree, the model is not sure, a reviewer decides.
             c["id_number"], c["phone"], c["address"], c["name"] = None, None, None, p.name
