@@ -43,11 +43,11 @@ def test_district_uploads_a_departments_workbook(
     page.click("a[href='/linkage/upload/']")
     page.select_option("select[name=source]", "mz-elderly")
     page.set_input_files("input[name=file]", str(_workbook(tmp_path / "民政名单.xlsx")))
-    page.click("form button[type=submit]")
+    page.click("main form button[type=submit]")
     page.wait_for_selector("select[name=map_name]")
     assert page.locator("select[name=map_name]").input_value() == "老人姓名"
     assert page.locator("select[name=map_id_number]").input_value() == "公民身份号码"
-    page.click("form button[type=submit]")
+    page.click("main form button[type=submit]")
     page.wait_for_url("**/linkage/batches/*/")
     assert page.locator("[data-count=rejected]").inner_text() == "1"
     page.click("form[action$='/run/'] button")
