@@ -111,6 +111,21 @@ def _fingerprint() -> tuple[Any, ...]:
             TaskAction.objects.dangerously_unscoped().count(),
         )
     )
+    from wangge.linkage.models import Batch, BatchRow, FieldValue, Pair, Source
+
+    parts.append(
+        (
+            list(Source.objects.dangerously_unscoped().values_list("code", "upper", "lower")),
+            Batch.objects.dangerously_unscoped().count(),
+            list(
+                BatchRow.objects.dangerously_unscoped()
+                .order_by("pk")
+                .values_list("status", "record_id")
+            ),
+            list(Pair.objects.dangerously_unscoped().order_by("pk").values_list("status")),
+            FieldValue.objects.dangerously_unscoped().count(),
+        )
+    )
     return tuple(parts)
 
 
@@ -165,6 +180,8 @@ def _upload(kind: str) -> Any:
         from wangge.events.tests.conftest import tiny_png
 
         return SimpleUploadedFile("photo.png", tiny_png(), content_type="image/png")
+    if kind == "linkage":
+        return SimpleUploadedFile("list.csv", "老人姓名,身份证号\n矩阵老人,\n".encode())
     if kind == "people":
         return SimpleUploadedFile(
             "matrix.csv",

@@ -59,7 +59,7 @@ class SourceIn(Schema):
     trusted: list[str] | None = Field(None, max_length=20)
 
 
-class ImportOut(Schema):
+class ListUploadOut(Schema):
     batch: int
     source: str
     rows: int
@@ -225,7 +225,7 @@ def source_save(request: HttpRequest, payload: SourceIn) -> Any:
 
 @router.post(
     "/linkage/sources/{code}/batches",
-    response={201: ImportOut, **WRITE_ERRORS},
+    response={201: ListUploadOut, **WRITE_ERRORS},
     summary="Upload a file of a department list (CSV or XLSX)",
     description="Every row is accounted for: kept to be linked, or rejected with its row, "
     "column and reason. `mapping` (JSON, field → header) confirms the columns; without it the "
