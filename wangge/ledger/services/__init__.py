@@ -4,11 +4,13 @@
   the audited look and the reveal;
 - places.py: organisations, things and standard addresses (estates, buildings, rooms);
 - exports.py: the people export (masked unless a reason is given);
+- merge.py: merging two records found to be one, and undoing it (hooks for modules above);
 - referrals.py: entries the district reviews instead of the system writing them;
 - records.py: what they share — the edit check, versions, the change log and audit.
 """
 
-from wangge.ledger.services.exports import people_export
+from wangge.ledger.services.exports import people_export, people_export_full
+from wangge.ledger.services.merge import merge_records, register_merge_hook, unmerge_records
 from wangge.ledger.services.people import (
     household_add_member,
     household_create,
@@ -60,6 +62,7 @@ __all__ = [
     "household_create",
     "household_remove_member",
     "household_set_head",
+    "merge_records",
     "organisation_create",
     "organisation_move",
     "organisation_restore",
@@ -67,6 +70,7 @@ __all__ = [
     "organisation_reveal",
     "organisation_update",
     "people_export",
+    "people_export_full",
     "person_create",
     "person_move",
     "person_restore",
@@ -80,6 +84,7 @@ __all__ = [
     "records_verify",
     "referral_resolve",
     "regrid",
+    "register_merge_hook",
     "room_create",
     "room_update",
     "thing_create",
@@ -87,4 +92,5 @@ __all__ = [
     "thing_restore",
     "thing_retire",
     "thing_update",
+    "unmerge_records",
 ]
