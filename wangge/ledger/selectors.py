@@ -16,6 +16,7 @@ from wangge.core.errors import NotFound
 from wangge.core.personal import exact_query, exact_search_allowed, normalise
 from wangge.core.roles import Perm
 from wangge.core.scope import Scope, access, as_scope, require_any
+from wangge.ledger.fields import labels
 from wangge.ledger.importers import person_id_index, phone_index, tag_index
 from wangge.ledger.models import (
     Building,
@@ -555,7 +556,7 @@ def merge_panel(*, actor: Any, kind: str, record: Any) -> dict[str, Any]:
                 "survivor": m.survivor_id == record.pk,
                 "other_id": other_id,
                 "other": others.get(other_id),
-                "conflicts": list(m.conflicts),
+                "conflicts": labels(kind, list(m.conflicts)),
                 "undo": merge_abilities(actor=scope, merge=m)["undo"],
             }
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -139,7 +140,13 @@ FULL_EXPORT_HEADERS = [
 FULL_EXPORT_BATCH = 2000
 
 
-def people_export_full(*, actor: Any, reason: str, batch: int = FULL_EXPORT_BATCH) -> Iterator[str]:
+@dataclass(frozen=True)
+class FullExport:
+    rows: int  # people in the file (counted when the export was audited)
+    lines: Iterator[str]
+
+
+def people_export_full(*, actor: Any, reason: str, batch: int = FULL_EXPORT_BATCH) -> FullExport:
     """CSV lines (UTF-8 with BOM) of every current person a grant holding `personal.reveal`
     covers (the system: the whole ledger), with full ID numbers and phones — for an operator on
     the server. A reason is required; the audit entry (`ledger.export_full`: the reason and the
@@ -167,7 +174,7 @@ def people_export_full(*, actor: Any, reason: str, batch: int = FULL_EXPORT_BATC
         object_id="people",
         details={"reason": reason[:500], "rows": count},
     )
-    return _full_rows(people, batch=max(1, batch))
+    return FullExport(rows=count, lines=_full_rows(people, batch=max(1, batch)))
 
 
 def _full_rows(people: Any, *, batch: int) -> Iterator[str]:

@@ -454,9 +454,9 @@ def test_person_pages_show_the_merge_and_offer_the_undo(
     assert RecordMerge.objects.dangerously_unscoped().get(pk=other.pk).undone_at is None
 
 
-def test_api_merge_get_and_undo(client: Client, pair: tuple[Person, Person]) -> None:
+def test_api_merge_get_and_undo(api_as: Any, pair: tuple[Person, Person]) -> None:
     survivor, merged = pair
-    login(client, "demo-community")
+    client = api_as("demo-community")
     body = {"kind": "person", "survivor_id": survivor.pk, "merged_id": merged.pk, "reason": "同一人"}
     response = client.post("/api/v1/ledger/merges", body, content_type="application/json")
     assert response.status_code == 201, response.content
@@ -477,9 +477,9 @@ def test_api_merge_get_and_undo(client: Client, pair: tuple[Person, Person]) -> 
     assert twice.status_code == 409 and twice.json()["code"] == "already_undone"
 
 
-def test_api_out_of_scope_is_not_found(client: Client, pair: tuple[Person, Person]) -> None:
+def test_api_out_of_scope_is_not_found(api_as: Any, pair: tuple[Person, Person]) -> None:
     survivor, merged = pair
-    login(client, "demo-grid")
+    client = api_as("demo-grid")
     body = {"kind": "person", "survivor_id": survivor.pk, "merged_id": merged.pk, "reason": "同一人"}
     response = client.post("/api/v1/ledger/merges", body, content_type="application/json")
     assert response.status_code == 404 and response.json()["code"] == "not_found"
