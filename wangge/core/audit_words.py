@@ -40,6 +40,9 @@ ACTIONS: dict[str, Any] = {
     "keys.rotate": gettext_lazy("Rotate the encryption keys"),
     "layer.create": gettext_lazy("Create a department layer"),
     "ledger.export.people": gettext_lazy("Export people (masked)"),
+    "ledger.export_full": gettext_lazy("Export the full people ledger (server)"),
+    "ledger.merge": gettext_lazy("Merge duplicate records"),
+    "ledger.unmerge": gettext_lazy("Undo a merge of records"),
     "ledger.refer": gettext_lazy("Refer a record to another grid"),
     "ledger.referral_resolve": gettext_lazy("Resolve a referral"),
     "party_member.create": gettext_lazy("Add a party member"),
@@ -214,6 +217,11 @@ DETAILS: dict[str, Any] = {
     "rejected": gettext_lazy("Rejected"),
     "total": gettext_lazy("Total"),
     "dry_run": gettext_lazy("Dry run"),
+    "survivor": gettext_lazy("Record kept"),
+    "merged": gettext_lazy("Record merged"),
+    "merge": gettext_lazy("Merge"),
+    "conflicts": gettext_lazy("Fields that differed"),
+    "kept": gettext_lazy("Kept on undo"),
 }
 
 # Field names that a detail may carry as values (personal.reveal's field, a list of changes).
