@@ -491,7 +491,15 @@ API: list[Entry] = [
             "reason": "矩阵合并",
         },
     ),
-    E("GET", "/api/v1/ledger/merges/{merge_id}", G, 200, obj=o.merge, params=_id("merge_id"), denied=AUD),
+    E(
+        "GET",
+        "/api/v1/ledger/merges/{merge_id}",
+        G,
+        200,
+        obj=o.merge,
+        params=_id("merge_id"),
+        denied=AUD,
+    ),
     E(
         "POST",
         "/api/v1/ledger/merges/{merge_id}/undo",

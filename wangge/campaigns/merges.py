@@ -30,7 +30,8 @@ def on_merge(merge: RecordMerge) -> dict[str, Any]:
         .filter(kind=merge.kind, record_id=merge.survivor_id)
         .values_list("task_id", flat=True)
     )
-    moved, skipped = [], []
+    moved: list[int] = []
+    skipped: list[int] = []
     for pk, task_id in rows.order_by("pk").values_list("pk", "task_id"):
         (skipped if task_id in taken else moved).append(pk)
     TaskRecord.objects.dangerously_unscoped().filter(pk__in=moved).update(

@@ -537,9 +537,11 @@ def merge_panel(*, actor: Any, kind: str, record: Any) -> dict[str, Any]:
     model = MERGE_MODELS[kind]
     into = None
     if record.merged_into_id is not None:
-        into = model.objects.visible_to(scope, Perm.LEDGER_VIEW).filter(
-            pk=record.merged_into_id
-        ).first()
+        into = (
+            model.objects.visible_to(scope, Perm.LEDGER_VIEW)
+            .filter(pk=record.merged_into_id)
+            .first()
+        )
     merges = merges_for_record(actor=scope, kind=kind, record_id=record.pk)
     others = {
         r.pk: r

@@ -163,9 +163,7 @@ def people_export_full(*, actor: Any, reason: str, batch: int = FULL_EXPORT_BATC
             _("Give a reason of at least %(n)d characters.") % {"n": REVEAL_REASON_MIN},
             code="reason_required",
         )
-    people = Person.objects.visible_to(scope, Perm.PERSONAL_REVEAL).filter(
-        retired_on__isnull=True
-    )
+    people = Person.objects.visible_to(scope, Perm.PERSONAL_REVEAL).filter(retired_on__isnull=True)
     count = people.count()
     audit_record(
         actor=scope,
@@ -192,9 +190,7 @@ def _full_rows(people: Any, *, batch: int) -> Iterator[str]:
     after = 0
     while True:
         chunk = list(
-            people.filter(pk__gt=after)
-            .select_related("room", "household")
-            .order_by("pk")[:batch]
+            people.filter(pk__gt=after).select_related("room", "household").order_by("pk")[:batch]
         )
         if not chunk:
             break

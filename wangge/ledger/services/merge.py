@@ -174,9 +174,7 @@ def _pair_for_edit(
         ids = (int(first), int(second))
     except (TypeError, ValueError):
         raise NotFound() from None
-    locked = {
-        pk: records.for_edit(model, actor=scope, kind=kind, pk=pk) for pk in sorted(set(ids))
-    }
+    locked = {pk: records.for_edit(model, actor=scope, kind=kind, pk=pk) for pk in sorted(set(ids))}
     return locked[ids[0]], locked[ids[1]]
 
 
@@ -262,9 +260,7 @@ def merge_records(
             filled.append(field)
         else:
             conflicts.append(field)
-    conflicts += [
-        f for f in COMPARE_ONLY[kind] if _value(survivor, f) != _value(merged, f)
-    ]
+    conflicts += [f for f in COMPARE_ONLY[kind] if _value(survivor, f) != _value(merged, f)]
     taken = {f: getattr(merged, f) for f in filled if f != "room"}
     if "id_number" in filled and merged.id_index:
         merged.id_index = None
@@ -392,8 +388,8 @@ def _merge_person(
                 survivor_changed.append("relation")
     moved["heads"] = [h.pk for h in heads]
     if household_id is not None and household_id not in moved["heads"]:
-        household = Household.objects.dangerously_unscoped().select_for_update().get(
-            pk=household_id
+        household = (
+            Household.objects.dangerously_unscoped().select_for_update().get(pk=household_id)
         )
         _bump_household(household, scope, "merge", ["members"])
 
@@ -468,10 +464,7 @@ def unmerge_records(*, actor: Any, merge_id: int, reason: str) -> RecordMerge:
         raise Conflict(_("This merge was undone already."), code="already_undone")
     if survivor.merged_into_id is not None:
         raise Conflict(
-            _(
-                "The surviving record was merged into another record since. "
-                "Undo that merge first."
-            ),
+            _("The surviving record was merged into another record since. Undo that merge first."),
             code="survivor_merged",
         )
     if merged.merged_into_id != survivor.pk or merged.retired_reason != RetireReason.DUPLICATE:
@@ -550,7 +543,9 @@ def unmerge_records(*, actor: Any, merge_id: int, reason: str) -> RecordMerge:
     merge.undone_by_id, merge.undone_by_name = scope.user_id, scope.username
     merge.undo_reason = reason
     merge.moves[RESERVED] = {**moved, "kept_on_undo": kept}
-    merge.save(update_fields=["undone_at", "undone_by_id", "undone_by_name", "undo_reason", "moves"])
+    merge.save(
+        update_fields=["undone_at", "undone_by_id", "undone_by_name", "undo_reason", "moves"]
+    )
     audit_record(
         actor=scope,
         action="ledger.unmerge",

@@ -52,9 +52,12 @@ def test_the_command_writes_every_current_person_with_the_full_id_number(tmp_pat
     rows = read(out)
     assert list(rows[0]) == FULL_EXPORT_HEADERS
     current = Person.objects.dangerously_unscoped().filter(retired_on__isnull=True)
-    assert [int(r["person_id"]) for r in rows] == list(current.order_by("pk").values_list("pk", flat=True))
+    assert [int(r["person_id"]) for r in rows] == list(
+        current.order_by("pk").values_list("pk", flat=True)
+    )
     mine = next(r for r in rows if r["person_id"] == str(person.pk))
     assert mine["id_number"] == person.id_number and mine["phone"] == person.phone
+    assert person.birth_date is not None
     assert mine["birth_date"] == person.birth_date.isoformat()
     assert mine["name"] == "'=HYPERLINK(1)"  # a text cell cannot run as a formula
     assert (mine["room_code"], mine["household_code"]) == (room.code, household.code)

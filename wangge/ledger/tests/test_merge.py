@@ -10,8 +10,6 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from wangge.campaigns.models import FieldEdit, TaskRecord
-from wangge.campaigns.tests.factories import campaign, task_of
 from wangge.core.errors import Conflict, NotFound, ValidationFailed
 from wangge.core.models import AuditEntry, User
 from wangge.core.scope import Scope, scope_for
@@ -76,23 +74,11 @@ def snapshot(*ids: int) -> dict[str, Any]:
         .filter(existing_id__in=ids)
         .values_list("pk", "existing_id")
     )
-    tasks = sorted(
-        TaskRecord.objects.dangerously_unscoped()
-        .filter(kind="person", record_id__in=ids)
-        .values_list("pk", "task_id", "record_id")
-    )
-    edits = sorted(
-        FieldEdit.objects.dangerously_unscoped()
-        .filter(kind="person", record_id__in=ids)
-        .values_list("pk", "record_id")
-    )
     return {
         "people": rows,
         "households": households,
         "tags": tags,
         "referrals": referrals,
-        "tasks": tasks,
-        "edits": edits,
     }
 
 
@@ -311,12 +297,13 @@ def test_undo_out_of_scope_is_not_found(pair: tuple[Person, Person]) -> None:
 def test_refusals_of_bad_requests(pair: tuple[Person, Person]) -> None:
     survivor, merged = pair
     grid = who("demo-community")
-    for kwargs, code in [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"merged_id": survivor.pk}, "same_record"),
         ({"reason": " "}, "reason_required"),
         ({"kind": "thing"}, "unknown_kind"),
-    ]:
-        args = {
+    ]
+    for kwargs, code in cases:
+        args: dict[str, Any] = {
             "actor": grid,
             "kind": "person",
             "survivor_id": survivor.pk,
@@ -342,49 +329,50 @@ def test_two_different_households_are_refused(pair: tuple[Person, Person]) -> No
     assert people().get(pk=merged.pk).merged_into_id is None
 
 
-def test_the_campaigns_hook_moves_worklist_rows_and_edits_and_undoes_it(
-    pair: tuple[Person, Person],
+def test_merge_hooks_store_what_they_moved_and_get_it_back_on_undo(
+    pair: tuple[Person, Person], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from wangge.ledger.services import merge as merge_module
+
+    calls: list[tuple[str, int, Any]] = []
+
+    def on_merge(m: RecordMerge) -> dict[str, Any]:
+        calls.append(("merge", m.merged_id, None))
+        return {"things": [1, 2, 3]}
+
+    def on_unmerge(m: RecordMerge, moved: dict[str, Any]) -> None:
+        calls.append(("unmerge", m.merged_id, moved))
+
+    monkeypatch.setattr(merge_module, "_HOOKS", dict(merge_module._HOOKS))
+    services.register_merge_hook("test", on_merge, on_unmerge)
     survivor, merged = pair
-    # Both records on the worklist of their grids' tasks; the merged one also in MINE's task.
-    c = campaign(regions=[MINE[:12]])
-    mine, nxt = task_of(c, MINE), task_of(c, NEXT)
-    rows = TaskRecord.objects.dangerously_unscoped()
-    assert rows.filter(task=nxt, kind="person", record_id=merged.pk).exists()
-    extra = rows.create(
-        task=mine,
-        campaign_id_copy=c.pk,
-        grid_code=MINE,
-        kind="person",
-        record_id=merged.pk,
-    )
-    edit = FieldEdit.objects.create(
-        key="merge-test-1",
-        task=nxt,
-        grid_code=NEXT,
-        made_at=c.created_at,
-        received_at=c.created_at,
-        op="confirm",
-        kind="person",
-        record_id=merged.pk,
-        status="applied",
-    )
-    before = snapshot(survivor.pk, merged.pk)
-
     result = merge(survivor, merged)
-
-    hook = result.moves["campaigns"]
-    moved = rows.get(task=nxt, kind="person", record_id=survivor.pk)
-    assert hook["task_records"] == [moved.pk]
-    assert hook["task_records_skipped"] == [extra.pk]  # MINE's task lists the survivor already
-    assert rows.get(pk=extra.pk).record_id == merged.pk
-    assert FieldEdit.objects.dangerously_unscoped().get(pk=edit.pk).record_id == survivor.pk
-    assert hook["field_edits"] == [edit.pk]
+    assert result.moves["test"] == {"things": [1, 2, 3]}
     audit = AuditEntry.objects.filter(action="ledger.merge").order_by("-seq")[0]
-    assert audit.details["counts"]["campaigns.task_records"] == 1
-
+    assert audit.details["counts"]["test.things"] == 3
     services.unmerge_records(actor=who("demo-community"), merge_id=result.pk, reason="误合并")
-    assert snapshot(survivor.pk, merged.pk) == before
+    assert calls == [("merge", merged.pk, None), ("unmerge", merged.pk, {"things": [1, 2, 3]})]
+    with pytest.raises(ValueError, match=r"the ledger.s own"):
+        services.register_merge_hook("ledger", on_merge, on_unmerge)
+
+
+def test_a_hook_that_refuses_the_undo_leaves_everything_merged(
+    pair: tuple[Person, Person], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wangge.ledger.services import merge as merge_module
+
+    def refuse(m: RecordMerge, moved: dict[str, Any]) -> None:
+        raise Conflict("不行", code="hook_refused")
+
+    monkeypatch.setattr(merge_module, "_HOOKS", dict(merge_module._HOOKS))
+    services.register_merge_hook("test", lambda m: {}, refuse)
+    survivor, merged = pair
+    result = merge(survivor, merged)
+    after = snapshot(survivor.pk, merged.pk)
+    with pytest.raises(Conflict):
+        services.unmerge_records(actor=who("demo-community"), merge_id=result.pk, reason="误合并")
+    assert snapshot(survivor.pk, merged.pk) == after
+    assert RecordMerge.objects.dangerously_unscoped().get(pk=result.pk).undone_at is None
 
 
 def test_organisations_merge_and_unmerge() -> None:
@@ -413,13 +401,20 @@ def test_selectors_list_a_records_merges(pair: tuple[Person, Person]) -> None:
     survivor, merged = pair
     result = merge(survivor, merged)
     grid = who("demo-community")
-    assert [m.pk for m in selectors.merges_for_record(actor=grid, kind="person", record_id=survivor.pk)] == [result.pk]
-    assert [m.pk for m in selectors.merges_for_record(actor=grid, kind="person", record_id=merged.pk)] == [result.pk]
+    assert [
+        m.pk for m in selectors.merges_for_record(actor=grid, kind="person", record_id=survivor.pk)
+    ] == [result.pk]
+    assert [
+        m.pk for m in selectors.merges_for_record(actor=grid, kind="person", record_id=merged.pk)
+    ] == [result.pk]
     panel = selectors.merge_panel(actor=grid, kind="person", record=people().get(pk=merged.pk))
     assert panel["merged_into"].pk == survivor.pk
     summary = selectors.merge_summary(actor=grid, merge=result)
     assert summary["can_undo"] is True and summary["counts"]["sensitive_tags"] == 1
-    assert "sensitive_tags" not in selectors.merge_summary(actor=who("demo-grid"), merge=result)["counts"]
+    assert (
+        "sensitive_tags"
+        not in selectors.merge_summary(actor=who("demo-grid"), merge=result)["counts"]
+    )
     with pytest.raises(NotFound):
         selectors.merges_for_record(actor=who("demo-grid"), kind="person", record_id=merged.pk)
 
@@ -457,7 +452,12 @@ def test_person_pages_show_the_merge_and_offer_the_undo(
 def test_api_merge_get_and_undo(api_as: Any, pair: tuple[Person, Person]) -> None:
     survivor, merged = pair
     client = api_as("demo-community")
-    body = {"kind": "person", "survivor_id": survivor.pk, "merged_id": merged.pk, "reason": "同一人"}
+    body = {
+        "kind": "person",
+        "survivor_id": survivor.pk,
+        "merged_id": merged.pk,
+        "reason": "同一人",
+    }
     response = client.post("/api/v1/ledger/merges", body, content_type="application/json")
     assert response.status_code == 201, response.content
     data = response.json()
@@ -468,11 +468,15 @@ def test_api_merge_get_and_undo(api_as: Any, pair: tuple[Person, Person]) -> Non
     again = client.post("/api/v1/ledger/merges", body, content_type="application/json")
     assert again.status_code == 400 and again.json()["code"] == "retired"
     undo = client.post(
-        f"/api/v1/ledger/merges/{data['id']}/undo", {"reason": "误合并"}, content_type="application/json"
+        f"/api/v1/ledger/merges/{data['id']}/undo",
+        {"reason": "误合并"},
+        content_type="application/json",
     )
     assert undo.status_code == 200 and undo.json()["undone_at"]
     twice = client.post(
-        f"/api/v1/ledger/merges/{data['id']}/undo", {"reason": "误合并"}, content_type="application/json"
+        f"/api/v1/ledger/merges/{data['id']}/undo",
+        {"reason": "误合并"},
+        content_type="application/json",
     )
     assert twice.status_code == 409 and twice.json()["code"] == "already_undone"
 
@@ -480,11 +484,15 @@ def test_api_merge_get_and_undo(api_as: Any, pair: tuple[Person, Person]) -> Non
 def test_api_out_of_scope_is_not_found(api_as: Any, pair: tuple[Person, Person]) -> None:
     survivor, merged = pair
     client = api_as("demo-grid")
-    body = {"kind": "person", "survivor_id": survivor.pk, "merged_id": merged.pk, "reason": "同一人"}
+    body = {
+        "kind": "person",
+        "survivor_id": survivor.pk,
+        "merged_id": merged.pk,
+        "reason": "同一人",
+    }
     response = client.post("/api/v1/ledger/merges", body, content_type="application/json")
     assert response.status_code == 404 and response.json()["code"] == "not_found"
     assert client.get("/api/v1/ledger/merges/999999").status_code == 404
     assert not RecordMerge.objects.dangerously_unscoped().exists()
     anonymous = Client().post("/api/v1/ledger/merges", body, content_type="application/json")
     assert anonymous.status_code == 401
-
