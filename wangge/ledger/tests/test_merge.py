@@ -319,6 +319,43 @@ def test_refusals_of_bad_requests(pair: tuple[Person, Person]) -> None:
     assert caught.value.code == "retired"
 
 
+def test_merging_into_a_member_of_the_same_household_makes_them_head_and_undo_reverts(
+    pair: tuple[Person, Person],
+) -> None:
+    survivor, merged = pair
+    people().filter(pk=survivor.pk).update(household=merged.household_id, relation="之子")
+    before = snapshot(survivor.pk, merged.pk)
+    result = merge(people().get(pk=survivor.pk), merged)
+    s = people().get(pk=survivor.pk)
+    assert (s.household_id, s.relation) == (merged.household_id, "户主")
+    assert Household.objects.dangerously_unscoped().get(pk=merged.household_id).head_id == s.pk
+    assert result.moves["ledger"]["household"]["survivor_joined"] is False
+    services.unmerge_records(actor=who("demo-community"), merge_id=result.pk, reason="误合并")
+    assert snapshot(survivor.pk, merged.pk) == before
+    assert people().get(pk=survivor.pk).relation == "之子"
+
+
+def test_undo_is_refused_when_the_survivor_became_head_of_the_household_it_joined(
+    pair: tuple[Person, Person],
+) -> None:
+    survivor, merged = pair
+    household = merged.household
+    assert household is not None
+    spouse = people().get(household=household, relation="配偶")
+    household.head = spouse  # the merged person is a plain member
+    household.save(update_fields=["head"])
+    people().filter(pk=merged.pk).update(relation="之子")
+    result = merge(survivor, people().get(pk=merged.pk))
+    grid = who("demo-community")
+    version = Household.objects.dangerously_unscoped().get(pk=household.pk).version
+    services.household_set_head(
+        actor=grid, household_id=household.pk, version=version, person_id=survivor.pk
+    )
+    with pytest.raises(Conflict) as caught:
+        services.unmerge_records(actor=grid, merge_id=result.pk, reason="误合并")
+    assert caught.value.code == "survivor_is_head"
+
+
 def test_two_different_households_are_refused(pair: tuple[Person, Person]) -> None:
     survivor, merged = pair
     other = HouseholdFactory.create(grid_code=MINE, head=survivor)
@@ -447,6 +484,23 @@ def test_person_pages_show_the_merge_and_offer_the_undo(
     assert "合并记录" in page and f"/ledger/merges/{other.pk}/undo/" not in page
     assert client.post(f"/ledger/merges/{other.pk}/undo/", {"reason": "误合并"}).status_code == 404
     assert RecordMerge.objects.dangerously_unscoped().get(pk=other.pk).undone_at is None
+
+
+def test_organisation_page_shows_the_merge(client: Client) -> None:
+    survivor = OrganisationFactory.create(grid_code=MINE)
+    merged = OrganisationFactory.create(grid_code=MINE)
+    result = services.merge_records(
+        actor=who("demo-grid"),
+        kind="organisation",
+        survivor_id=survivor.pk,
+        merged_id=merged.pk,
+        reason="同一企业",
+    )
+    login(client, "demo-grid")
+    page = client.get(f"/ledger/organisations/{merged.pk}/").content.decode()
+    assert "已合并到" in page and f"/ledger/organisations/{survivor.pk}/" in page
+    page = client.get(f"/ledger/organisations/{survivor.pk}/").content.decode()
+    assert "合并记录" in page and f"/ledger/merges/{result.pk}/undo/" in page
 
 
 def test_api_merge_get_and_undo(api_as: Any, pair: tuple[Person, Person]) -> None:
