@@ -175,6 +175,25 @@ def people_export_full(*, actor: Any, reason: str, batch: int = FULL_EXPORT_BATC
     return FullExport(rows=count, lines=_full_rows(people, batch=max(1, batch)))
 
 
+_FULL_COLUMNS = (
+    "pk",
+    "name",
+    "gender",
+    "birth_date",
+    "id_number",
+    "phone",
+    "grid_code",
+    "registered_address",
+    "current_address",
+    "room__code",
+    "household__code",
+    "relation",
+    "population_type",
+    "care_tags",
+    "version",
+)
+
+
 def _full_rows(people: Any, *, batch: int) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -189,34 +208,31 @@ def _full_rows(people: Any, *, batch: int) -> Iterator[str]:
     yield "\ufeff" + flush()
     after = 0
     while True:
+        # Tuples, not model instances: only the columns written (and decrypted), one batch at
+        # a time; the keyset (`pk > last`) keeps every batch an index range.
         chunk = list(
-            people.filter(pk__gt=after).select_related("room", "household").order_by("pk")[:batch]
+            people.filter(pk__gt=after).order_by("pk").values_list(*_FULL_COLUMNS)[:batch]
         )
         if not chunk:
             break
-        for p in chunk:
+        for row in chunk:
+            pk, name, gender, birth, id_number, phone, *rest, care_tags, version = row
             writer.writerow(
                 [
                     safe_cell(v)
                     for v in (
-                        p.pk,
-                        p.name,
-                        p.gender,
-                        p.birth_date.isoformat() if p.birth_date else "",
-                        p.id_number,
-                        p.phone,
-                        p.grid_code,
-                        p.registered_address,
-                        p.current_address,
-                        p.room.code if p.room else "",
-                        p.household.code if p.household else "",
-                        p.relation,
-                        p.population_type,
-                        ",".join(p.care_tag_list()),
-                        p.version,
+                        pk,
+                        name,
+                        gender,
+                        birth.isoformat() if birth else "",
+                        id_number,
+                        phone,
+                        *(v or "" for v in rest),
+                        ",".join(t for t in care_tags.split(",") if t),
+                        version,
                     )
                 ]
             )
-        after = chunk[-1].pk
+        after = chunk[-1][0]
         del chunk
         yield flush()
