@@ -210,9 +210,7 @@ def _full_rows(people: Any, *, batch: int) -> Iterator[str]:
     while True:
         # Tuples, not model instances: only the columns written (and decrypted), one batch at
         # a time; the keyset (`pk > last`) keeps every batch an index range.
-        chunk = list(
-            people.filter(pk__gt=after).order_by("pk").values_list(*_FULL_COLUMNS)[:batch]
-        )
+        chunk = list(people.filter(pk__gt=after).order_by("pk").values_list(*_FULL_COLUMNS)[:batch])
         if not chunk:
             break
         for row in chunk:
