@@ -518,7 +518,12 @@ def unmerge_records(*, actor: Any, merge_id: int, reason: str) -> RecordMerge:
 
     if moved.get("merged_id_index"):
         index = person_id_index(merged.id_number)
-        if model.objects.dangerously_unscoped().filter(id_index=index).exists():
+        if (
+            model.objects.dangerously_unscoped()
+            .filter(id_index=index)
+            .exclude(pk=merged.pk)
+            .exists()
+        ):
             raise Conflict(
                 _("The merged record's ID number is now used by another record."),
                 code="id_number_taken",
@@ -527,7 +532,12 @@ def unmerge_records(*, actor: Any, merge_id: int, reason: str) -> RecordMerge:
         merged_changed += ["id_number", "id_index"]
     if moved.get("merged_credit_code"):
         code = moved["merged_credit_code"]
-        if model.objects.dangerously_unscoped().filter(credit_code=code).exists():
+        if (
+            model.objects.dangerously_unscoped()
+            .filter(credit_code=code)
+            .exclude(pk=merged.pk)
+            .exists()
+        ):
             raise Conflict(
                 _("The merged record's credit code is now used by another record."),
                 code="credit_code_taken",

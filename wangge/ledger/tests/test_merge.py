@@ -225,6 +225,20 @@ def test_undo_keeps_a_filled_field_the_survivor_changed_since(
     assert people().get(pk=merged.pk).id_index == person_id_index(merged.id_number)
 
 
+def test_undo_is_refused_when_the_merged_id_number_was_taken_since(
+    pair: tuple[Person, Person],
+) -> None:
+    survivor, merged = pair
+    result = merge(survivor, merged)
+    # The survivor's number is corrected to another, and someone registers the freed one.
+    people().filter(pk=survivor.pk).update(id_number="11010519491231002X", id_index="other")
+    PersonFactory.create(grid_code=MINE, id_number=merged.id_number)
+    with pytest.raises(Conflict) as caught:
+        services.unmerge_records(actor=who("demo-community"), merge_id=result.pk, reason="误合并")
+    assert caught.value.code == "id_number_taken"
+    assert people().get(pk=merged.pk).merged_into_id == survivor.pk
+
+
 def test_double_undo_is_refused(pair: tuple[Person, Person]) -> None:
     survivor, merged = pair
     result = merge(survivor, merged)
