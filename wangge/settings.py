@@ -327,6 +327,9 @@ AUDIT_CHECKPOINT_FILE = env_str("WANGGE_AUDIT_CHECKPOINT_FILE", "")
 AUDIT_CHECKPOINT_SECONDS = env_int("WANGGE_AUDIT_CHECKPOINT_SECONDS", 300, minimum=5)
 # Tabular imports (CSV/XLSX).
 IMPORT_MAX_BYTES = env_int("WANGGE_IMPORT_MAX_MB", 200, minimum=1) * 1024 * 1024
+# Uploads stay in memory up to the import limit: a department's list or a ledger file holds
+# personal data, and Django would otherwise spool anything over 2.5 MB to a plaintext temp file.
+FILE_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES
 # A workbook is a zip: what it may unpack to (checked on its directory before it is opened).
 # Five times the upload limit holds a full-size workbook of real data, which packs 5–20×.
 IMPORT_MAX_UNCOMPRESSED_BYTES = (

@@ -171,6 +171,7 @@ class CareTag(models.TextChoices):
     EXTREME_POVERTY = "extreme_poverty", _("Extreme poverty support")
     CHILD = "child", _("Left-behind or vulnerable child")
     ENTITLED = "entitled", _("Entitled group (优抚对象)")
+    ELDERLY = "elderly", _("Advanced age (80 and over)")
 
 
 class SpecialTag(models.TextChoices):

@@ -6,3 +6,8 @@ class LinkageConfig(AppConfig):
     name = "wangge.linkage"
     label = "linkage"
     verbose_name = _("Linkage")
+
+    def ready(self) -> None:
+        from wangge.linkage import jobs
+
+        jobs.register()

@@ -5,6 +5,7 @@
 - places.py: organisations, things and standard addresses (estates, buildings, rooms);
 - exports.py: the people export (masked unless a reason is given);
 - merge.py: merging two records found to be one, and undoing it (hooks for modules above);
+- tags.py: care groups given to many people at once (a department's list);
 - referrals.py: entries the district reviews instead of the system writing them;
 - records.py: what they share — the edit check, versions, the change log and audit.
 """
@@ -50,12 +51,14 @@ from wangge.ledger.services.places import (
 )
 from wangge.ledger.services.referrals import Referred, referral_resolve
 from wangge.ledger.services.regrid import regrid
+from wangge.ledger.services.tags import care_tag_add
 
 __all__ = [
     "Referred",
     "Verified",
     "building_create",
     "building_update",
+    "care_tag_add",
     "estate_create",
     "estate_update",
     "household_add_member",

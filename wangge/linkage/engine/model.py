@@ -1,0 +1,610 @@
+"""The linkage model: Splink's Fellegi–Sunter scoring of department rows against the ledger
+(`link`) and of the ledger against itself (`dedupe`), on DuckDB in memory or on Spark.
+
+Records are Arrow tables built by `people_table` / `organisations_table`: the raw fields
+normalised, plus derived columns that turn every fuzzy notion into an exact one where it can
+(a name's pinyin, its pinyin with the given name's syllables sorted, a date's digits sorted,
+the phone's last four, the parsed address's keys), so that the comparisons are the same SQL on
+both backends. Parameters: u by random sampling and m by EM when the data is large enough to
+estimate them, otherwise (a handful of rows) fixed priors; the same seeds and the same steps on
+both backends. The evidence of a scored pair is, per comparison, the level's slug and its match
+weight (Splink's waterfall) — never a value.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from wangge.linkage.engine import normalise
+from wangge.linkage.engine.address import (
+    KnownPlaces,
+    address_key,
+    community_key,
+    house_key,
+    parse_address,
+)
+
+PEOPLE_FIELDS = ("unique_id", "name", "gender", "birth_date", "id_number", "phone", "address")
+ORGANISATION_FIELDS = (
+    "unique_id",
+    "name",
+    "credit_code",
+    "legal_representative",
+    "phone",
+    "address",
+)
+SEED = 20240611
+# Below these sizes the data cannot estimate m and u: the priors stay.
+MIN_ROWS_TO_ESTIMATE = 2_000
+
+
+@dataclass(frozen=True)
+class Evidence:
+    field: str
+    level: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class ScoredPair:
+    left_id: str
+    right_id: str
+    probability: float
+    weight: float
+    evidence: tuple[Evidence, ...]
+
+
+# Each comparison: (field, [(level slug, SQL condition or None for the else level, m, u)]).
+# The null level comes first and carries no weight; the priors (m, u) are typical of
+# Chinese administrative lists: u from the frequency of chance agreement, m from how often
+# a true match agrees.
+Level = tuple[str, str | None, float, float]
+
+
+def _null(*columns: str) -> str:
+    return " OR ".join(f"{c}_l IS NULL OR {c}_r IS NULL" for c in columns)
+
+
+def _eq(column: str) -> str:
+    return f"{column}_l = {column}_r"
+
+
+PEOPLE_COMPARISONS: tuple[tuple[str, list[Level]], ...] = (
+    (
+        "name",
+        [
+            ("null", _null("name"), 0.0, 0.0),
+            ("exact", _eq("name"), 0.80, 0.0005),
+            ("pinyin", _eq("name_py"), 0.10, 0.0002),
+            ("transposed", _eq("name_py_sorted"), 0.03, 0.0001),
+            ("similar", "jaro_winkler:name_py:0.88", 0.05, 0.01),
+            ("else", None, 0.02, 0.9892),
+        ],
+    ),
+    (
+        "birth_date",
+        [
+            ("null", _null("birth_date"), 0.0, 0.0),
+            ("exact", _eq("birth_date"), 0.93, 0.00004),
+            ("transposed", _eq("birth_sorted"), 0.03, 0.0003),
+            ("year", _eq("birth_year"), 0.02, 0.011),
+            ("else", None, 0.02, 0.98866),
+        ],
+    ),
+    (
+        "gender",
+        [
+            ("null", _null("gender"), 0.0, 0.0),
+            ("exact", _eq("gender"), 0.995, 0.5),
+            ("else", None, 0.005, 0.5),
+        ],
+    ),
+    (
+        "phone",
+        [
+            ("null", _null("phone"), 0.0, 0.0),
+            ("exact", _eq("phone"), 0.85, 0.00001),
+            ("tail4", _eq("phone_tail4"), 0.03, 0.0001),
+            ("else", None, 0.12, 0.99989),
+        ],
+    ),
+    (
+        "id_number",
+        [
+            ("null", _null("id_number"), 0.0, 0.0),
+            ("exact", _eq("id_number"), 0.85, 0.000001),
+            ("similar", "levenshtein:id_number:2", 0.13, 0.0005),
+            ("else", None, 0.02, 0.999499),
+        ],
+    ),
+    (
+        "address",
+        [
+            ("null", _null("address_key"), 0.0, 0.0),
+            ("exact", _eq("address_key"), 0.55, 0.0005),
+            ("house", f"{_eq('house_key')} AND house_key_l <> ''", 0.2, 0.0005),
+            ("community", f"{_eq('community_key')} AND community_key_l <> ''", 0.15, 0.06),
+            ("else", None, 0.1, 0.939),
+        ],
+    ),
+)
+ORGANISATION_COMPARISONS: tuple[tuple[str, list[Level]], ...] = (
+    (
+        "credit_code",
+        [
+            ("null", _null("credit_code"), 0.0, 0.0),
+            ("exact", _eq("credit_code"), 0.9, 0.000001),
+            ("similar", "levenshtein:credit_code:2", 0.08, 0.0001),
+            ("else", None, 0.02, 0.999899),
+        ],
+    ),
+    (
+        "name",
+        [
+            ("null", _null("name"), 0.0, 0.0),
+            ("exact", _eq("name"), 0.6, 0.0001),
+            ("core", _eq("name_core"), 0.3, 0.0005),
+            ("similar", "jaro_winkler:name_core:0.9", 0.07, 0.005),
+            ("else", None, 0.03, 0.9944),
+        ],
+    ),
+    (
+        "legal_representative",
+        [
+            ("null", _null("legal_representative"), 0.0, 0.0),
+            ("exact", _eq("legal_representative"), 0.8, 0.0005),
+            ("pinyin", _eq("legal_representative_py"), 0.12, 0.0002),
+            ("else", None, 0.08, 0.9993),
+        ],
+    ),
+    PEOPLE_COMPARISONS[3],
+    PEOPLE_COMPARISONS[5],
+)
+LEVELS: dict[str, tuple[str, ...]] = {
+    field: tuple(slug for slug, *_ in levels)
+    for field, levels in PEOPLE_COMPARISONS + ORGANISATION_COMPARISONS
+}
+
+# Candidate pairs: any one rule that agrees brings a pair to be scored. Together they keep the
+# pairs to a few per row even against a million canonical records.
+PEOPLE_BLOCKING = (
+    "l.id_number = r.id_number",
+    "l.phone = r.phone",
+    "l.name_py = r.name_py AND l.birth_year = r.birth_year",
+    "l.surname_py = r.surname_py AND l.birth_date = r.birth_date",
+    "l.name_py = r.name_py AND l.house_key = r.house_key",
+    "l.name_py_sorted = r.name_py_sorted AND l.phone_tail4 = r.phone_tail4",
+)
+ORGANISATION_BLOCKING = (
+    "l.credit_code = r.credit_code",
+    "l.name_core = r.name_core",
+    "l.phone = r.phone",
+    "l.legal_representative_py = r.legal_representative_py AND l.house_key = r.house_key",
+)
+# The EM passes: each estimates m for the comparisons its rule leaves free.
+PEOPLE_TRAINING = (
+    "l.id_number = r.id_number",
+    "l.name_py = r.name_py AND l.birth_date = r.birth_date",
+)
+ORGANISATION_TRAINING = ("l.credit_code = r.credit_code", "l.name_core = r.name_core")
+
+
+# --- tables -------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+@functools.lru_cache(maxsize=300_000)
+def _name_columns(raw: str) -> tuple[str, str, str, str]:
+    """(normalised name, pinyin, pinyin with the given name's syllables sorted, surname)."""
+    value = normalise.name(raw)
+    if not value:
+        return ("", "", "", "")
+    syllables = normalise.name_pinyin(value).split(" ")
+    surname_len = 2 if len(syllables) >= 4 else 1
+    head, given = syllables[:surname_len], sorted(syllables[surname_len:])
+    return (value, " ".join(syllables), " ".join(head + given), " ".join(head))
+
+
+class _Addresses:
+    """Parses cached per distinct text: lists repeat their addresses."""
+
+    def __init__(self, known: KnownPlaces | None):
+        self.known = known
+        self.cache: dict[str, tuple[str, str, str]] = {}
+
+    def __call__(self, text: str | None) -> tuple[str | None, str | None, str | None]:
+        if not text:
+            return (None, None, None)
+        keys = self.cache.get(text)
+        if keys is None:
+            parse = parse_address(text, known=self.known)
+            keys = (address_key(parse), house_key(parse), community_key(parse))
+            self.cache[text] = keys
+        return (keys[0] or None, keys[1] or None, keys[2] or None)
+
+
+def _none(value: str | None) -> str | None:
+    return value or None
+
+
+def people_table(
+    rows: Iterable[Mapping[str, Any]], *, known: KnownPlaces | None = None
+) -> pa.Table:
+    """The people's fields normalised and the derived columns the model compares."""
+    columns: dict[str, list[Any]] = {
+        key: []
+        for key in (
+            "unique_id",
+            "name",
+            "name_py",
+            "name_py_sorted",
+            "surname_py",
+            "gender",
+            "birth_date",
+            "birth_sorted",
+            "birth_year",
+            "id_number",
+            "phone",
+            "phone_tail4",
+            "address",
+            "address_key",
+            "house_key",
+            "community_key",
+        )
+    }
+    addresses = _Addresses(known)
+    for row in rows:
+        name, name_py, name_sorted, surname = _name_columns(_text(row.get("name")) or "")
+        id_number = normalise.id_number(_text(row.get("id_number")))
+        id18 = id_number if id_number and len(id_number) == 18 else None
+        birth = normalise.birth_date(row.get("birth_date")) or normalise.birth_from_id(id18)
+        gender = normalise.gender(row.get("gender")) or normalise.gender_from_id(id18)
+        phone = normalise.phone(_text(row.get("phone")))
+        address = _text(row.get("address"))
+        akey, hkey, ckey = addresses(address)
+        columns["unique_id"].append(str(row["unique_id"]))
+        columns["name"].append(_none(name))
+        columns["name_py"].append(_none(name_py))
+        columns["name_py_sorted"].append(_none(name_sorted))
+        columns["surname_py"].append(_none(surname))
+        columns["gender"].append(gender)
+        columns["birth_date"].append(birth)
+        columns["birth_sorted"].append("".join(sorted(birth.replace("-", ""))) if birth else None)
+        columns["birth_year"].append(birth[:4] if birth else None)
+        columns["id_number"].append(id_number)
+        columns["phone"].append(phone)
+        columns["phone_tail4"].append(phone[-4:] if phone and len(phone) >= 7 else None)
+        columns["address"].append(address)
+        columns["address_key"].append(akey)
+        columns["house_key"].append(hkey)
+        columns["community_key"].append(ckey)
+    return pa.table({key: pa.array(values, pa.string()) for key, values in columns.items()})
+
+
+_ORG_NOISE = (
+    "江门市江海区",
+    "江门市",
+    "江海区",
+    "广东省",
+    "股份有限公司",
+    "有限责任公司",
+    "有限公司",
+    "经营部",
+    "商行",
+    "厂",
+)
+
+
+def organisation_core(name: str) -> str:
+    """An organisation's name without its place and legal form (江门市江海区华富五金有限公司 →
+    华富五金): the part two lists agree on."""
+    core = name
+    for word in _ORG_NOISE:
+        core = core.replace(word, "")
+    return core or name
+
+
+def organisations_table(
+    rows: Iterable[Mapping[str, Any]], *, known: KnownPlaces | None = None
+) -> pa.Table:
+    columns: dict[str, list[Any]] = {
+        key: []
+        for key in (
+            "unique_id",
+            "name",
+            "name_core",
+            "credit_code",
+            "legal_representative",
+            "legal_representative_py",
+            "phone",
+            "phone_tail4",
+            "address",
+            "address_key",
+            "house_key",
+            "community_key",
+        )
+    }
+    addresses = _Addresses(known)
+    for row in rows:
+        name = normalise.name(_text(row.get("name")))
+        person, person_py, _sorted, _surname = _name_columns(
+            _text(row.get("legal_representative")) or ""
+        )
+        phone = normalise.phone(_text(row.get("phone")))
+        address = _text(row.get("address"))
+        akey, hkey, ckey = addresses(address)
+        columns["unique_id"].append(str(row["unique_id"]))
+        columns["name"].append(_none(name))
+        columns["name_core"].append(_none(organisation_core(name)) if name else None)
+        columns["credit_code"].append(normalise.credit_code(_text(row.get("credit_code"))))
+        columns["legal_representative"].append(_none(person))
+        columns["legal_representative_py"].append(_none(person_py))
+        columns["phone"].append(phone)
+        columns["phone_tail4"].append(phone[-4:] if phone and len(phone) >= 7 else None)
+        columns["address"].append(address)
+        columns["address_key"].append(akey)
+        columns["house_key"].append(hkey)
+        columns["community_key"].append(ckey)
+    return pa.table({key: pa.array(values, pa.string()) for key, values in columns.items()})
+
+
+# --- the model ----------------------------------------------------------------------------
+
+
+def _comparisons(kind: str) -> tuple[tuple[str, list[Level]], ...]:
+    if kind == "people":
+        return PEOPLE_COMPARISONS
+    if kind == "organisations":
+        return ORGANISATION_COMPARISONS
+    raise ValueError(f"unknown kind {kind!r}: people or organisations")
+
+
+def settings(kind: str, *, link_type: str, prior: float) -> Any:
+    """The Splink settings: the comparisons with their priors, the blocking rules."""
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+    from splink import SettingsCreator
+
+    comparisons = []
+    for field, levels in _comparisons(kind):
+        creators: list[Any] = []
+        for slug, condition, m, u in levels:
+            if slug == "null":
+                level: Any = cll.CustomLevel(condition or "", label_for_charts=slug)
+                level = level.configure(is_null_level=True)
+            elif condition is None:
+                level = cll.ElseLevel()
+            elif condition.startswith("jaro_winkler:"):
+                _f, column, threshold = condition.split(":")
+                level = cll.JaroWinklerLevel(column, float(threshold))
+            elif condition.startswith("levenshtein:"):
+                _f, column, threshold = condition.split(":")
+                level = cll.LevenshteinLevel(column, int(threshold))
+            else:
+                level = cll.CustomLevel(condition, label_for_charts=slug)
+            if slug != "null":
+                level = level.configure(m_probability=m, u_probability=u, label_for_charts=slug)
+                if field == "name" and slug == "exact":
+                    level = level.configure(tf_adjustment_column="name", tf_adjustment_weight=1.0)
+            creators.append(level)
+        comparisons.append(
+            cl.CustomComparison(comparison_levels=creators, output_column_name=field)
+        )
+    blocking = PEOPLE_BLOCKING if kind == "people" else ORGANISATION_BLOCKING
+    return SettingsCreator(
+        link_type=link_type,  # type: ignore[arg-type]
+        comparisons=comparisons,
+        blocking_rules_to_generate_predictions=[_rule(sql) for sql in blocking],
+        probability_two_random_records_match=prior,
+        retain_intermediate_calculation_columns=True,
+        retain_matching_columns=True,  # the gamma columns: the level of each comparison
+        max_iterations=10,
+        em_convergence=0.001,
+    )
+
+
+def _rule(sql: str) -> Any:
+    from splink.blocking_rule_library import CustomRule
+
+    return CustomRule(sql)
+
+
+def duckdb_connection() -> Any:
+    """An in-memory DuckDB that cannot spill to disk nor touch files: no temp directory, no
+    external access (so no plaintext personal value reaches the disk)."""
+    import duckdb
+
+    connection = duckdb.connect(":memory:", config={"preserve_insertion_order": False})
+    connection.execute("SET temp_directory = ''")
+    connection.execute(f"SET threads = {max(1, min(4, os.cpu_count() or 1))}")
+    connection.execute("SET enable_external_access = false")
+    connection.execute("SET lock_configuration = true")
+    return connection
+
+
+SPARK_CONF = {
+    "spark.ui.enabled": "false",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.default.parallelism": "4",
+    # Shuffle, spill and cached blocks that reach spark.local.dir are encrypted.
+    "spark.io.encryption.enabled": "true",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.driver.memory": "2g",
+    "spark.sql.ansi.enabled": "false",
+}
+
+
+def spark_session(local_dir: str, *, master: str | None = None) -> Any:
+    """A Spark session whose scratch (spark.local.dir, the warehouse, checkpoints) is under
+    `local_dir`, a directory the caller owns and removes."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.master(
+        master or os.environ.get("WANGGE_LINKAGE_SPARK", "local[2]")
+    ).appName("wangge-linkage")
+    conf = dict(SPARK_CONF)
+    conf["spark.local.dir"] = os.path.join(local_dir, "local")
+    conf["spark.sql.warehouse.dir"] = os.path.join(local_dir, "warehouse")
+    conf["spark.driver.extraJavaOptions"] = f"-Djava.io.tmpdir={os.path.join(local_dir, 'tmp')}"
+    for sub in ("local", "warehouse", "tmp"):
+        os.makedirs(os.path.join(local_dir, sub), exist_ok=True)
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setCheckpointDir(os.path.join(local_dir, "checkpoints"))
+    return session
+
+
+def _db_api(backend: str, spark: Any) -> tuple[Any, Any]:
+    """The Splink database API and what to close afterwards."""
+    if backend == "duckdb":
+        from splink import DuckDBAPI
+
+        connection = duckdb_connection()
+        return DuckDBAPI(connection), connection
+    if backend == "spark":
+        from splink import SparkAPI
+
+        owned = None
+        if spark is None:
+            owned = tempfile.mkdtemp(prefix="wangge-spark-")
+            spark = spark_session(owned)
+        # persist: intermediate tables stay in Spark's memory (spilled blocks encrypted), not
+        # written as parquet checkpoints in plaintext (Splink's default outside Databricks).
+        api = SparkAPI(spark_session=spark, break_lineage_method="persist")
+        return api, owned
+    raise ValueError(f"unknown backend {backend!r}: duckdb or spark")
+
+
+def _close(backend: str, handle: Any) -> None:
+    if backend == "duckdb":
+        handle.close()
+
+
+def link(
+    source: pa.Table,
+    canonical: pa.Table,
+    *,
+    kind: str = "people",
+    backend: str = "duckdb",
+    spark: Any = None,
+    min_probability: float = 0.05,
+) -> list[ScoredPair]:
+    """Every scored (source row, canonical record) pair with probability ≥ min_probability."""
+    if source.num_rows == 0 or canonical.num_rows == 0:
+        return []
+    prior = min(0.5, 1.0 / canonical.num_rows)
+    return _run([source, canonical], kind, backend, spark, "link_only", prior, min_probability)
+
+
+def dedupe(
+    records: pa.Table,
+    *,
+    kind: str = "people",
+    backend: str = "duckdb",
+    spark: Any = None,
+    min_probability: float = 0.05,
+) -> list[ScoredPair]:
+    """Scored pairs within one table, left_id < right_id."""
+    if records.num_rows < 2:
+        return []
+    prior = min(0.5, 1.0 / records.num_rows)
+    return _run([records], kind, backend, spark, "dedupe_only", prior, min_probability)
+
+
+def _run(
+    tables: Sequence[pa.Table],
+    kind: str,
+    backend: str,
+    spark: Any,
+    link_type: str,
+    prior: float,
+    min_probability: float,
+) -> list[ScoredPair]:
+    from splink import Linker
+
+    logging.getLogger("splink").setLevel(logging.WARNING)
+    api, handle = _db_api(backend, spark)
+    try:
+        names = ["source", "canonical"][: len(tables)]
+        frames = [
+            api.register(table, dataset_display_name=name)
+            for table, name in zip(tables, names, strict=True)
+        ]
+        linker = Linker(
+            frames if len(frames) > 1 else frames[0],
+            settings(kind, link_type=link_type, prior=prior),
+            log_level=None,
+        )
+        if min(t.num_rows for t in tables) >= MIN_ROWS_TO_ESTIMATE:
+            _train(linker, kind)
+        predictions = linker.inference.predict(
+            threshold_match_probability=min_probability, warning_mode="never"
+        )
+        result = predictions.as_pyarrow_table()
+        predictions.drop_table_from_database_and_remove_from_cache()
+        return _pairs(result, kind, link_type)
+    finally:
+        _close(backend, handle)
+
+
+def _train(linker: Any, kind: str) -> None:
+    """u by random sampling, then m by EM on each training rule; the priors where a level is
+    too rare in the data to estimate (Splink keeps the configured value)."""
+    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=SEED)
+    rules = PEOPLE_TRAINING if kind == "people" else ORGANISATION_TRAINING
+    for sql in rules:
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            _rule(sql), estimate_without_term_frequencies=True
+        )
+
+
+def _pairs(result: pa.Table, kind: str, link_type: str) -> list[ScoredPair]:
+    comparisons = _comparisons(kind)
+    slugs = {}
+    for field, levels in comparisons:
+        count = len(levels) - 1  # the null level is gamma -1, the others count down to 0
+        slugs[field] = {-1: "null"} | {
+            count - 1 - i: slug for i, (slug, *_rest) in enumerate(levels[1:])
+        }
+    data = result.to_pydict()
+    pairs = []
+    have_tf = "mw_tf_adj_name" in data
+    for i in range(result.num_rows):
+        evidence = []
+        for field, _levels in comparisons:
+            weight = data[f"mw_{field}"][i] or 0.0
+            if field == "name" and have_tf:
+                weight += data["mw_tf_adj_name"][i] or 0.0
+            level = slugs[field][data[f"gamma_{field}"][i]]
+            evidence.append(Evidence(field, level, round(float(weight), 4)))
+        left, right = str(data["unique_id_l"][i]), str(data["unique_id_r"][i])
+        if (link_type == "link_only" and data["source_dataset_l"][i] != "source") or (
+            link_type == "dedupe_only" and left > right
+        ):
+            left, right = right, left
+        pairs.append(
+            ScoredPair(
+                left,
+                right,
+                float(data["match_probability"][i]),
+                round(float(data["match_weight"][i]), 4),
+                tuple(evidence),
+            )
+        )
+    pairs.sort(key=lambda p: (p.left_id, -p.probability, p.right_id))
+    return pairs
