@@ -330,3 +330,28 @@ def linkage_batch(grid: str) -> Obj:
 def linkage_pair(grid: str) -> Obj:
     _batch, pair, p = _linkage_row(grid)
     return Obj(pair.pk, p.name)
+
+
+def merge_pair(grid: str) -> Obj:
+    """Two current people of the grid (survivor: a household member; merged: in none)."""
+    from wangge.ledger.models import Person
+
+    survivor = _first(Person, grid_code=grid, household__isnull=False, relation="配偶")
+    merged = _first(Person, grid_code=grid, household__isnull=True, retired_on__isnull=True)
+    return Obj((survivor.pk, merged.pk), merged.name)
+
+
+def merge(grid: str) -> Obj:
+    """A merge of two people of the grid (made by the service as the system)."""
+    from wangge.core.scope import Scope
+    from wangge.ledger import services
+
+    survivor, merged = merge_pair(grid).value
+    made = services.merge_records(
+        actor=Scope.system("test"),
+        kind="person",
+        survivor_id=survivor,
+        merged_id=merged,
+        reason="矩阵合并",
+    )
+    return Obj(made.pk, f'"merged_id": {merged}')

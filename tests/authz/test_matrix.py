@@ -76,6 +76,7 @@ def _fingerprint() -> tuple[Any, ...]:
         LedgerChange,
         Organisation,
         Person,
+        RecordMerge,
         Referral,
         Room,
         Thing,
@@ -86,6 +87,12 @@ def _fingerprint() -> tuple[Any, ...]:
     for model in (Person, Household, Organisation, Thing, Estate, Building, Room):
         qs = model.objects.dangerously_unscoped()
         parts.append((qs.count(), qs.aggregate(v=Sum("version"))["v"]))
+    parts.append(
+        RecordMerge.objects.dangerously_unscoped()
+        .filter(undone_at__isnull=True)
+        .values_list("pk", flat=True)
+        .count()
+    )
     for model in (LedgerChange, Referral, EventAction, EventPhoto, Notification, Job):
         parts.append(model.objects.dangerously_unscoped().count())
     parts.append(Event.objects.dangerously_unscoped().aggregate(v=Sum("version"), n=Max("id")))

@@ -34,6 +34,7 @@ urlpatterns = [
     path("households/new/", views.household_new, name="household_new"),
     path("households/<int:household_id>/", views.household, name="household"),
     path("referrals/", views.referrals, name="referrals"),
+    path("merges/<int:merge_id>/undo/", views.merge_undo, name="merge_undo"),
     path("organisations/", views.organisations, name="organisations"),
     path("organisations/new/", views.organisation_new, name="organisation_new"),
     path("organisations/<int:pk>/reveal/", views.organisation_reveal, name="organisation_reveal"),

@@ -122,6 +122,8 @@ def record(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         context["children"] = selectors.estate_buildings(actor=scope, estate=found)
     elif kind == "building":
         context["children"] = selectors.building_rooms(actor=scope, building=found)
+    elif kind == "organisation":
+        context["merge_panel"] = selectors.merge_panel(actor=scope, kind=kind, record=found)
     return render(request, "ledger/record.html", context)
 
 
