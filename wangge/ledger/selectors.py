@@ -8,6 +8,7 @@ limited per hour.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -563,3 +564,26 @@ def merge_panel(*, actor: Any, kind: str, record: Any) -> dict[str, Any]:
             }
         )
     return {"merged_into": into, "merged_into_id": record.merged_into_id, "merges": rows}
+
+
+# -- links from modules above ----------------------------------------------------------------
+
+# A module above the ledger (linkage: where the values came from) offers a link on a record's
+# page through this registry (from its AppConfig.ready): the ledger imports none of them.
+# Each function gets the actor, the record kind and the record, and returns (label, url) or
+# None; it decides with its own selectors.
+RecordLink = Callable[[Any, str, Any], "tuple[str, str] | None"]
+_RECORD_LINKS: dict[str, RecordLink] = {}
+
+
+def register_record_link(name: str, fn: RecordLink) -> None:
+    _RECORD_LINKS[name] = fn
+
+
+def record_links(*, actor: Any, kind: str, record: Any) -> list[tuple[str, str]]:
+    links = []
+    for fn in _RECORD_LINKS.values():
+        link = fn(actor, kind, record)
+        if link is not None:
+            links.append(link)
+    return links

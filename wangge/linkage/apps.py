@@ -8,6 +8,11 @@ class LinkageConfig(AppConfig):
     verbose_name = _("Linkage")
 
     def ready(self) -> None:
-        from wangge.linkage import jobs
+        from wangge.linkage import jobs, merges
 
         jobs.register()
+        merges.register()
+        from wangge.ledger.selectors import register_record_link
+        from wangge.linkage.selectors import provenance_link
+
+        register_record_link("linkage", provenance_link)

@@ -345,3 +345,28 @@ def threshold_report(*, actor: Any, source_code: str) -> list[dict[str, Any]]:
         )
         out.append({"from": lo, "to": min(hi, 1.0), **counts})
     return out
+
+
+def provenance_link(actor: Any, kind: str, record: Any) -> tuple[str, str] | None:
+    """The ledger page's link to where a person's or organisation's values came from, when
+    some department list names the record (and the reader may see the record: the page's
+    own check)."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    record_kind = {"person": RecordKind.PEOPLE, "organisation": RecordKind.ORGANISATIONS}.get(kind)
+    if record_kind is None:
+        return None
+    n = (
+        FieldValue.objects.dangerously_unscoped()
+        .filter(record_kind=record_kind, record_id=record.pk)
+        .values("source_id")
+        .distinct()
+        .count()
+    )
+    if not n:
+        return None
+    return (
+        _("Where the values came from (%(n)d department lists)") % {"n": n},
+        reverse("linkage:provenance", args=[record_kind.value, record.pk]),
+    )

@@ -858,7 +858,7 @@ def pair_decide(
         _decide_batch_pair(scope, pair)
     elif pair.status == PairStatus.ACCEPTED:
         left, right = sorted([int(pair.left_id or 0), pair.record_id])
-        survivor = survivor_id if survivor_id in (left, right) else left
+        survivor: int = survivor_id if survivor_id in (left, right) and survivor_id else left
         merged = right if survivor == left else left
         made = ledger.merge_records(
             actor=scope,

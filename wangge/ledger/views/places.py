@@ -124,6 +124,7 @@ def record(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         context["children"] = selectors.building_rooms(actor=scope, building=found)
     elif kind == "organisation":
         context["merge_panel"] = selectors.merge_panel(actor=scope, kind=kind, record=found)
+    context["record_links"] = selectors.record_links(actor=scope, kind=kind, record=found)
     return render(request, "ledger/record.html", context)
 
 

@@ -212,3 +212,21 @@ def test_upload_page_suggests_the_mapping_and_stores_the_batch(client_as: Any) -
     assert r.status_code == 302
     batch = Batch.objects.dangerously_unscoped().get(source__code="mz-page")
     assert batch.rows == 1 and batch.mapping == {"name": "老人姓名", "id_number": "公民身份号码"}
+
+
+def test_the_person_page_links_to_where_the_values_came_from(client_as: Any, system: Scope) -> None:
+    p = _people(1)[0]
+    page = client_as("demo-grid").get(f"/ledger/people/{p.pk}/").content.decode()
+    assert f"/linkage/people/{p.pk}/" not in page  # no list names them yet
+    services.source_save(actor=system, code="mz", kind="people", name="民政高龄津贴名单")
+    batch = services.batch_import(
+        actor=system,
+        source_code="mz",
+        table=csv_table(MZ_HEADERS, [mz_row(1, p)]),
+        filename="mz.csv",
+    ).batch
+    services.batch_run(actor=system, batch_id=batch.pk)
+    page = client_as("demo-grid").get(f"/ledger/people/{p.pk}/").content.decode()
+    assert f"/linkage/people/{p.pk}/" in page
+    prov = client_as("demo-grid").get(f"/linkage/people/{p.pk}/").content.decode()
+    assert "民政高龄津贴名单" in prov and p.id_number not in prov

@@ -268,3 +268,61 @@ def test_rows_page_is_masked(system: Scope) -> None:
     text = json.dumps(rows, ensure_ascii=False)
     assert p.id_number not in text and p.phone not in text
     assert rows[0]["values"]["birth_date"] == str(p.birth_date.year if p.birth_date else "")
+
+
+def test_duplicates_found_reviewed_merged_and_undone(system: Scope) -> None:
+    from wangge.ledger import services as ledger
+    from wangge.ledger.tests.factories import PersonFactory
+
+    original = people()[0]
+    # The same person registered again in another grid of the same community, with a typo in
+    # the number (so the ledger's own duplicate check let it through).
+    other_grid = "440704003001002"
+    typo = original.id_number[:10] + ("1" if original.id_number[10] != "1" else "2")
+    typo += original.id_number[11:]
+    twin = PersonFactory.create(
+        grid_code=other_grid,
+        name=original.name,
+        gender=original.gender,
+        id_number=typo,
+        birth_date=original.birth_date,
+        phone=original.phone,
+        current_address=original.current_address,
+    )
+    found = services.duplicates_find(actor=system, region_code=YINGNAN)
+    assert found["queued"] >= 1
+    pair = Pair.objects.dangerously_unscoped().get(
+        kind="duplicate", left_id=min(original.pk, twin.pk), record_id=max(original.pk, twin.pk)
+    )
+    assert pair.grid_code == YINGNAN  # two grids: the community that holds both reviews it
+    assert services.duplicates_find(actor=system, region_code=YINGNAN)["queued"] == 0
+    # A grid's leader may not review; the community may.
+    with pytest.raises(NotFound):
+        services.pair_decide(actor=who("demo-grid"), pair_id=pair.pk, decision="accept")
+    # A list had linked the twin: its link and provenance follow the merge.
+    src = source(system)
+    batch = services.batch_import(
+        actor=system,
+        source_code=src.code,
+        table=csv_table(MZ_HEADERS, [mz_row(1, twin)]),
+        filename="mz.csv",
+    ).batch
+    services.batch_run(actor=system, batch_id=batch.pk)
+    assert BatchRow.objects.dangerously_unscoped().get(batch=batch).record_id == twin.pk
+    decided = services.pair_decide(
+        actor=who("demo-community"),
+        pair_id=pair.pk,
+        decision="accept",
+        note="同一人重复登记",
+        survivor_id=original.pk,
+    )
+    assert decided.status == PairStatus.ACCEPTED and decided.merge_id
+    twin.refresh_from_db()
+    assert twin.retired_on is not None and twin.merged_into_id == original.pk
+    assert BatchRow.objects.dangerously_unscoped().get(batch=batch).record_id == original.pk
+    assert FieldValue.objects.dangerously_unscoped().filter(record_id=twin.pk).count() == 0
+    ledger.unmerge_records(actor=system, merge_id=decided.merge_id, reason="误合并")
+    twin.refresh_from_db()
+    assert twin.retired_on is None
+    assert BatchRow.objects.dangerously_unscoped().get(batch=batch).record_id == twin.pk
+    assert FieldValue.objects.dangerously_unscoped().filter(record_id=twin.pk).count() > 0
