@@ -22,6 +22,7 @@ from wangge.linkage.engine import noise
 
 TODAY = dt.date(2026, 11, 1)
 YINGNAN = "440704003001"
+DISTRICT = "440704"
 
 MZ_HEADERS = ["序号", "老人姓名", "性别", "公民身份号码", "出生年月", "联系电话", "现住址", "发放状态"]
 WJ_HEADERS = ["编号", "患者姓名", "证件号码", "性别", "出生日期", "手机", "居住地址", "病种"]
@@ -130,7 +131,7 @@ def build(actor: Scope, *, seed: int = 2026) -> dict[str, Any]:
     services.source_save(actor=actor, code="scjg-registry", kind="organisations",
                          name="市场监管企业登记名单", department_code="shichang",
                          trusted=["credit_code", "legal_representative"], below="tag")
-    summary: dict[str, Any] = {}
+    summary: dict[str, Any] = {"twins": _twins(actor, rng, people)}
     with tempfile.TemporaryDirectory(prefix="wangge-demo-lists-") as tmp:
         folder = Path(tmp)
         mz = folder / "民政高龄津贴名单2026年10月.xlsx"
@@ -145,4 +146,39 @@ def build(actor: Scope, *, seed: int = 2026) -> dict[str, Any]:
                 actor=actor, source_code=code, table=read_table_path(path), filename=path.name
             ).batch
             summary[code] = services.batch_run(actor=actor, batch_id=batch.pk)
+    summary["duplicates"] = services.duplicates_find(actor=actor, region_code=DISTRICT)
     return summary
+
+
+def _mistyped(number: str) -> str:
+    """One digit of the sequence part changed, the check digit made to fit."""
+    body = number[:14] + str((int(number[14]) + 1) % 10) + number[15:17]
+    return body + noise.id_check_char(body)
+
+
+def _twins(actor: Scope, rng: random.Random, people: list[Person]) -> int:
+    """People registered a second time in a neighbouring grid with one digit of the number
+    mistyped (its check digit recomputed, so the entry passed), as happens when a family moves
+    across a grid line: the duplicate search finds them for the community to merge."""
+    from wangge.ledger import services as ledger
+
+    made = 0
+    chosen = [p for p in people if p.grid_code.startswith(YINGNAN)][:2] + rng.sample(people, 4)
+    for p in chosen:
+        grid = p.grid_code[:12] + ("002" if p.grid_code[12:] != "002" else "001")
+        ledger.person_create(
+            actor=actor,
+            values={
+                "name": p.name,
+                "gender": "男" if p.gender == "male" else "女",
+                "birth_date": p.birth_date.isoformat() if p.birth_date else "",
+                "id_number": _mistyped(p.id_number),
+                "phone": p.phone,
+                "current_address": p.current_address,
+            },
+            grid_code=grid,
+            confirm_new=True,
+            source="demo",
+        )
+        made += 1
+    return made
