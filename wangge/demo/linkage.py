@@ -24,7 +24,16 @@ TODAY = dt.date(2026, 11, 1)
 YINGNAN = "440704003001"
 DISTRICT = "440704"
 
-MZ_HEADERS = ["序号", "老人姓名", "性别", "公民身份号码", "出生年月", "联系电话", "现住址", "发放状态"]
+MZ_HEADERS = [
+    "序号",
+    "老人姓名",
+    "性别",
+    "公民身份号码",
+    "出生年月",
+    "联系电话",
+    "现住址",
+    "发放状态",
+]
 WJ_HEADERS = ["编号", "患者姓名", "证件号码", "性别", "出生日期", "手机", "居住地址", "病种"]
 SC_HEADERS = ["统一社会信用代码", "企业名称", "法定代表人", "联系电话", "经营场所", "登记状态"]
 DISEASES = ["高血压", "2型糖尿病", "高血压", "慢阻肺", "冠心病"]
@@ -58,13 +67,32 @@ def _elderly(rng: random.Random, people: list[Person]) -> list[list[Any]]:
     rows = []
     for n, p in enumerate(chosen, 1):
         c = noise.noisy_copy(_person(p), rng) if rng.random() < 0.6 else _person(p)
-        rows.append([n, c["name"], c["gender"], c["id_number"], c["birth_date"], c["phone"],
-                     c["address"], "正常发放"])
+        rows.append(
+            [
+                n,
+                c["name"],
+                c["gender"],
+                c["id_number"],
+                c["birth_date"],
+                c["phone"],
+                c["address"],
+                "正常发放",
+            ]
+        )
     for n, stranger in enumerate(noise.make_people(12, seed=8080), len(rows) + 1):
         birth = dt.date(1936 + n % 8, 1 + n % 12, 1 + n % 27)
-        rows.append([n, stranger["name"], stranger["gender"],
-                     noise.id_for(birth, stranger["gender"] == "男", rng), birth.isoformat(),
-                     stranger["phone"], stranger["address"], "新申请"])
+        rows.append(
+            [
+                n,
+                stranger["name"],
+                stranger["gender"],
+                noise.id_for(birth, stranger["gender"] == "男", rng),
+                birth.isoformat(),
+                stranger["phone"],
+                stranger["address"],
+                "新申请",
+            ]
+        )
     rows.append([len(rows) + 1, "", "男", "", "", "", "", "停发"])  # a row with no name
     return rows
 
@@ -84,8 +112,18 @@ def _chronic(rng: random.Random, people: list[Person]) -> list[list[Any]]:
             c["id_number"], c["phone"], c["address"], c["name"] = None, None, None, p.name
             c["birth_date"] = p.birth_date.replace(month=p.birth_date.month % 12 + 1, day=1)
             c["birth_date"] = c["birth_date"].isoformat()
-        rows.append([f"WJ{n:05d}", c["name"], c["id_number"], c["gender"], c["birth_date"],
-                     c["phone"], c["address"], rng.choice(DISEASES)])
+        rows.append(
+            [
+                f"WJ{n:05d}",
+                c["name"],
+                c["id_number"],
+                c["gender"],
+                c["birth_date"],
+                c["phone"],
+                c["address"],
+                rng.choice(DISEASES),
+            ]
+        )
     return rows
 
 
@@ -104,13 +142,21 @@ def _registry(rng: random.Random, orgs: list[Organisation]) -> list[list[Any]]:
             },
             rng,
         )
-        rows.append([c["credit_code"], c["name"], c["legal_representative"], c["phone"],
-                     c["address"], "存续"])
+        rows.append(
+            [
+                c["credit_code"],
+                c["name"],
+                c["legal_representative"],
+                c["phone"],
+                c["address"],
+                "存续",
+            ]
+        )
     return rows
 
 
 def build(actor: Scope, *, seed: int = 2026) -> dict[str, Any]:
-    rng = random.Random(seed)  # noqa: S311 - synthetic data, not secrets
+    rng = random.Random(seed)
     people = list(
         Person.objects.dangerously_unscoped()
         .filter(retired_on__isnull=True)
@@ -123,14 +169,33 @@ def build(actor: Scope, *, seed: int = 2026) -> dict[str, Any]:
         .exclude(credit_code="")
         .order_by("pk")
     )
-    services.source_save(actor=actor, code="mz-elderly", kind="people",
-                         name="民政高龄津贴名单", department_code="minzheng",
-                         care_tag="elderly", trusted=["status"])
-    services.source_save(actor=actor, code="wj-chronic", kind="people", name="卫健慢病管理名单",
-                         department_code="weijian", care_tag="chronic", below="tag")
-    services.source_save(actor=actor, code="scjg-registry", kind="organisations",
-                         name="市场监管企业登记名单", department_code="shichang",
-                         trusted=["credit_code", "legal_representative"], below="tag")
+    services.source_save(
+        actor=actor,
+        code="mz-elderly",
+        kind="people",
+        name="民政高龄津贴名单",
+        department_code="minzheng",
+        care_tag="elderly",
+        trusted=["status"],
+    )
+    services.source_save(
+        actor=actor,
+        code="wj-chronic",
+        kind="people",
+        name="卫健慢病管理名单",
+        department_code="weijian",
+        care_tag="chronic",
+        below="tag",
+    )
+    services.source_save(
+        actor=actor,
+        code="scjg-registry",
+        kind="organisations",
+        name="市场监管企业登记名单",
+        department_code="shichang",
+        trusted=["credit_code", "legal_representative"],
+        below="tag",
+    )
     summary: dict[str, Any] = {"twins": _twins(actor, rng, people)}
     with tempfile.TemporaryDirectory(prefix="wangge-demo-lists-") as tmp:
         folder = Path(tmp)
