@@ -281,6 +281,9 @@ os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(METRICS_DIR))
 # --- wangge ------------------------------------------------------------------------------------
 # Intranet tile server, e.g. http://tiles.intranet/{z}/{x}/{y}.png; empty = draw grids only.
 TILE_URL = env_str("WANGGE_TILE_URL", "")
+# A raster tile file the district has (MBTiles or PMTiles), served by wangge itself; empty =
+# $WANGGE_DATA_DIR/basemap.mbtiles or basemap.pmtiles when there is one (regions/basemap.py).
+BASEMAP_FILE = env_str("WANGGE_BASEMAP_FILE", "")
 # No inline script or style, no eval, nothing loaded or sent anywhere but this site (and the
 # tile server): text that reaches a page as markup by mistake still cannot run. Leaflet and
 # Swagger UI set styles through the CSSOM, which style-src does not restrict.
