@@ -567,10 +567,17 @@ def _train(linker: Any, kind: str) -> None:
     too rare in the data to estimate (Splink keeps the configured value)."""
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=SEED)
     rules = PEOPLE_TRAINING if kind == "people" else ORGANISATION_TRAINING
+    from splink.internals.exceptions import EMTrainingException
+
     for sql in rules:
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            _rule(sql), estimate_without_term_frequencies=True
-        )
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                _rule(sql), estimate_without_term_frequencies=True
+            )
+        except EMTrainingException:
+            # No pair agrees on this rule (a ledger's ID numbers are unique: deduplicating it,
+            # no two share one): the comparisons it would train keep their priors.
+            continue
 
 
 def _pairs(result: pa.Table, kind: str, link_type: str) -> list[ScoredPair]:
