@@ -49,6 +49,9 @@ class Source(ScopedModel):
     )
     # The care tag a person on this list gets (民政 elderly list → 高龄); empty: none.
     care_tag = models.CharField(_("care tag"), max_length=20, blank=True)
+    # Being on the list says something sensitive (a mental-health or drug-treatment list):
+    # its name and values are shown only to holders of `ledger.sensitive`.
+    sensitive = models.BooleanField(_("sensitive list"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -63,6 +66,7 @@ class Source(ScopedModel):
 
 class BatchStatus(models.TextChoices):
     IMPORTED = "imported", _("Uploaded, not linked yet")
+    RUNNING = "running", _("Linking")
     LINKED = "linked", _("Linked")
     FAILED = "failed", _("Failed")
 

@@ -13,7 +13,7 @@ from django.db.models import Count, Q, QuerySet
 
 from wangge.core.personal import mask_id_number, mask_phone
 from wangge.core.roles import Perm
-from wangge.core.scope import access, require_any
+from wangge.core.scope import access, as_scope, require_any
 from wangge.ledger.models import Estate, Organisation, Person
 from wangge.linkage.engine.address import KnownPlaces, parse_address
 from wangge.linkage.models import (
@@ -29,6 +29,7 @@ from wangge.linkage.models import (
 )
 from wangge.regions.models import Level, Region
 
+GENDER_WORDS = {"male": "男", "female": "女"}
 PEOPLE_SHOWN = ("name", "gender", "birth_date", "id_number", "phone", "address")
 ORGANISATIONS_SHOWN = ("name", "credit_code", "legal_representative", "phone", "address")
 
@@ -84,7 +85,10 @@ def masked(kind: str, values: dict[str, Any]) -> dict[str, str]:
         elif key == "id_number":
             out[key] = mask_id_number(text)
         elif key == "phone":
-            out[key] = mask_phone(text)
+            digits = "".join(c for c in text if c.isdigit())
+            # A mobile shows its first three and last four; anything shorter (a landline, a
+            # mistyped number) its last four alone, or it would show nearly all of it.
+            out[key] = mask_phone(text) if len(digits) == 11 else "****" + digits[-4:]
         elif key == "birth_date":
             out[key] = text[:4] if text[:4].isdigit() else ""
         else:
@@ -144,7 +148,7 @@ def _record_values(kind: str, ids: list[int]) -> dict[int, dict[str, Any]]:
         return {
             p.pk: {
                 "name": p.name,
-                "gender": p.gender,
+                "gender": GENDER_WORDS.get(p.gender, p.gender),
                 "birth_date": p.birth_date.isoformat() if p.birth_date else "",
                 "id_number": p.id_number,
                 "phone": p.phone,
@@ -230,8 +234,11 @@ def pair_detail(*, actor: Any, pair_id: int) -> dict[str, Any]:
         pk=pair_id,
     )
     shown = PEOPLE_SHOWN if pair.record_kind == RecordKind.PEOPLE else ORGANISATIONS_SHOWN
-    ids = [pair.record_id] + ([int(pair.left_id)] if pair.left_id else [])
-    records = _record_values(pair.record_kind, ids)
+    from wangge.linkage.services import pair_records
+
+    # The records as they are now, through the ledger's scope (moved away since: not found).
+    seen = pair_records(scope, pair)
+    records = _record_values(pair.record_kind, [r.pk for r in seen])
     right = records.get(pair.record_id, {})
     if pair.kind == PairKind.BATCH and pair.batch_row is not None:
         left_values = json.loads(pair.batch_row.values or "{}")
@@ -270,6 +277,7 @@ def pair_detail(*, actor: Any, pair_id: int) -> dict[str, Any]:
         "total_weight": pair.weight,
         "address_parses": parses,
         "may_decide": pair.status in (PairStatus.OPEN, PairStatus.UNSURE),
+        "people_seen": [r.pk for r in seen] if pair.record_kind == RecordKind.PEOPLE else [],
     }
 
 
@@ -278,14 +286,20 @@ def record_provenance(*, actor: Any, kind: str, record_id: int) -> dict[str, Any
     (masked where personal), with its list, batch and date, which one wins, and whether the
     lists disagree. The record must be visible to the actor."""
     scope = require_any(actor, Perm.LEDGER_VIEW)
-    model = Person if kind == RecordKind.PEOPLE else Organisation
+    model: Any = Person if kind == RecordKind.PEOPLE else Organisation
     record = access(model.objects, scope, Perm.LEDGER_VIEW, pk=record_id)
+    # What a list says of someone may itself be sensitive (a disease, a mental-health list):
+    # the list's status values, and sensitive lists altogether, only with `ledger.sensitive`
+    # over the record's grid — as the ledger's special groups.
+    sensitive_ok = scope.holds(Perm.LEDGER_SENSITIVE, record.grid_code)
     values = (
         FieldValue.objects.dangerously_unscoped()
         .filter(record_kind=kind, record_id=record.pk)
         .select_related("source", "batch")
         .order_by("field", "-wins", "-observed_on", "-id")
     )
+    if not sensitive_ok:
+        values = values.exclude(field="status").exclude(source__sensitive=True)
     by_field: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for fv in values:
         by_field[fv.field].append(
@@ -307,10 +321,13 @@ def record_provenance(*, actor: Any, kind: str, record_id: int) -> dict[str, Any
         }
         for name, rows in by_field.items()
     ]
+    links_qs = BatchRow.objects.dangerously_unscoped().filter(
+        record_id=record.pk, batch__source__kind=kind, status=RowStatus.LINKED
+    )
+    if not sensitive_ok:
+        links_qs = links_qs.exclude(batch__source__sensitive=True)
     links = list(
-        BatchRow.objects.dangerously_unscoped()
-        .filter(record_id=record.pk, batch__source__kind=kind, status=RowStatus.LINKED)
-        .select_related("batch__source")
+        links_qs.select_related("batch__source")
         .order_by("-batch__created_at", "row")
         .values(
             "batch_id", "row", "method", "probability", "batch__source__name", "batch__created_at"
@@ -357,13 +374,12 @@ def provenance_link(actor: Any, kind: str, record: Any) -> tuple[str, str] | Non
     record_kind = {"person": RecordKind.PEOPLE, "organisation": RecordKind.ORGANISATIONS}.get(kind)
     if record_kind is None:
         return None
-    n = (
-        FieldValue.objects.dangerously_unscoped()
-        .filter(record_kind=record_kind, record_id=record.pk)
-        .values("source_id")
-        .distinct()
-        .count()
+    values = FieldValue.objects.dangerously_unscoped().filter(
+        record_kind=record_kind, record_id=record.pk
     )
+    if not as_scope(actor).holds(Perm.LEDGER_SENSITIVE, record.grid_code):
+        values = values.exclude(source__sensitive=True)
+    n = values.values("source_id").distinct().count()
     if not n:
         return None
     return (

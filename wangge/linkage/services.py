@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import time
 import unicodedata
 from collections import Counter, defaultdict
@@ -54,6 +55,13 @@ from wangge.linkage.selectors import known_places
 from wangge.regions.models import Level, Region
 
 VALUE_CONTEXT = "linkage.value"
+# Lists, batches and the ledger's duplicates are not any one department's: a grant narrowed to
+# a department never acts on them (the value `ScopedModel.scope_department` gives such rows).
+NO_DEPARTMENT = "\x00"
+CODE_RE = re.compile(r"[A-Za-z0-9_-]{1,40}")
+# More rows than this sharing an ID number's region and birth date in one file is someone
+# trying numbers (the sequence and check digit are all that is hidden), not a department's list.
+ENUMERATION_LIMIT = 20
 CHUNK = 2000
 # Fields whose values are personal: stored encrypted in FieldValue like every other value, and
 # never shown unmasked on a provenance page.
@@ -69,7 +77,7 @@ def _district_for(scope: Scope, region_code: str) -> str:
         code = region_code[:6]
         if not Region.objects.dangerously_unscoped().filter(
             code=code, level=Level.DISTRICT
-        ).exists() or not scope.holds(Perm.LINKAGE_MANAGE, code):
+        ).exists() or not scope.holds(Perm.LINKAGE_MANAGE, code, NO_DEPARTMENT):
             raise NotFound()
         return code
     districts = [
@@ -78,8 +86,10 @@ def _district_for(scope: Scope, region_code: str) -> str:
         .filter(level=Level.DISTRICT, valid_to=None)
         .order_by("code")
         .values_list("code", flat=True)
-        if scope.holds(Perm.LINKAGE_MANAGE, c)
+        if scope.holds(Perm.LINKAGE_MANAGE, c, NO_DEPARTMENT)
     ]
+    if not districts:
+        raise NotFound()
     if len(districts) != 1:
         raise ValidationFailed(
             _("Name the district the list belongs to (--district)."), code="district_needed"
@@ -109,12 +119,13 @@ def source_save(
     care_tag: str | None = None,
     trusted: list[str] | None = None,
     mapping: dict[str, str] | None = None,
+    sensitive: bool | None = None,
 ) -> Source:
     """Create a source or change its settings. A source's kind never changes (its batches and
     links are of that kind)."""
     scope = require_any(actor, Perm.LINKAGE_MANAGE)
     code = (code or "").strip()
-    if not code or len(code) > 40 or not all(c.isalnum() or c in "-_" for c in code):
+    if not CODE_RE.fullmatch(code):
         raise ValidationFailed(
             _("A list's code is 1–40 letters, digits, - or _."), code="bad_source_code"
         )
@@ -126,7 +137,7 @@ def source_save(
         source = Source(code=code, kind=kind, region_code=_district_for(scope, region_code))
         source.name = name or code
     else:
-        if not scope.holds(Perm.LINKAGE_MANAGE, source.region_code):
+        if not scope.holds_for(Perm.LINKAGE_MANAGE, source):
             raise NotFound()
         if kind != source.kind:
             raise Conflict(
@@ -151,9 +162,14 @@ def source_save(
         if care_tag and care_tag not in CareTag.values:
             raise ValidationFailed(_("Unknown care group %(tag)s.") % {"tag": care_tag})
         source.care_tag = care_tag
+    trust_changed = False
     if trusted is not None:
         known = {f.key for f in column_mapping.FIELDS[source.kind]}
-        source.trusted = [f for f in trusted if f in known]
+        chosen = [f for f in trusted if f in known]
+        trust_changed = chosen != list(source.trusted or [])
+        source.trusted = chosen
+    if sensitive is not None:
+        source.sensitive = bool(sensitive)
     if mapping is not None:
         source.mapping = column_mapping.check(source.kind, mapping, list(mapping.values()))
     if created:
@@ -169,9 +185,22 @@ def source_save(
                 "care_tag",
                 "trusted",
                 "mapping",
+                "sensitive",
                 "updated_at",
             ]
         )
+        if trust_changed:
+            # The preferred values follow the new trust at once, not at the next upload.
+            recompute_wins(
+                source.kind,
+                sorted(
+                    set(
+                        FieldValue.objects.dangerously_unscoped()
+                        .filter(source=source)
+                        .values_list("record_id", flat=True)
+                    )
+                ),
+            )
     audit_record(
         actor=scope,
         action="linkage.source_create" if created else "linkage.source_update",
@@ -203,6 +232,22 @@ class ImportSummary:
             "mapping": self.batch.mapping,
             "errors": self.errors[:200],
         }
+
+
+PERSONAL_CELL = re.compile(r"^\s*(\d{15}|\d{17}[\dXx]|1\d{10})\s*$")
+
+
+def refuse_headerless(headers: list[str]) -> None:
+    """A first row holding an ID number or a phone is data, not headers: refused without
+    echoing it (it would reach the page, the error and the stored mapping in plaintext)."""
+    if any(PERSONAL_CELL.match(h) for h in headers):
+        raise ValidationFailed(
+            _(
+                "The file's first row holds data, not column headers: add a row of headers "
+                "(姓名, 身份证号 …) above the data and upload it again."
+            ),
+            code="no_header_row",
+        )
 
 
 def resolve_mapping(source: Source, headers: list[str], given: dict[str, str] | None) -> dict:
@@ -283,6 +328,7 @@ def batch_import(
     scope = require_any(actor, Perm.LINKAGE_MANAGE)
     source = access(Source.objects, scope, Perm.LINKAGE_MANAGE, code=source_code)
     headers = [str(h or "").strip() for h in table.headers]
+    refuse_headerless(headers)
     used = resolve_mapping(source, headers, mapping)
     columns = {key: headers.index(header) for key, header in used.items()}
     prepare = _people_row if source.kind == RecordKind.PEOPLE else _organisation_row
@@ -329,6 +375,8 @@ def batch_import(
                 BatchRow.objects.bulk_create(pending)
                 pending = []
         BatchRow.objects.bulk_create(pending)
+        summary.rejected += _refuse_enumeration(scope, batch, summary)
+        summary.pending = summary.rows - summary.rejected
         batch.rows = summary.rows
         batch.counts = {"rows": summary.rows, "rejected": summary.rejected}
         batch.save(update_fields=["rows", "counts"])
@@ -348,6 +396,48 @@ def batch_import(
             },
         )
     return summary
+
+
+def _refuse_enumeration(scope: Scope, batch: Batch, summary: ImportSummary) -> int:
+    """Rows whose ID numbers share their region and birth date with more than
+    ENUMERATION_LIMIT others of the file are rejected: linked exactly, they would tell the
+    uploader which of the numbers tried is someone's (the ledger limits exact lookups)."""
+    if batch.source.kind != RecordKind.PEOPLE:
+        return 0
+    prefixes: dict[str, list[BatchRow]] = defaultdict(list)
+    for row in (
+        BatchRow.objects.dangerously_unscoped()
+        .filter(batch=batch, status=RowStatus.PENDING)
+        .exclude(id_index="")
+    ):
+        number = json.loads(row.values or "{}").get("id_number", "")
+        prefixes[number[:14]].append(row)
+    refused = [r for rows in prefixes.values() if len(rows) > ENUMERATION_LIMIT for r in rows]
+    message = str(
+        _(
+            "More than %(n)d rows share this ID number's region and birth date: the file looks "
+            "like numbers being tried, not a department's list. Not linked."
+        )
+    ) % {"n": ENUMERATION_LIMIT}
+    for row in refused:
+        row.status = RowStatus.REJECTED
+        row.errors = [
+            {"field": "id_number", "column": batch.mapping.get("id_number", ""), "message": message}
+        ]
+        summary.errors.append({"row": row.row, **row.errors[0]})
+    BatchRow.objects.dangerously_unscoped().bulk_update(
+        refused, ["status", "errors"], batch_size=CHUNK
+    )
+    if refused:
+        audit_record(
+            actor=scope,
+            action="linkage.enumeration",
+            object_type="linkage_batch",
+            object_id=batch.pk,
+            outcome="denied",
+            details={"rows": len(refused), "source": batch.source.code},
+        )
+    return len(refused)
 
 
 # -- the linking run -------------------------------------------------------------------------
@@ -475,6 +565,26 @@ def batch_run(*, actor: Any, batch_id: int, backend: str = "duckdb", spark: Any 
     batch = access(Batch.objects.select_related("source"), scope, Perm.LINKAGE_MANAGE, pk=batch_id)
     source = batch.source
     started = time.monotonic()
+    # One run at a time per batch: the claim is a conditional UPDATE, so a second run (a job
+    # queued twice, the CLI beside the page) is refused instead of linking every row twice.
+    claimed = (
+        Batch.objects.dangerously_unscoped()
+        .filter(pk=batch.pk)
+        .exclude(status=BatchStatus.RUNNING)
+        .update(status=BatchStatus.RUNNING)
+    )
+    if not claimed:
+        raise Conflict(_("This batch is being linked already."), code="running")
+    try:
+        return _batch_run(scope, batch, source, started, backend, spark)
+    except BaseException:
+        Batch.objects.dangerously_unscoped().filter(pk=batch.pk).update(status=batch.status)
+        raise
+
+
+def _batch_run(
+    scope: Scope, batch: Batch, source: Source, started: float, backend: str, spark: Any
+) -> dict[str, int]:
     rows = list(
         BatchRow.objects.dangerously_unscoped()
         .filter(batch=batch, status=RowStatus.PENDING)
@@ -600,21 +710,25 @@ def _decide_rows(
             run.linked.append((row, values))
         elif best is not None and best.probability >= source.lower:
             row.status, row.probability = RowStatus.REVIEW, best.probability
-            row.grid_code = run.grids.get(int(best.right_id), source.region_code)
-            for cand in candidates[:3]:
-                if cand.probability < source.lower:
-                    break
-                record = int(cand.right_id)
+            shortlist = [c for c in candidates[:3] if c.probability >= source.lower]
+            # The row's candidates are weighed against each other by one reviewer: the one
+            # whose grant covers all of them (two communities: their street), so no community
+            # settles a row another community's resident may be.
+            grids = [run.grids.get(int(c.right_id), source.region_code) for c in shortlist]
+            row.grid_code = grids[0]
+            for g in grids[1:]:
+                row.grid_code = common_region(row.grid_code, g)
+            for cand in shortlist:
                 pairs.append(
                     Pair(
                         kind=PairKind.BATCH,
                         record_kind=source.kind,
                         batch_row=row,
-                        record_id=record,
+                        record_id=int(cand.right_id),
                         probability=cand.probability,
                         weight=cand.weight,
                         evidence=_evidence(cand),
-                        grid_code=run.grids.get(record, source.region_code),
+                        grid_code=row.grid_code,
                         created_at=now,
                     )
                 )
@@ -674,6 +788,15 @@ def _create_record(run: _Run, row: BatchRow, values: dict[str, str]) -> None:
         known=run.known,
     )
     if not grid:
+        row.errors = [
+            {
+                "column": "",
+                "message": str(
+                    _("Matches nobody, and its address places it in no grid: register it by hand.")
+                ),
+            }
+        ]
+        row.save(update_fields=["errors"])
         return
     made: Any
     try:
@@ -849,13 +972,21 @@ def pair_decide(
     )
     if pair.status not in (PairStatus.OPEN, PairStatus.UNSURE):
         raise Conflict(_("This pair has been decided already."), code="decided")
+    # The records as they are now, through the ledger's own scope: a person moved out of the
+    # reviewer's grids since the pair was made is not found, whatever the pair's grid says.
+    records = pair_records(scope, pair)
+    if decision == "accept" and any(r.retired_on for r in records):
+        raise Conflict(
+            _("The record has been retired or merged since: reject this pair instead."),
+            code="record_retired",
+        )
     pair.status = DECISIONS[decision]
     pair.note = (note or "")[:200]
     pair.decided_by_name = scope.username
     pair.decided_at = timezone.now()
     update = ["status", "note", "decided_by_name", "decided_at"]
     if pair.kind == PairKind.BATCH:
-        _decide_batch_pair(scope, pair)
+        _decide_batch_pair(scope, pair, records[0].grid_code)
     elif pair.status == PairStatus.ACCEPTED:
         left, right = sorted([int(pair.left_id or 0), pair.record_id])
         survivor: int = survivor_id if survivor_id in (left, right) and survivor_id else left
@@ -880,9 +1011,18 @@ def pair_decide(
     return pair
 
 
-def _decide_batch_pair(scope: Scope, pair: Pair) -> None:
-    row = pair.batch_row
-    assert row is not None
+def pair_records(scope: Scope, pair: Pair) -> list[Any]:
+    """The ledger records a pair names, each as the reviewer may see it (NotFound otherwise)."""
+    model: Any = Person if pair.record_kind == RecordKind.PEOPLE else Organisation
+    ids = [pair.record_id] + ([int(pair.left_id)] if pair.left_id else [])
+    return [access(model.objects, scope, Perm.LEDGER_VIEW, pk=pk) for pk in ids]
+
+
+def _decide_batch_pair(scope: Scope, pair: Pair, record_grid: str) -> None:
+    assert pair.batch_row is not None
+    # Locked: two pairs of one row decided at once must not both link it.
+    row = BatchRow.objects.dangerously_unscoped().select_for_update().get(pk=pair.batch_row.pk)
+    pair.batch_row = row
     if row.status != RowStatus.REVIEW:
         raise Conflict(_("This row has been settled already."), code="decided")
     others = Pair.objects.dangerously_unscoped().filter(batch_row=row).exclude(pk=pair.pk)
@@ -893,7 +1033,7 @@ def _decide_batch_pair(scope: Scope, pair: Pair) -> None:
             LinkMethod.REVIEWED,
             pair.record_id,
         )
-        row.probability, row.grid_code = pair.probability, pair.grid_code
+        row.probability, row.grid_code = pair.probability, record_grid
         row.save(update_fields=["status", "method", "record_id", "probability", "grid_code"])
         others.filter(status__in=[PairStatus.OPEN, PairStatus.UNSURE]).update(
             status=PairStatus.CLOSED
@@ -909,6 +1049,12 @@ def _decide_batch_pair(scope: Scope, pair: Pair) -> None:
     ):
         row.status = RowStatus.NEW
         row.save(update_fields=["status"])
+        if batch.source.below == BelowPolicy.NEW:
+            new = _Run(
+                source=batch.source, batch=batch, scope=scope, today=timezone.localdate(), grids={}
+            )
+            _create_record(new, row, json.loads(row.values or "{}"))
+            _record_links(new)
     batch.counts = batch_counts(batch)
     batch.save(update_fields=["counts"])
 
@@ -923,7 +1069,7 @@ def duplicates_find(
     typo — put in the review queue (pairs already there, open or decided, are not added
     again)."""
     scope = require_any(actor, Perm.LINKAGE_REVIEW)
-    if not region_code or not scope.holds(Perm.LINKAGE_REVIEW, region_code):
+    if not region_code or not scope.holds(Perm.LINKAGE_REVIEW, region_code, NO_DEPARTMENT):
         raise NotFound()
     if kind == RecordKind.PEOPLE:
         records, grids = _canonical_people(scope, region_code)

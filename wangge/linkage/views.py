@@ -23,6 +23,8 @@ from wangge.core.errors import NotFound, ValidationFailed, WanggeError
 from wangge.core.jobs import job_get_for
 from wangge.core.scope import Scope, scope_for
 from wangge.core.tabular import check_upload, read_table, upload_bytes
+from wangge.ledger import selectors as ledger_selectors
+from wangge.ledger import services as ledger_services
 from wangge.ledger.columns import CARE_LABELS
 from wangge.linkage import jobs, mapping, selectors, services
 from wangge.linkage.models import (
@@ -103,7 +105,8 @@ def _actor(request: HttpRequest) -> Scope:
 
 
 def _int(text: str) -> int:
-    return int(text) if text.isdigit() else 0
+    """A plain number from a form or query (not "²", which isdigit() accepts), else 0."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else 0
 
 
 # -- the lists -------------------------------------------------------------------------------
@@ -149,6 +152,7 @@ def source(request: HttpRequest, code: str) -> HttpResponse:
                 below=request.POST.get("below") or None,
                 care_tag=request.POST.get("care_tag", found.care_tag),
                 trusted=request.POST.getlist("trusted"),
+                sensitive=request.POST.get("sensitive") == "1",
             )
         except WanggeError as exc:
             error = exc.message
@@ -197,16 +201,24 @@ def upload(request: HttpRequest) -> HttpResponse:
             data = upload_bytes(upload_file)
             check_upload(data, upload_file.name or "")
             table = read_table(data, upload_file.name or "")
-            source = services.source_save(
-                actor=scope,
-                code=request.POST.get("source", "").strip() or request.POST.get("code", "").strip(),
-                kind=request.POST.get("kind", RecordKind.PEOPLE),
-                name=request.POST.get("name", "").strip(),
-                department_code=request.POST.get("department", "").strip(),
-                care_tag=request.POST.get("care_tag", None),
-                below=request.POST.get("below") or None,
-            )
+            chosen = request.POST.get("source", "").strip()
+            if chosen:
+                # A list's next file: its settings stay as they are (the page for them is the
+                # list's own); the new-list fields below are not for it.
+                source = selectors.source_get(actor=scope, code=chosen)
+            else:
+                source = services.source_save(
+                    actor=scope,
+                    code=request.POST.get("code", "").strip(),
+                    kind=request.POST.get("kind", RecordKind.PEOPLE),
+                    name=request.POST.get("name", "").strip(),
+                    department_code=request.POST.get("department", "").strip(),
+                    care_tag=request.POST.get("care_tag", None),
+                    below=request.POST.get("below") or None,
+                    sensitive=request.POST.get("sensitive") == "1",
+                )
             headers = [str(h or "").strip() for h in table.headers]
+            services.refuse_headerless(headers)
             try:
                 suggested = services.resolve_mapping(source, headers, None)
             except ValidationFailed:
@@ -276,8 +288,8 @@ def batch(request: HttpRequest, batch_id: int) -> HttpResponse:
     after = _int(request.GET.get("after", ""))
     found, rows = selectors.batch_rows(actor=scope, batch_id=batch_id, status=status, after=after)
     job = None
-    if request.GET.get("job", "").isdigit():
-        job = job_get_for(request.user, int(request.GET["job"]))
+    if _int(request.GET.get("job", "")):
+        job = job_get_for(request.user, _int(request.GET["job"]))
     labels = dict(RowStatus.choices)
     methods = dict(LinkMethod.choices)
     for row in rows:
@@ -361,6 +373,13 @@ def pair(request: HttpRequest, pair_id: int) -> HttpResponse:
         nxt = selectors.pair_queue(actor=scope).exclude(pk=pair_id).first()
         return redirect("linkage:pair", nxt.pk) if nxt else redirect("linkage:queue")
     detail = selectors.pair_detail(actor=scope, pair_id=pair_id)
+    for pk in detail["people_seen"]:
+        # A look at a person, as on the ledger's page (PIPL: who saw whose data).
+        ledger_services.person_viewed(
+            actor=scope,
+            person=ledger_selectors.person_get(actor=scope, person_id=pk),
+            via="linkage",
+        )
     for f in detail["fields"]:
         f["label"] = FIELD_LABELS.get(f["field"], f["field"])
         f["level_label"] = level_label(f["level"]) if f["level"] else ""
@@ -380,7 +399,10 @@ def pair(request: HttpRequest, pair_id: int) -> HttpResponse:
 def provenance(request: HttpRequest, kind: str, record_id: int) -> HttpResponse:
     if kind not in RecordKind.values:
         raise NotFound()
-    detail = selectors.record_provenance(actor=_actor(request), kind=kind, record_id=record_id)
+    scope = _actor(request)
+    detail = selectors.record_provenance(actor=scope, kind=kind, record_id=record_id)
+    if kind == RecordKind.PEOPLE:
+        ledger_services.person_viewed(actor=scope, person=detail["record"], via="linkage")
     methods = dict(LinkMethod.choices)
     for f in detail["fields"]:
         f["label"] = FIELD_LABELS.get(f["field"], f["field"])
