@@ -77,6 +77,10 @@ def _eq(column: str) -> str:
     return f"{column}_l = {column}_r"
 
 
+def _permuted(column: str, sorted_column: str) -> str:
+    return f"{_eq(sorted_column)} AND levenshtein({column}_l, {column}_r) <= 2"
+
+
 PEOPLE_COMPARISONS: tuple[tuple[str, list[Level]], ...] = (
     (
         "name",
@@ -121,8 +125,11 @@ PEOPLE_COMPARISONS: tuple[tuple[str, list[Level]], ...] = (
         [
             ("null", _null("id_number"), 0.0, 0.0),
             ("exact", _eq("id_number"), 0.85, 0.000001),
-            ("similar", "levenshtein:id_number:2", 0.13, 0.0005),
-            ("else", None, 0.02, 0.999499),
+            # Two valid numbers never differ in one digit nor by a swap (the check digit):
+            # a one-character difference or a permutation is a mistyping.
+            ("typo", "levenshtein:id_number:1", 0.08, 0.000002),
+            ("transposed", _permuted("id_number", "id_sorted"), 0.05, 0.000002),
+            ("else", None, 0.02, 0.999995),
         ],
     ),
     (
@@ -142,8 +149,9 @@ ORGANISATION_COMPARISONS: tuple[tuple[str, list[Level]], ...] = (
         [
             ("null", _null("credit_code"), 0.0, 0.0),
             ("exact", _eq("credit_code"), 0.9, 0.000001),
-            ("similar", "levenshtein:credit_code:2", 0.08, 0.0001),
-            ("else", None, 0.02, 0.999899),
+            ("typo", "levenshtein:credit_code:1", 0.05, 0.000002),
+            ("transposed", _permuted("credit_code", "credit_sorted"), 0.03, 0.000002),
+            ("else", None, 0.02, 0.999995),
         ],
     ),
     (
@@ -178,10 +186,15 @@ LEVELS: dict[str, tuple[str, ...]] = {
 PEOPLE_BLOCKING = (
     "l.id_number = r.id_number",
     "l.phone = r.phone",
-    "l.name_py = r.name_py AND l.birth_year = r.birth_year",
+    "l.name_py_sorted = r.name_py_sorted AND l.birth_year = r.birth_year",
     "l.surname_py = r.surname_py AND l.birth_date = r.birth_date",
-    "l.name_py = r.name_py AND l.house_key = r.house_key",
+    "l.name_py_sorted = r.name_py_sorted AND l.house_key = r.house_key",
     "l.name_py_sorted = r.name_py_sorted AND l.phone_tail4 = r.phone_tail4",
+    "l.name_py_sorted = r.name_py_sorted AND l.id_tail4 = r.id_tail4",
+    "l.birth_date = r.birth_date AND l.community_key = r.community_key",
+    "l.given_py = r.given_py AND l.birth_date = r.birth_date",
+    "l.house_key = r.house_key AND l.id_tail4 = r.id_tail4",
+    "l.house_key = r.house_key AND l.birth_year = r.birth_year",
 )
 ORGANISATION_BLOCKING = (
     "l.credit_code = r.credit_code",
@@ -253,11 +266,14 @@ def people_table(
             "name_py",
             "name_py_sorted",
             "surname_py",
+            "given_py",
             "gender",
             "birth_date",
             "birth_sorted",
             "birth_year",
             "id_number",
+            "id_tail4",
+            "id_sorted",
             "phone",
             "phone_tail4",
             "address",
@@ -270,7 +286,9 @@ def people_table(
     for row in rows:
         name, name_py, name_sorted, surname = _name_columns(_text(row.get("name")) or "")
         id_number = normalise.id_number(_text(row.get("id_number")))
-        id18 = id_number if id_number and len(id_number) == 18 else None
+        # Birth date and gender from the number only when its check digit holds: a mistyped
+        # number would otherwise speak twice (as itself and as a birth date).
+        id18 = id_number if normalise.id_valid(id_number) else None
         birth = normalise.birth_date(row.get("birth_date")) or normalise.birth_from_id(id18)
         gender = normalise.gender(row.get("gender")) or normalise.gender_from_id(id18)
         phone = normalise.phone(_text(row.get("phone")))
@@ -281,11 +299,14 @@ def people_table(
         columns["name_py"].append(_none(name_py))
         columns["name_py_sorted"].append(_none(name_sorted))
         columns["surname_py"].append(_none(surname))
+        columns["given_py"].append(_none(name_py[len(surname) + 1 :]))
         columns["gender"].append(gender)
         columns["birth_date"].append(birth)
         columns["birth_sorted"].append("".join(sorted(birth.replace("-", ""))) if birth else None)
         columns["birth_year"].append(birth[:4] if birth else None)
         columns["id_number"].append(id_number)
+        columns["id_sorted"].append("".join(sorted(id_number)) if id_number else None)
+        columns["id_tail4"].append(id_number[-4:] if id_number and len(id_number) >= 15 else None)
         columns["phone"].append(phone)
         columns["phone_tail4"].append(phone[-4:] if phone and len(phone) >= 7 else None)
         columns["address"].append(address)
@@ -328,6 +349,7 @@ def organisations_table(
             "name",
             "name_core",
             "credit_code",
+            "credit_sorted",
             "legal_representative",
             "legal_representative_py",
             "phone",
@@ -350,7 +372,9 @@ def organisations_table(
         columns["unique_id"].append(str(row["unique_id"]))
         columns["name"].append(_none(name))
         columns["name_core"].append(_none(organisation_core(name)) if name else None)
-        columns["credit_code"].append(normalise.credit_code(_text(row.get("credit_code"))))
+        code = normalise.credit_code(_text(row.get("credit_code")))
+        columns["credit_code"].append(code)
+        columns["credit_sorted"].append("".join(sorted(code)) if code else None)
         columns["legal_representative"].append(_none(person))
         columns["legal_representative_py"].append(_none(person_py))
         columns["phone"].append(phone)
@@ -537,7 +561,7 @@ def _run(
 ) -> list[ScoredPair]:
     from splink import Linker
 
-    logging.getLogger("splink").setLevel(logging.WARNING)
+    logging.getLogger("splink").setLevel(logging.ERROR)
     api, handle = _db_api(backend, spark)
     try:
         names = ["source", "canonical"][: len(tables)]
@@ -593,9 +617,8 @@ def _pairs(result: pa.Table, kind: str, link_type: str) -> list[ScoredPair]:
             level = slugs[field][data[f"gamma_{field}"][i]]
             evidence.append(Evidence(field, level, round(float(weight), 4)))
         left, right = str(data["unique_id_l"][i]), str(data["unique_id_r"][i])
-        if link_type == "link_only" and data["source_dataset_l"][i] != "source":
-            left, right = right, left
-        elif link_type == "dedupe_only" and left > right:
+        swap = data["source_dataset_l"][i] != "source" if link_type == "link_only" else left > right
+        if swap:
             left, right = right, left
         pairs.append(
             ScoredPair(

@@ -86,18 +86,33 @@ def name(text: str | None) -> str:
     return value.upper()
 
 
-@functools.lru_cache(maxsize=200_000)
-def _pinyin(normalised: str) -> str:
+# Surnames read otherwise than their commonest reading (曾 is zeng as a surname, not ceng).
+SURNAME_READINGS = {
+    "曾": "zeng", "单": "shan", "解": "xie", "查": "zha", "仇": "qiu", "朴": "piao", "区": "ou",
+    "覃": "qin", "尉": "yu", "乐": "yue", "翟": "zhai", "盖": "ge", "缪": "miao", "种": "chong",
+    "秘": "bi", "召": "shao", "都": "du", "便": "pian", "长": "chang", "柏": "bai", "员": "yun",
+    "宓": "mi", "沈": "shen", "石": "shi", "重": "chong", "任": "ren", "华": "hua", "曲": "qu",
+}  # fmt: skip
+
+
+@functools.lru_cache(maxsize=50_000)
+def _char_pinyin(char: str) -> str:
     from pypinyin import lazy_pinyin
 
-    return " ".join(lazy_pinyin(normalised)).lower()
+    return "".join(lazy_pinyin(char)).lower()
 
 
 def name_pinyin(text: str | None) -> str:
     """Toneless pinyin of the normalised name, syllables joined by spaces (王晓明 → wang xiao ming;
-    汪晓明 and 王小明 give the same)."""
+    汪晓明 and 王小明 give the same). Character by character (pypinyin's lazy_pinyin, cached per
+    character: a name is no phrase), the surname by its reading as a surname."""
     value = name(text)
-    return _pinyin(value) if value else ""
+    if not value:
+        return ""
+    if value.isascii():
+        return value.lower()
+    first = SURNAME_READINGS.get(value[0]) or _char_pinyin(value[0])
+    return " ".join([first, *map(_char_pinyin, value[1:])])
 
 
 def phone(text: str | None) -> str | None:
