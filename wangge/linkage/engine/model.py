@@ -17,6 +17,7 @@ import functools
 import logging
 import os
 import tempfile
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -462,6 +463,7 @@ def duckdb_connection() -> Any:
 
 SPARK_CONF = {
     "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
     "spark.sql.shuffle.partitions": "4",
     "spark.default.parallelism": "4",
     # Shuffle, spill and cached blocks that reach spark.local.dir are encrypted.
@@ -474,13 +476,18 @@ SPARK_CONF = {
 
 def spark_session(local_dir: str, *, master: str | None = None) -> Any:
     """A Spark session whose scratch (spark.local.dir, the warehouse, checkpoints) is under
-    `local_dir`, a directory the caller owns and removes."""
+    `local_dir`, a directory the caller owns and removes. A session made elsewhere needs the
+    same: Splink's similarity jar (`spark.jars`) and `spark.io.encryption.enabled`."""
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.master(
         master or os.environ.get("WANGGE_LINKAGE_SPARK", "local[2]")
     ).appName("wangge-linkage")
+    from splink.backends.spark import similarity_jar_location
+
     conf = dict(SPARK_CONF)
+    # Splink's string-similarity functions (jaro_winkler …) as Scala UDFs.
+    conf["spark.jars"] = similarity_jar_location()
     conf["spark.local.dir"] = os.path.join(local_dir, "local")
     conf["spark.sql.warehouse.dir"] = os.path.join(local_dir, "warehouse")
     conf["spark.driver.extraJavaOptions"] = f"-Djava.io.tmpdir={os.path.join(local_dir, 'tmp')}"
@@ -489,6 +496,7 @@ def spark_session(local_dir: str, *, master: str | None = None) -> Any:
     for key, value in conf.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
     session.sparkContext.setCheckpointDir(os.path.join(local_dir, "checkpoints"))
     return session
 
@@ -565,8 +573,9 @@ def _run(
     api, handle = _db_api(backend, spark)
     try:
         names = ["source", "canonical"][: len(tables)]
+        run = uuid.uuid4().hex[:12]
         frames = [
-            api.register(table, dataset_display_name=name)
+            api.register(table, dataset_display_name=name, table_name=f"wangge_{name}_{run}")
             for table, name in zip(tables, names, strict=True)
         ]
         linker = Linker(
@@ -580,7 +589,11 @@ def _run(
             threshold_match_probability=min_probability, warning_mode="never"
         )
         result = predictions.as_pyarrow_table()
+        # Spark's session outlives the run: its cached tables and views go now.
+        linker.table_management.delete_tables_created_by_splink_from_db()
         predictions.drop_table_from_database_and_remove_from_cache()
+        for frame in frames:
+            frame.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
         return _pairs(result, kind, link_type)
     finally:
         _close(backend, handle)
