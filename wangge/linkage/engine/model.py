@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import os
 import tempfile
 import uuid
@@ -44,7 +45,7 @@ ORGANISATION_FIELDS = (
 )
 SEED = 20240611
 # Below these sizes the data cannot estimate m and u: the priors stay.
-MIN_ROWS_TO_ESTIMATE = 2_000
+MIN_ROWS_TO_ESTIMATE = 1_000
 
 
 @dataclass(frozen=True)
@@ -177,10 +178,21 @@ ORGANISATION_COMPARISONS: tuple[tuple[str, list[Level]], ...] = (
     PEOPLE_COMPARISONS[3],
     PEOPLE_COMPARISONS[5],
 )
-LEVELS: dict[str, tuple[str, ...]] = {
-    field: tuple(slug for slug, *_ in levels)
-    for field, levels in PEOPLE_COMPARISONS + ORGANISATION_COMPARISONS
-}
+
+
+def _levels() -> dict[str, tuple[str, ...]]:
+    """Every level's slug per field, people's and organisations' together (an organisation's
+    name has its own levels), from the null level to the else level."""
+    levels: dict[str, list[str]] = {}
+    for field, field_levels in PEOPLE_COMPARISONS + ORGANISATION_COMPARISONS:
+        slugs = levels.setdefault(field, [])
+        for slug, *_rest in field_levels:
+            if slug not in slugs:
+                slugs.append(slug)
+    return {field: (*[s for s in slugs if s != "else"], "else") for field, slugs in levels.items()}
+
+
+LEVELS: dict[str, tuple[str, ...]] = _levels()
 
 # Candidate pairs: any one rule that agrees brings a pair to be scored. Together they keep the
 # pairs to a few per row even against a million canonical records.
@@ -209,6 +221,12 @@ PEOPLE_TRAINING = (
     "l.name_py = r.name_py AND l.birth_date = r.birth_date",
 )
 ORGANISATION_TRAINING = ("l.credit_code = r.credit_code", "l.name_core = r.name_core")
+
+
+def prior_weight(probability: float) -> float:
+    """The match weight of the prior (the probability that two random records match): a
+    pair's weight is it plus the weights of its evidence."""
+    return math.log2(probability / (1 - probability))
 
 
 # --- tables -------------------------------------------------------------------------------
