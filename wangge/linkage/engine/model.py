@@ -498,6 +498,7 @@ def spark_session(local_dir: str, *, master: str | None = None) -> Any:
     same: Splink's similarity jar (`spark.jars`) and `spark.io.encryption.enabled`."""
     from pyspark.sql import SparkSession
 
+    logging.getLogger("py4j").setLevel(logging.ERROR)
     builder = SparkSession.builder.master(
         master or os.environ.get("WANGGE_LINKAGE_SPARK", "local[2]")
     ).appName("wangge-linkage")
