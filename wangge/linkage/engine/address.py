@@ -11,7 +11,6 @@ abbreviation such as 礼乐 or 英南 resolves to 礼乐街道 / 英南村), the
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from wangge.linkage.engine.normalise import fold
@@ -49,22 +48,26 @@ class KnownPlaces:
     roads: list[str] = field(default_factory=list)
     _index: dict[str, list[tuple[str, str]]] = field(default_factory=dict, repr=False)
 
-    def forms(self, kind: str) -> list[tuple[str, str]]:
-        """(written form, full name), longest first: each name and its stem without the
-        suffix (礼乐街道 → 礼乐, 英南村 → 英南, 五坊大街 → 五坊)."""
-        if kind not in self._index:
-            names: Iterable[str] = getattr(self, kind)
-            pairs: dict[str, str] = {}
-            for full in names:
-                full = fold(full).strip()
-                if not full:
-                    continue
-                pairs.setdefault(full, full)
-                stem = _SUFFIXES[kind].sub("", full)
-                if len(stem) >= 2 and stem != full:
-                    pairs.setdefault(stem, full)
-            self._index[kind] = sorted(pairs.items(), key=lambda p: -len(p[0]))
-        return self._index[kind]
+    def forms(self, kind: str, first: str = "") -> list[tuple[str, str]]:
+        """(written form, full name), longest first, of the forms starting with `first` (all
+        with ''): each name and its stem without the suffix (礼乐街道 → 礼乐, 英南村 → 英南,
+        五坊大街 → 五坊)."""
+        key = f"{kind}:{first}"
+        if key not in self._index:
+            if first:
+                self._index[key] = [p for p in self.forms(kind) if p[0].startswith(first)]
+            else:
+                pairs: dict[str, str] = {}
+                for full in getattr(self, kind):
+                    full = fold(full).strip()
+                    if not full:
+                        continue
+                    pairs.setdefault(full, full)
+                    stem = _SUFFIXES[kind].sub("", full)
+                    if len(stem) >= 2 and stem != full:
+                        pairs.setdefault(stem, full)
+                self._index[key] = sorted(pairs.items(), key=lambda p: -len(p[0]))
+        return self._index[key]
 
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6}
@@ -139,9 +142,9 @@ def parse_address(text: str, *, known: KnownPlaces | None = None) -> AddressPars
         rest = rest[length:]
 
     def known_form(kind: str, part: str) -> bool:
-        if known is None:
+        if known is None or not rest:
             return False
-        for form, full in known.forms(kind):
+        for form, full in known.forms(kind, rest[0]):
             if rest.startswith(form):
                 # The written suffix after a stem belongs to the part (英南 + 村委会).
                 after = rest[len(form) :]
