@@ -13,7 +13,6 @@ weight (Splink's waterfall) — never a value.
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 import os
@@ -239,13 +238,23 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-@functools.lru_cache(maxsize=300_000)
 def _name_columns(raw: str) -> tuple[str, str, str, str]:
     """(normalised name, pinyin, pinyin with the given name's syllables sorted, surname)."""
-    value = normalise.name(raw)
+    return _normalised_name_columns(normalise.name(raw))
+
+
+def _names_columns(values: list[Any]) -> list[tuple[str, str, str, str]]:
+    """`_name_columns` of a column: once per distinct name, the normalising in one batch."""
+    distinct = list(dict.fromkeys(values))
+    normalised = normalise.names([_text(v) for v in distinct])
+    cache = {raw: _normalised_name_columns(n) for raw, n in zip(distinct, normalised, strict=True)}
+    return [cache[v] for v in values]
+
+
+def _normalised_name_columns(value: str) -> tuple[str, str, str, str]:
     if not value:
         return ("", "", "", "")
-    syllables = normalise.name_pinyin(value).split(" ")
+    syllables = normalise.pinyin(value).split(" ")
     surname_len = 2 if len(syllables) >= 4 else 1
     head, given = syllables[:surname_len], sorted(syllables[surname_len:])
     return (value, " ".join(syllables), " ".join(head + given), " ".join(head))
@@ -355,7 +364,7 @@ def people_table(
     import pyarrow.compute as pc
 
     rows = rows if isinstance(rows, Sequence) else list(rows)
-    names = _mapped(_column(rows, "name"), lambda v: _name_columns(_text(v) or ""))
+    names = _names_columns(_column(rows, "name"))
     ids, valid = _id_numbers(_column(rows, "id_number"))
     births = _mapped(_column(rows, "birth_date"), normalise.birth_date)
     genders = _mapped(_column(rows, "gender"), normalise.gender)

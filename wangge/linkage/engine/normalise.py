@@ -12,6 +12,7 @@ import functools
 import operator
 import re
 import unicodedata
+from collections.abc import Sequence
 from typing import Any
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -102,11 +103,27 @@ def _char_pinyin(char: str) -> str:
     return "".join(lazy_pinyin(char)).lower()
 
 
+def names(texts: Sequence[str | None]) -> list[str]:
+    """`name` of many at once: one NFKC pass and one OpenCC call over all of them."""
+    cleaned = [str(t).replace("|", "").replace("｜", "") if t else "" for t in texts]
+    joined = _NAME_DROP.sub("", fold("|".join(cleaned)))
+    if not joined.isascii():
+        joined = _t2s().convert(joined)
+    result = joined.upper().split("|")
+    if len(result) != len(cleaned):  # a character that folds into "|": one by one instead
+        return [name(t) for t in cleaned]
+    return result
+
+
 def name_pinyin(text: str | None) -> str:
     """Toneless pinyin of the normalised name, syllables joined by spaces (王晓明 → wang xiao ming;
     汪晓明 and 王小明 give the same). Character by character (pypinyin's lazy_pinyin, cached per
     character: a name is no phrase), the surname by its reading as a surname."""
-    value = name(text)
+    return pinyin(name(text))
+
+
+def pinyin(value: str) -> str:
+    """`name_pinyin` of an already normalised name."""
     if not value:
         return ""
     if value.isascii():
