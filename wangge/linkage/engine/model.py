@@ -716,23 +716,37 @@ def _train(linker: Any, kind: str) -> None:
 
 def _pairs(result: pa.Table, kind: str, link_type: str) -> list[ScoredPair]:
     comparisons = _comparisons(kind)
+    fields = [field for field, _levels in comparisons]
     slugs = {}
     for field, levels in comparisons:
         count = len(levels) - 1  # the null level is gamma -1, the others count down to 0
         slugs[field] = {-1: "null"} | {
             count - 1 - i: slug for i, (slug, *_rest) in enumerate(levels[1:])
         }
-    data = result.to_pydict()
+    columns = result.column_names
+    tf = "mw_tf_adj_name" in columns
+    wanted = ["unique_id_l", "unique_id_r", "source_dataset_l", "match_probability"]
+    wanted += ["match_weight", *(f"gamma_{f}" for f in fields), *(f"mw_{f}" for f in fields)]
+    data = result.select(wanted + (["mw_tf_adj_name"] if tf else [])).to_pydict()
+    gammas = [data[f"gamma_{f}"] for f in fields]
+    weights = [data[f"mw_{f}"] for f in fields]
+    tf_weights = data["mw_tf_adj_name"] if tf else None
+    name_index = fields.index("name") if "name" in fields else -1
+    # Most evidence repeats (a level's weight is the same for every pair but the name's
+    # term-frequency part): one object per distinct (field, level, weight).
+    made: dict[tuple[int, int, float], Evidence] = {}
     pairs = []
-    have_tf = "mw_tf_adj_name" in data
     for i in range(result.num_rows):
         evidence = []
-        for field, _levels in comparisons:
-            weight = data[f"mw_{field}"][i] or 0.0
-            if field == "name" and have_tf:
-                weight += data["mw_tf_adj_name"][i] or 0.0
-            level = slugs[field][data[f"gamma_{field}"][i]]
-            evidence.append(Evidence(field, level, round(float(weight), 4)))
+        for j, field in enumerate(fields):
+            weight = weights[j][i] or 0.0
+            if j == name_index and tf_weights is not None:
+                weight += tf_weights[i] or 0.0
+            key = (j, gammas[j][i], round(float(weight), 4))
+            item = made.get(key)
+            if item is None:
+                item = made[key] = Evidence(field, slugs[field][key[1]], key[2])
+            evidence.append(item)
         left, right = str(data["unique_id_l"][i]), str(data["unique_id_r"][i])
         swap = data["source_dataset_l"][i] != "source" if link_type == "link_only" else left > right
         if swap:

@@ -109,3 +109,8 @@ def test_birth_date_and_gender_from_the_id() -> None:
 )
 def test_gender(text: object, expected: str | None) -> None:
     assert normalise.gender(text) == expected
+
+
+def test_names_in_one_batch_are_names_one_by_one() -> None:
+    texts = ["張 曉明", None, "", "玛丽・安", "ＬＩ｜Ｍｉｎｇ", "王|小明", "阿卜杜·热合曼", "鄭國強"]
+    assert normalise.names(texts) == [normalise.name(t) for t in texts]
