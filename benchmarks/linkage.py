@@ -256,6 +256,7 @@ def run_spark(canonical: int, rows: int) -> None:
         spark = model.spark_session(scratch)
         startup = time.perf_counter() - start
         on_spark, spark_time, _ = run_wangge(ledger, source, backend="spark", spark=spark)
+        jvm_peak = _jvm_peak_mb(spark)
         spark.stop()
     same = sum(
         1 for row in source if on_duckdb.get(row["unique_id"]) == on_spark.get(row["unique_id"])
@@ -271,9 +272,15 @@ def run_spark(canonical: int, rows: int) -> None:
     print(
         f"  agreement: {same:,} of {rows:,} rows get the same decision ({same / rows:.4%}); Spark P {p:.4f} R {r:.4f} F1 {f:.4f}"
     )
-    print(
-        f"  peak memory of the Spark JVM (children's maxrss): {peak_mb(resource.RUSAGE_CHILDREN):,.0f} MB"
-    )
+    print(f"  peak memory of the Spark JVM (its VmHWM): {jvm_peak:,.0f} MB")
+
+
+def _jvm_peak_mb(spark: Any) -> float:
+    pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def main() -> int:

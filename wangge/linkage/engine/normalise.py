@@ -21,7 +21,7 @@ CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 _SPACES = re.compile(r"[\s\-_]+")
-_NAME_DROP = re.compile(r"[\s·・•.．。,，、'\"()（）\[\]【】]+")
+_NAME_DROP = re.compile(r"[\s·・•.．。,，、'\"()（）\[\]【】|｜]+")
 _NON_DIGITS = re.compile(r"\D+")
 
 

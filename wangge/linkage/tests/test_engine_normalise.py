@@ -112,5 +112,14 @@ def test_gender(text: object, expected: str | None) -> None:
 
 
 def test_names_in_one_batch_are_names_one_by_one() -> None:
-    texts = ["張 曉明", None, "", "玛丽・安", "ＬＩ｜Ｍｉｎｇ", "王|小明", "阿卜杜·热合曼", "鄭國強"]
+    texts = [
+        "張 曉明",
+        None,
+        "",
+        "玛丽・安",
+        "ＬＩ｜Ｍｉｎｇ",
+        "王|小明",
+        "阿卜杜·热合曼",
+        "鄭國強",
+    ]
     assert normalise.names(texts) == [normalise.name(t) for t in texts]
