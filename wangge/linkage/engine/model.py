@@ -682,6 +682,9 @@ def _run(
             frames if len(frames) > 1 else frames[0],
             settings(kind, link_type=link_type, prior=prior),
             log_level=None,
+            # The settings are fixed and tested; validating them (sqlglot over every
+            # condition) would cost each run half a second.
+            validate_settings=False,
         )
         if min(t.num_rows for t in tables) >= MIN_ROWS_TO_ESTIMATE:
             _train(linker, kind)
