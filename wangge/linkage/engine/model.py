@@ -728,7 +728,8 @@ def _pairs(result: pa.Table, kind: str, link_type: str) -> list[ScoredPair]:
         }
     columns = result.column_names
     tf = "mw_tf_adj_name" in columns
-    wanted = ["unique_id_l", "unique_id_r", "source_dataset_l", "match_probability"]
+    wanted = ["unique_id_l", "unique_id_r", "match_probability"]
+    wanted += ["source_dataset_l"] if link_type == "link_only" else []
     wanted += ["match_weight", *(f"gamma_{f}" for f in fields), *(f"mw_{f}" for f in fields)]
     data = result.select(wanted + (["mw_tf_adj_name"] if tf else [])).to_pydict()
     gammas = [data[f"gamma_{f}"] for f in fields]
