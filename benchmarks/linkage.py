@@ -204,35 +204,45 @@ def run_rapidfuzz(
 
     known = KnownPlaces(**noise.known_places())
     start = time.perf_counter()
-    left = model.people_table(source, known=known).to_pylist()
-    right = model.people_table(ledger, known=known).to_pylist()
+    fields = (
+        "unique_id",
+        "name_py",
+        "birth_date",
+        "birth_year",
+        "surname_py",
+        "id_number",
+        "phone",
+        "gender",
+        "address_key",
+    )
+    left = model.people_table(source, known=known).select(fields).to_pydict()
+    right = model.people_table(ledger, known=known).select(fields).to_pydict()
     keys = (("id_number",), ("phone",), ("name_py", "birth_year"), ("surname_py", "birth_date"))
     index: dict[tuple[Any, ...], list[int]] = defaultdict(list)
-    for i, record in enumerate(right):
-        for key in keys:
-            values = tuple(record[k] for k in key)
+    for key in keys:
+        for i, values in enumerate(zip(*(right[k] for k in key), strict=True)):
             if all(values):
                 index[(key, *values)].append(i)
+    scored = (
+        ("name_py", 3.0, JaroWinkler.normalized_similarity),
+        ("birth_date", 2.0, None),
+        ("id_number", 3.0, Levenshtein.normalized_similarity),
+        ("phone", 1.5, None),
+        ("gender", 0.5, None),
+        ("address_key", 1.0, Levenshtein.normalized_similarity),
+    )
     links = {}
-    for record in left:
+    for row in range(len(left["unique_id"])):
         candidates: set[int] = set()
         for key in keys:
-            values = tuple(record[k] for k in key)
+            values = tuple(left[k][row] for k in key)
             if all(values):
                 candidates.update(index.get((key, *values), ()))
         best, best_score = None, 0.0
         for i in candidates:
-            other = right[i]
             total = weight = 0.0
-            for field, share, similarity in (
-                ("name_py", 3.0, JaroWinkler.normalized_similarity),
-                ("birth_date", 2.0, None),
-                ("id_number", 3.0, Levenshtein.normalized_similarity),
-                ("phone", 1.5, None),
-                ("gender", 0.5, None),
-                ("address_key", 1.0, Levenshtein.normalized_similarity),
-            ):
-                a, b = record[field], other[field]
+            for field, share, similarity in scored:
+                a, b = left[field][row], right[field][i]
                 if a is None or b is None:
                     continue
                 weight += share
@@ -241,7 +251,7 @@ def run_rapidfuzz(
             if value > best_score:
                 best, best_score = i, value
         if best is not None and best_score >= 0.85:
-            links[record["unique_id"]] = right[best]["unique_id"]
+            links[left["unique_id"][row]] = right["unique_id"][best]
     return links, time.perf_counter() - start
 
 

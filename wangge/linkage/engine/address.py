@@ -108,7 +108,8 @@ _STEPS: list[tuple[str, str, re.Pattern[str]]] = [
     ("province", "name:广东", re.compile(r"^(广东)")),
     ("city", "suffix:市", re.compile(r"^(.{2,6}?市)")),
     ("city", "name:江门", re.compile(r"^(江门)")),
-    ("district", "suffix:区", re.compile(r"^(.{2,6}?(区|县))")),
+    # 区 but not 社区 (金溪社区 is a community), 县 but not 县城.
+    ("district", "suffix:区", re.compile(r"^(.{2,6}?((?<!社)区|县(?!城)))")),
     ("street", "suffix:街道", re.compile(r"^(.{2,6}?(街道办事处|街道办|街道))")),
     ("street", "suffix:镇", re.compile(r"^(.{2,6}?镇)")),
     ("community", "suffix:社区", re.compile(r"^(.{2,8}?(社区居委会|社区))")),
@@ -202,6 +203,16 @@ def parse_address(text: str, *, known: KnownPlaces | None = None) -> AddressPars
         parts["estate"] = rest
         rules["estate"] = "rest"
     return AddressParse(original, parts, rules)
+
+
+_ADMIN = re.compile(r"^(?:.{2,8}?(?:省|自治区))?(?:.{2,6}?市)?(?:.{2,6}?(?:(?<!社)区|县(?!城)))?")
+
+
+def without_admin(text: str) -> str:
+    """The text without a leading province, city and district (folded, spaces removed): the
+    part that `address_key` reads."""
+    core = _DROP.sub("", fold(text))
+    return core[_ADMIN.match(core).end() :]  # type: ignore[union-attr]
 
 
 def _suffix_len(kind: str, text: str) -> int:

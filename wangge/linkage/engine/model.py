@@ -31,6 +31,7 @@ from wangge.linkage.engine.address import (
     community_key,
     house_key,
     parse_address,
+    without_admin,
 )
 
 PEOPLE_FIELDS = ("unique_id", "name", "gender", "birth_date", "id_number", "phone", "address")
@@ -270,11 +271,14 @@ class _Addresses:
     def __call__(self, text: str | None) -> tuple[str | None, str | None, str | None]:
         if not text:
             return (None, None, None)
-        keys = self.cache.get(text)
+        # The keys start at the community: the text folded and without its leading province,
+        # city and district gives the same keys, and lists differ most in exactly those.
+        core = without_admin(text)
+        keys = self.cache.get(core)
         if keys is None:
-            parse = parse_address(text, known=self.known)
+            parse = parse_address(core, known=self.known)
             keys = (address_key(parse), house_key(parse), community_key(parse))
-            self.cache[text] = keys
+            self.cache[core] = keys
         return (keys[0] or None, keys[1] or None, keys[2] or None)
 
 

@@ -10,6 +10,7 @@ from wangge.linkage.engine.address import (
     cn_number,
     house_key,
     parse_address,
+    without_admin,
 )
 
 KNOWN = KnownPlaces(
@@ -108,3 +109,14 @@ def test_chinese_numerals() -> None:
         "7",
         "A",
     ]
+
+
+def test_a_community_is_no_district() -> None:
+    assert parse_address("金溪社区金溪路39号").parts == {
+        "community": "金溪社区",
+        "road": "金溪路",
+        "number": "39号",
+    }
+    assert parse_address("江海区金溪社区金溪路39号").parts["district"] == "江海区"
+    assert without_admin("广东省江门市江海区金溪社区金溪路３９号") == "金溪社区金溪路39号"
+    assert without_admin("金溪社区金溪路39号") == "金溪社区金溪路39号"
