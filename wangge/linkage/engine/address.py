@@ -46,7 +46,7 @@ class KnownPlaces:
     communities: list[str] = field(default_factory=list)
     estates: list[str] = field(default_factory=list)
     roads: list[str] = field(default_factory=list)
-    _index: dict[str, list[tuple[str, str]]] = field(default_factory=dict, repr=False)
+    _index: dict[str, list[tuple[str, str]]] = field(default_factory=dict, init=False, repr=False)
 
     def forms(self, kind: str, first: str = "") -> list[tuple[str, str]]:
         """(written form, full name), longest first, of the forms starting with `first` (all
