@@ -11,7 +11,6 @@ abbreviation such as 礼乐 or 英南 resolves to 礼乐街道 / 英南村), the
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from wangge.linkage.engine.normalise import fold
@@ -47,24 +46,28 @@ class KnownPlaces:
     communities: list[str] = field(default_factory=list)
     estates: list[str] = field(default_factory=list)
     roads: list[str] = field(default_factory=list)
-    _index: dict[str, list[tuple[str, str]]] = field(default_factory=dict, repr=False)
+    _index: dict[str, list[tuple[str, str]]] = field(default_factory=dict, init=False, repr=False)
 
-    def forms(self, kind: str) -> list[tuple[str, str]]:
-        """(written form, full name), longest first: each name and its stem without the
-        suffix (礼乐街道 → 礼乐, 英南村 → 英南, 五坊大街 → 五坊)."""
-        if kind not in self._index:
-            names: Iterable[str] = getattr(self, kind)
-            pairs: dict[str, str] = {}
-            for full in names:
-                full = fold(full).strip()
-                if not full:
-                    continue
-                pairs.setdefault(full, full)
-                stem = _SUFFIXES[kind].sub("", full)
-                if len(stem) >= 2 and stem != full:
-                    pairs.setdefault(stem, full)
-            self._index[kind] = sorted(pairs.items(), key=lambda p: -len(p[0]))
-        return self._index[kind]
+    def forms(self, kind: str, first: str = "") -> list[tuple[str, str]]:
+        """(written form, full name), longest first, of the forms starting with `first` (all
+        with ''): each name and its stem without the suffix (礼乐街道 → 礼乐, 英南村 → 英南,
+        五坊大街 → 五坊)."""
+        key = f"{kind}:{first}"
+        if key not in self._index:
+            if first:
+                self._index[key] = [p for p in self.forms(kind) if p[0].startswith(first)]
+            else:
+                pairs: dict[str, str] = {}
+                for full in getattr(self, kind):
+                    full = fold(full).strip()
+                    if not full:
+                        continue
+                    pairs.setdefault(full, full)
+                    stem = _SUFFIXES[kind].sub("", full)
+                    if len(stem) >= 2 and stem != full:
+                        pairs.setdefault(stem, full)
+                self._index[key] = sorted(pairs.items(), key=lambda p: -len(p[0]))
+        return self._index[key]
 
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6}
@@ -105,7 +108,8 @@ _STEPS: list[tuple[str, str, re.Pattern[str]]] = [
     ("province", "name:广东", re.compile(r"^(广东)")),
     ("city", "suffix:市", re.compile(r"^(.{2,6}?市)")),
     ("city", "name:江门", re.compile(r"^(江门)")),
-    ("district", "suffix:区", re.compile(r"^(.{2,6}?(区|县))")),
+    # 区 but not 社区 (金溪社区 is a community), 县 but not 县城.
+    ("district", "suffix:区", re.compile(r"^(.{2,6}?((?<!社)区|县(?!城)))")),
     ("street", "suffix:街道", re.compile(r"^(.{2,6}?(街道办事处|街道办|街道))")),
     ("street", "suffix:镇", re.compile(r"^(.{2,6}?镇)")),
     ("community", "suffix:社区", re.compile(r"^(.{2,8}?(社区居委会|社区))")),
@@ -139,9 +143,9 @@ def parse_address(text: str, *, known: KnownPlaces | None = None) -> AddressPars
         rest = rest[length:]
 
     def known_form(kind: str, part: str) -> bool:
-        if known is None:
+        if known is None or not rest:
             return False
-        for form, full in known.forms(kind):
+        for form, full in known.forms(kind, rest[0]):
             if rest.startswith(form):
                 # The written suffix after a stem belongs to the part (英南 + 村委会).
                 after = rest[len(form) :]
@@ -199,6 +203,16 @@ def parse_address(text: str, *, known: KnownPlaces | None = None) -> AddressPars
         parts["estate"] = rest
         rules["estate"] = "rest"
     return AddressParse(original, parts, rules)
+
+
+_ADMIN = re.compile(r"^(?:.{2,8}?(?:省|自治区))?(?:.{2,6}?市)?(?:.{2,6}?(?:(?<!社)区|县(?!城)))?")
+
+
+def without_admin(text: str) -> str:
+    """The text without a leading province, city and district (folded, spaces removed): the
+    part that `address_key` reads."""
+    core = _DROP.sub("", fold(text))
+    return core[_ADMIN.match(core).end() :]  # type: ignore[union-attr]
 
 
 def _suffix_len(kind: str, text: str) -> int:

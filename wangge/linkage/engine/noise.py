@@ -90,9 +90,11 @@ ORG_TRADES = (
 )  # fmt: skip
 ORG_WORDS = "华富强盛达兴隆丰泰宏源鑫恒通顺祥瑞金海新美嘉信德利"
 ORG_FORMS = ("有限公司", "有限公司", "有限公司", "股份有限公司", "厂", "经营部", "商行")
-MOBILE_PREFIXES = ("130", "131", "132", "135", "136", "137", "138", "139", "150", "151", "152")
-MOBILE_PREFIXES += ("157", "158", "159", "176", "177", "180", "181", "186", "187", "188", "189")
-MOBILE_PREFIXES += ("135", "136", "137", "138", "139", "135", "136", "137", "138", "139")
+MOBILE_PREFIXES = (
+    "130", "131", "132", "135", "136", "137", "138", "139", "150", "151", "152", "157", "158",
+    "159", "176", "177", "180", "181", "186", "187", "188", "189",
+    "135", "136", "137", "138", "139", "135", "136", "137", "138", "139",  # China Mobile: commoner
+)  # fmt: skip
 
 
 def known_places() -> dict[str, list[str]]:
@@ -126,9 +128,15 @@ def person_name(rng: random.Random, male: bool) -> str:
     return rng.choices(surnames, weights)[0] + _given(rng, male)
 
 
-def id_for(birth: dt.date, male: bool, rng: random.Random) -> str:
-    sequence = rng.randrange(0, 500) * 2 + (1 if male else 0)
-    first17 = f"{DISTRICT}{birth:%Y%m%d}{sequence:03d}"
+def id_for(birth: dt.date, male: bool, rng: random.Random, used: set[str] | None = None) -> str:
+    """A valid ID number; with `used`, one not in it (a number is one person's)."""
+    while True:
+        sequence = rng.randrange(0, 500) * 2 + (1 if male else 0)
+        first17 = f"{DISTRICT}{birth:%Y%m%d}{sequence:03d}"
+        if used is None or first17 not in used:
+            break
+    if used is not None:
+        used.add(first17)
     return first17 + id_check_char(first17)
 
 
@@ -155,6 +163,7 @@ def make_people(n: int, seed: int) -> list[dict[str, Any]]:
     start = dt.date(1930, 1, 1).toordinal()
     span = dt.date(2020, 12, 31).toordinal() - start
     people = []
+    used: set[str] = set()
     for i in range(n):
         male = rng.random() < 0.51
         birth = dt.date.fromordinal(start + rng.randrange(span))
@@ -164,7 +173,7 @@ def make_people(n: int, seed: int) -> list[dict[str, Any]]:
                 "name": person_name(rng, male),
                 "gender": "男" if male else "女",
                 "birth_date": birth.isoformat(),
-                "id_number": id_for(birth, male, rng),
+                "id_number": id_for(birth, male, rng, used),
                 "phone": mobile(rng) if rng.random() < 0.9 else None,
                 "address": _address(rng),
             }
@@ -287,6 +296,9 @@ def noisy_copy(person: dict[str, Any], rng: random.Random) -> dict[str, Any]:
         "phone": _noisy_phone(person.get("phone"), rng),
         "address": _noisy_address(person["address"], rng) if person.get("address") else None,
     }
+    if copy["id_number"] is None and copy["birth_date"] is None:
+        # A list without the ID number records the birth date: a row with neither is rejected.
+        copy["birth_date"] = person["birth_date"]
     return copy
 
 

@@ -12,6 +12,7 @@ import functools
 import operator
 import re
 import unicodedata
+from collections.abc import Sequence
 from typing import Any
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -20,7 +21,7 @@ CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 _SPACES = re.compile(r"[\s\-_]+")
-_NAME_DROP = re.compile(r"[\s·・•.．。,，、'\"()（）\[\]【】]+")
+_NAME_DROP = re.compile(r"[\s·・•.．。,，、'\"()（）\[\]【】|｜]+")
 _NON_DIGITS = re.compile(r"\D+")
 
 
@@ -86,18 +87,49 @@ def name(text: str | None) -> str:
     return value.upper()
 
 
-@functools.lru_cache(maxsize=200_000)
-def _pinyin(normalised: str) -> str:
+# Surnames read otherwise than their commonest reading (曾 is zeng as a surname, not ceng).
+SURNAME_READINGS = {
+    "曾": "zeng", "单": "shan", "解": "xie", "查": "zha", "仇": "qiu", "朴": "piao", "区": "ou",
+    "覃": "qin", "尉": "yu", "乐": "yue", "翟": "zhai", "盖": "ge", "缪": "miao", "种": "chong",
+    "秘": "bi", "召": "shao", "都": "du", "便": "pian", "长": "chang", "柏": "bai", "员": "yun",
+    "宓": "mi", "沈": "shen", "石": "shi", "重": "chong", "任": "ren", "华": "hua", "曲": "qu",
+}  # fmt: skip
+
+
+@functools.lru_cache(maxsize=50_000)
+def _char_pinyin(char: str) -> str:
     from pypinyin import lazy_pinyin
 
-    return " ".join(lazy_pinyin(normalised)).lower()
+    return "".join(lazy_pinyin(char)).lower()
+
+
+def names(texts: Sequence[str | None]) -> list[str]:
+    """`name` of many at once: one NFKC pass and one OpenCC call over all of them."""
+    cleaned = [str(t).replace("|", "").replace("｜", "") if t else "" for t in texts]
+    joined = _NAME_DROP.sub("", fold("|".join(cleaned)))
+    if not joined.isascii():
+        joined = _t2s().convert(joined)
+    result = joined.upper().split("|")
+    if len(result) != len(cleaned):  # a character that folds into "|": one by one instead
+        return [name(t) for t in cleaned]
+    return result
 
 
 def name_pinyin(text: str | None) -> str:
     """Toneless pinyin of the normalised name, syllables joined by spaces (王晓明 → wang xiao ming;
-    汪晓明 and 王小明 give the same)."""
-    value = name(text)
-    return _pinyin(value) if value else ""
+    汪晓明 and 王小明 give the same). Character by character (pypinyin's lazy_pinyin, cached per
+    character: a name is no phrase), the surname by its reading as a surname."""
+    return pinyin(name(text))
+
+
+def pinyin(value: str) -> str:
+    """`name_pinyin` of an already normalised name."""
+    if not value:
+        return ""
+    if value.isascii():
+        return value.lower()
+    first = SURNAME_READINGS.get(value[0]) or _char_pinyin(value[0])
+    return " ".join([first, *map(_char_pinyin, value[1:])])
 
 
 def phone(text: str | None) -> str | None:
