@@ -717,6 +717,9 @@ def _train(linker: Any, kind: str) -> None:
     from splink.internals.exceptions import EMTrainingException
 
     for sql in rules:
+        # Splink takes the rule's own comparisons out of the model for the session and puts
+        # them back when it ends; a session that fails would leave them out.
+        saved = linker._settings_obj.core_model_settings.copy()
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 _rule(sql), estimate_without_term_frequencies=True
@@ -724,7 +727,7 @@ def _train(linker: Any, kind: str) -> None:
         except EMTrainingException:
             # No pair agrees on this rule (a ledger's ID numbers are unique: deduplicating it,
             # no two share one): the comparisons it would train keep their priors.
-            continue
+            linker._settings_obj.core_model_settings = saved
 
 
 def _pairs(result: pa.Table, kind: str, link_type: str) -> list[ScoredPair]:

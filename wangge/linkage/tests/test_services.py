@@ -278,8 +278,11 @@ def test_duplicates_found_reviewed_merged_and_undone(system: Scope) -> None:
     # The same person registered again in another grid of the same community, with a typo in
     # the number (so the ledger's own duplicate check let it through).
     other_grid = "440704003001002"
-    typo = original.id_number[:10] + ("1" if original.id_number[10] != "1" else "2")
-    typo += original.id_number[11:]
+    from wangge.core.validators import id_check_char
+
+    body = original.id_number[:14] + str((int(original.id_number[14]) + 1) % 10)
+    body += original.id_number[15:17]
+    typo = body + id_check_char(body)  # one digit mistyped, the check digit made to fit
     twin = PersonFactory.create(
         grid_code=other_grid,
         name=original.name,
