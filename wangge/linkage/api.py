@@ -24,6 +24,8 @@ from ninja.files import UploadedFile
 from wangge.core.api import ERRORS, WRITE_ERRORS, ErrorOut, JobFields, actor, job_out
 from wangge.core.errors import ValidationFailed
 from wangge.core.tabular import check_upload, read_table, upload_bytes
+from wangge.ledger import selectors as ledger_selectors
+from wangge.ledger import services as ledger_services
 from wangge.linkage import jobs, selectors, services
 from wangge.linkage.models import Batch, Pair, Source
 
@@ -44,6 +46,7 @@ class SourceOut(Schema):
     lower: float = Field(description="review above this probability")
     below: Literal["new", "tag"] = Field(description="what a row matching nobody becomes")
     care_tag: str = Field(description="care group given to the people listed")
+    sensitive: bool = Field(description="being on the list is sensitive (ledger.sensitive)")
 
 
 class SourceIn(Schema):
@@ -57,6 +60,7 @@ class SourceIn(Schema):
     below: Literal["new", "tag"] | None = None
     care_tag: str | None = Field(None, max_length=20)
     trusted: list[str] | None = Field(None, max_length=20)
+    sensitive: bool | None = None
 
 
 class ListUploadOut(Schema):
@@ -73,7 +77,7 @@ class BatchOut(Schema):
     id: int
     source: str
     filename: str
-    status: Literal["imported", "linked", "failed"]
+    status: Literal["imported", "running", "linked", "failed"]
     rows: int
     counts: dict[str, int]
     mapping: dict[str, str]
@@ -204,6 +208,7 @@ def _source_out(source: Source) -> dict[str, Any]:
         "lower": source.lower,
         "below": source.below,
         "care_tag": source.care_tag,
+        "sensitive": source.sensitive,
     }
 
 
@@ -315,7 +320,12 @@ def pair_list(
     summary="One pair side by side, with the evidence field by field",
 )
 def pair_get(request: HttpRequest, pair_id: int) -> Any:
-    detail = selectors.pair_detail(actor=actor(request), pair_id=pair_id)
+    scope = actor(request)
+    detail = selectors.pair_detail(actor=scope, pair_id=pair_id)
+    for pk in detail["people_seen"]:
+        ledger_services.person_viewed(
+            actor=scope, person=ledger_selectors.person_get(actor=scope, person_id=pk), via="api"
+        )
     return {"pair": detail["pair"], "fields": detail["fields"]}
 
 
@@ -351,5 +361,8 @@ def duplicates(request: HttpRequest, payload: DuplicatesIn) -> Any:
     summary="Where each value of a ledger record came from",
 )
 def provenance(request: HttpRequest, kind: Kind, record_id: int) -> Any:
-    detail = selectors.record_provenance(actor=actor(request), kind=kind, record_id=record_id)
+    scope = actor(request)
+    detail = selectors.record_provenance(actor=scope, kind=kind, record_id=record_id)
+    if kind == "people":
+        ledger_services.person_viewed(actor=scope, person=detail["record"], via="api")
     return {"record_id": detail["record"].pk, "fields": detail["fields"]}
