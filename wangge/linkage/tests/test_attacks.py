@@ -48,7 +48,7 @@ def test_a_file_trying_numbers_is_refused_not_linked(system: Scope) -> None:
         filename="p.csv",
     )
     assert summary.rejected == len(tries) and summary.pending == 0
-    assert "region and birth date" in summary.errors[0]["message"] or summary.errors[0]["message"]
+    assert summary.errors[0]["field"] == "id_number"
     assert AuditEntry.objects.filter(action="linkage.enumeration", outcome="denied").exists()
     counts = services.batch_run(actor=system, batch_id=summary.batch.pk)
     assert counts["linked_exact"] == 0
@@ -67,7 +67,7 @@ def test_a_pair_whose_record_moved_away_is_not_found(system: Scope) -> None:
 
 
 def test_status_values_and_sensitive_lists_need_the_special_groups_right(system: Scope) -> None:
-    p = [x for x in people() if x.grid_code == "440704003001001"][0]
+    p = next(x for x in people() if x.grid_code == "440704003001001")
     for code, name, sensitive in (("wj", "卫健慢病名单", False), ("jd", "严重精神障碍名单", True)):
         src = services.source_save(
             actor=system, code=code, kind="people", name=name, sensitive=sensitive
