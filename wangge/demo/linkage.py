@@ -186,6 +186,8 @@ def build(actor: Scope, *, seed: int = 2026) -> dict[str, Any]:
         department_code="weijian",
         care_tag="chronic",
         below="tag",
+        # Health data (PIPL: sensitive personal information): only for ledger.sensitive.
+        sensitive=True,
     )
     services.source_save(
         actor=actor,
