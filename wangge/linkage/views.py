@@ -273,6 +273,8 @@ def _confirm(request: HttpRequest, scope: Scope, context: dict[str, Any]) -> Htt
     except WanggeError as exc:
         context["error"] = exc.message
         return render(request, "linkage/upload.html", context, status=400)
+    # Stored as a batch: the kept file has served (a second press finds nothing to store).
+    exports.discard(token)
     messages.success(
         request,
         _("Batch %(batch)d stored: %(rows)d rows, %(accepted)d kept, %(rejected)d rejected.")
