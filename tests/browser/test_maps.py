@@ -15,6 +15,16 @@ from tests.browser.test_events import GRID, PHONE, interior_point
 pytestmark = pytest.mark.browser
 
 
+def labels(page: Any) -> list[str]:
+    """The levels of the names showing on the map."""
+    return list(
+        page.evaluate(
+            """() => Array.from(document.querySelectorAll('.map-label'))
+                  .filter(n => !n.hidden).map(n => n.className.match(/map-label-(\\w+)/)[1])"""
+        )
+    )
+
+
 def test_scope_map_outlines_labels_legend_and_toggles(browser: Any, live_demo: str) -> None:
     context = browser.new_context(locale="zh-CN", viewport={"width": 1440, "height": 900})
     page = context.new_page()
@@ -23,12 +33,14 @@ def test_scope_map_outlines_labels_legend_and_toggles(browser: Any, live_demo: s
     page.goto(f"{live_demo}/regions/map/")
     page.wait_for_selector("#map[data-loaded][data-labels]", state="attached", timeout=30000)
     assert int(page.get_attribute("#map", "data-labels") or 0) == 190 + 26 + 3
-    # Zoomed out to the district: the streets' names show, not 190 grids' names on top.
-    shown = page.evaluate(
-        """() => Array.from(document.querySelectorAll('.map-label'))
-              .filter(n => !n.hidden).map(n => n.className.match(/map-label-(\\w+)/)[1])"""
-    )
-    assert "street" in shown and shown.count("grid") < 190
+    # The whole district: the communities' names, not 190 grids' names on top of each other.
+    shown = labels(page)
+    assert "community" in shown and shown.count("grid") < 190
+    # Further out, the streets' names take over.
+    for _ in range(2):
+        page.click(".leaflet-control-zoom-out")
+        page.wait_for_timeout(400)
+    assert "street" in labels(page) and "grid" not in labels(page)
     legend = page.locator(".map-legend").inner_text()
     for words in ("基础网格", "专属网格", "村（社区）边界", "街道边界"):
         assert words in legend
@@ -38,13 +50,10 @@ def test_scope_map_outlines_labels_legend_and_toggles(browser: Any, live_demo: s
     assert page.locator(".leaflet-overlay-pane path").count() == outlines - 26
     # Zoomed in on one grid: its own name shows.
     page.evaluate("() => window.scrollTo(0, 0)")
-    for _ in range(5):
+    for _ in range(6):
         page.click(".leaflet-control-zoom-in")
-        page.wait_for_timeout(300)
-    assert "grid" in page.evaluate(
-        """() => Array.from(document.querySelectorAll('.map-label'))
-              .filter(n => !n.hidden).map(n => n.className.match(/map-label-(\\w+)/)[1])"""
-    )
+        page.wait_for_timeout(400)
+    assert "grid" in labels(page)
     assert errors == [] and outside == []
 
 
