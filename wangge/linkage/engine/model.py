@@ -571,7 +571,7 @@ SPARK_CONF = {
     # Shuffle, spill and cached blocks that reach spark.local.dir are encrypted.
     "spark.io.encryption.enabled": "true",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
-    "spark.driver.memory": "2g",
+    "spark.driver.memory": "3g",
     "spark.sql.ansi.enabled": "false",
 }
 
@@ -710,6 +710,9 @@ def _train(linker: Any, kind: str) -> None:
     too rare in the data to estimate (Splink keeps the configured value)."""
     # One chunk of a million random pairs: the rare levels (a mistyped ID) never reach an
     # early-stopping count, so probing in chunks would only cost time; they keep their priors.
+    # Training needs only the comparison vectors: the compared values stay out of its tables
+    # (a million sampled pairs with every value would fill Spark's heap).
+    linker._settings_obj._retain_matching_columns = False
     linker.training.estimate_u_using_random_sampling(
         max_pairs=1e6, seed=SEED, num_chunks=1, min_count_per_level=None
     )
@@ -718,6 +721,7 @@ def _train(linker: Any, kind: str) -> None:
         linker.training.estimate_parameters_using_expectation_maximisation(
             _rule(sql), estimate_without_term_frequencies=True
         )
+    linker._settings_obj._retain_matching_columns = True
 
 
 def _pairs(result: pa.Table, kind: str, link_type: str) -> list[ScoredPair]:
