@@ -1229,6 +1229,19 @@ LIST = {"scopeless": DISTRICT_WIDE}
 LCODE, LBATCH, LPAIR = _id("code"), _id("batch_id"), _id("pair_id")
 PROVENANCE = lambda obj: {"kind": "people", "record_id": obj.value}  # noqa: E731 - a table
 
+# The district's own basemap (a file of map tiles, no personal data): every map, the
+# residents' too, so anyone may; a tile outside the file is 204.
+PAGES += [
+    E(
+        "GET",
+        "regions/tiles/<int:z>/<int:x>/<int:y>",
+        G,
+        204,
+        public=True,
+        extra={"path": {"z": 12, "x": 3340, "y": 1780}},
+    ),
+]
+
 PAGES += [
     E("GET", "linkage/", C, 200, denied=G),
     E("GET", "linkage/upload/", D, 200, denied=S, extra=LIST),

@@ -37,6 +37,7 @@ ACTIONS: dict[str, Any] = {
     "linkage.pair_reject": gettext_lazy("Reject a match"),
     "linkage.pair_unsure": gettext_lazy("Mark a match as not sure"),
     "linkage.duplicates": gettext_lazy("Look for duplicates in the ledger"),
+    "linkage.enumeration": gettext_lazy("Refuse a list that tries ID numbers"),
     "linkage.regrid": gettext_lazy("Move department lists' links to new grids"),
     "person.care_tag": gettext_lazy("Give a care group to the people on a list"),
     "demo.events": gettext_lazy("Build the demo events"),

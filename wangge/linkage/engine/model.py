@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -571,7 +572,7 @@ SPARK_CONF = {
     # Shuffle, spill and cached blocks that reach spark.local.dir are encrypted.
     "spark.io.encryption.enabled": "true",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
-    "spark.driver.memory": "2g",
+    "spark.driver.memory": "3g",
     "spark.sql.ansi.enabled": "false",
 }
 
@@ -604,20 +605,27 @@ def spark_session(local_dir: str, *, master: str | None = None) -> Any:
     return session
 
 
-def _db_api(backend: str, spark: Any) -> tuple[Any, Any]:
+def _db_api(backend: str, spark: Any, spark_dir: str | None) -> tuple[Any, Any]:
     """The Splink database API and what to close afterwards."""
     if backend == "duckdb":
         from splink import DuckDBAPI
 
         connection = duckdb_connection()
-        return DuckDBAPI(connection), connection
+        return DuckDBAPI(connection), ("duckdb", connection)
     if backend == "spark":
         from splink import SparkAPI
 
-        owned = None
+        owned: tuple[Any, ...] = ("spark",)
         if spark is None:
-            owned = tempfile.mkdtemp(prefix="wangge-spark-")
-            spark = spark_session(owned)
+            from pyspark.sql import SparkSession
+
+            spark = SparkSession.getActiveSession()  # a session already running is used
+        if spark is None:
+            # A session of this run only, stopped afterwards; its scratch under the caller's
+            # directory, or a fresh one removed afterwards.
+            directory = spark_dir or tempfile.mkdtemp(prefix="wangge-spark-")
+            spark = spark_session(directory)
+            owned = ("spark", spark, None if spark_dir else directory)
         # persist: intermediate tables stay in Spark's memory (spilled blocks encrypted), not
         # written as parquet checkpoints in plaintext (Splink's default outside Databricks).
         api = SparkAPI(spark_session=spark, break_lineage_method="persist")
@@ -625,9 +633,13 @@ def _db_api(backend: str, spark: Any) -> tuple[Any, Any]:
     raise ValueError(f"unknown backend {backend!r}: duckdb or spark")
 
 
-def _close(backend: str, handle: Any) -> None:
-    if backend == "duckdb":
-        handle.close()
+def _close(handle: tuple[Any, ...]) -> None:
+    if handle[0] == "duckdb":
+        handle[1].close()
+    elif len(handle) > 1:
+        handle[1].stop()
+        if handle[2]:
+            shutil.rmtree(handle[2], ignore_errors=True)
 
 
 def link(
@@ -638,12 +650,19 @@ def link(
     backend: str = "duckdb",
     spark: Any = None,
     min_probability: float = 0.05,
+    spark_dir: str | None = None,
 ) -> list[ScoredPair]:
-    """Every scored (source row, canonical record) pair with probability ≥ min_probability."""
+    """Every scored (source row, canonical record) pair with probability ≥ min_probability.
+
+    `backend="spark"` runs on `spark` (a SparkSession made by `spark_session`), else on the
+    active session, else on a local one of this run only, its scratch in `spark_dir` (a
+    directory the caller controls) or in a fresh temporary directory removed afterwards."""
     if source.num_rows == 0 or canonical.num_rows == 0:
         return []
     prior = min(0.5, 1.0 / canonical.num_rows)
-    return _run([source, canonical], kind, backend, spark, "link_only", prior, min_probability)
+    return _run(
+        [source, canonical], kind, backend, spark, "link_only", prior, min_probability, spark_dir
+    )
 
 
 def dedupe(
@@ -653,12 +672,13 @@ def dedupe(
     backend: str = "duckdb",
     spark: Any = None,
     min_probability: float = 0.05,
+    spark_dir: str | None = None,
 ) -> list[ScoredPair]:
     """Scored pairs within one table, left_id < right_id."""
     if records.num_rows < 2:
         return []
     prior = min(0.5, 1.0 / records.num_rows)
-    return _run([records], kind, backend, spark, "dedupe_only", prior, min_probability)
+    return _run([records], kind, backend, spark, "dedupe_only", prior, min_probability, spark_dir)
 
 
 def _run(
@@ -669,11 +689,12 @@ def _run(
     link_type: str,
     prior: float,
     min_probability: float,
+    spark_dir: str | None = None,
 ) -> list[ScoredPair]:
     from splink import Linker
 
     logging.getLogger("splink").setLevel(logging.ERROR)
-    api, handle = _db_api(backend, spark)
+    api, handle = _db_api(backend, spark, spark_dir)
     try:
         names = ["source", "canonical"][: len(tables)]
         run = uuid.uuid4().hex[:12]
@@ -702,7 +723,7 @@ def _run(
             frame.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
         return _pairs(result, kind, link_type)
     finally:
-        _close(backend, handle)
+        _close(handle)
 
 
 def _train(linker: Any, kind: str) -> None:
@@ -710,6 +731,9 @@ def _train(linker: Any, kind: str) -> None:
     too rare in the data to estimate (Splink keeps the configured value)."""
     # One chunk of a million random pairs: the rare levels (a mistyped ID) never reach an
     # early-stopping count, so probing in chunks would only cost time; they keep their priors.
+    # Training needs only the comparison vectors: the compared values stay out of its tables
+    # (a million sampled pairs with every value would fill Spark's heap).
+    linker._settings_obj._retain_matching_columns = False
     linker.training.estimate_u_using_random_sampling(
         max_pairs=1e6, seed=SEED, num_chunks=1, min_count_per_level=None
     )
@@ -728,6 +752,7 @@ def _train(linker: Any, kind: str) -> None:
             # No pair agrees on this rule (a ledger's ID numbers are unique: deduplicating it,
             # no two share one): the comparisons it would train keep their priors.
             linker._settings_obj.core_model_settings = saved
+    linker._settings_obj._retain_matching_columns = True
 
 
 def _pairs(result: pa.Table, kind: str, link_type: str) -> list[ScoredPair]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import random
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from wangge.linkage.engine import model, noise
 from wangge.linkage.engine.address import KnownPlaces
 
 KNOWN = KnownPlaces(**noise.known_places())
+ENV = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
 
 
 def best(pairs: list[model.ScoredPair]) -> dict[str, model.ScoredPair]:
@@ -253,3 +256,19 @@ def test_training_on_enough_rows() -> None:
     }
     assert len(right) >= 0.99 * len(ledger)
     assert len(linked - right) <= 0.005 * len(ledger)
+
+
+def test_the_engine_imports_no_django() -> None:
+    script = (
+        "import sys\n"
+        "import wangge.linkage.engine.model, wangge.linkage.engine.noise\n"
+        "from splink import DuckDBAPI\n"
+        "loaded = [m for m in sys.modules if m.split('.')[0] == 'django']\n"
+        "loaded += [m for m in sys.modules if m.startswith('wangge.')"
+        " and not m.startswith('wangge.linkage')]\n"
+        "print(loaded)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, env=ENV
+    )
+    assert result.stdout.strip() == "[]"
