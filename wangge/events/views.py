@@ -138,6 +138,9 @@ def _detail(request: HttpRequest, event: Event, revealed: dict[str, str] | None)
     duplicates = selectors.event_duplicates(actor=scope, event=event)
     abilities = selectors.event_abilities(actor=scope, event=event)
     departments = core_selectors.department_names()
+    timeline = selectors.event_timeline(actor=scope, event=event)
+    forms = _action_forms(event, abilities["actions"], duplicates)
+    primary = [f for f in forms if f["name"] == abilities["primary"]]
     return render(
         request,
         "events/detail.html",
@@ -145,9 +148,12 @@ def _detail(request: HttpRequest, event: Event, revealed: dict[str, str] | None)
             "event": event,
             "place": region_path_names(actor=scope, code=event.grid_code),
             "boundary": boundary_current_geojson(actor=scope, code=event.grid_code) or "null",
-            "actions": _labelled(selectors.event_timeline(actor=scope, event=event), departments),
+            "actions": _labelled(timeline, departments),
+            "steps": selectors.event_steps(event=event, timeline=timeline),
             "photos": selectors.event_photos(actor=scope, event=event),
-            "forms": _action_forms(event, abilities["actions"], duplicates),
+            "forms": forms,
+            "primary": primary[0] if primary else None,
+            "secondary": [f for f in forms if f["name"] != abilities["primary"]],
             "department_name": departments.get(event.handler_department)
             or event.handler_department,
             "duplicates": duplicates,
