@@ -139,3 +139,22 @@ def my_grants(*, actor: Any) -> list[dict[str, Any]]:
         }
         for g in as_scope(actor).grants
     ]
+
+
+# The lists whose filters a user may save, and the permission that shows each list.
+SAVED_FILTER_LISTS: dict[str, Perm] = {
+    "events.inbox": Perm.EVENTS_VIEW,
+    "ledger.people": Perm.LEDGER_VIEW,
+}
+
+
+def saved_filters(*, actor: Any, list_name: str) -> list[Any]:
+    """The actor's own saved filters of one list (nobody sees another's). NotFound for a list
+    the actor cannot see, or no such list."""
+    from wangge.core.models import SavedFilter
+
+    perm = SAVED_FILTER_LISTS.get(list_name)
+    if perm is None:
+        raise NotFound()
+    scope = require_any(actor, perm)
+    return list(SavedFilter.objects.visible_to(scope, perm).filter(list_name=list_name))

@@ -123,3 +123,88 @@ def grant_create(
             },
         )
     return grant
+
+
+SAVED_FILTERS_PER_LIST = 20
+
+
+def _saved_query(query: str) -> str:
+    """The filters to keep from a list's query string: not the page, and no value that is a
+    full ID number or phone (personal data is never stored in the clear)."""
+    from urllib.parse import parse_qsl, urlencode
+
+    from wangge.core.personal import exact_query
+
+    kept = [
+        (k, v)
+        for k, v in parse_qsl(query.lstrip("?"), keep_blank_values=False)
+        if k != "page" and len(k) <= 32 and exact_query(v) is None
+    ]
+    return urlencode(kept)
+
+
+@transaction.atomic
+def saved_filter_save(*, actor: Any, list_name: str, name: str, query: str) -> Any:
+    """Save (or replace, by name) the actor's filters of a list. ValidationFailed for no name,
+    no filters, or too many saved; NotFound for a list the actor cannot see."""
+    from django.utils.translation import gettext as _
+
+    from wangge.core.models import SavedFilter
+    from wangge.core.selectors import saved_filters
+
+    saved = saved_filters(actor=actor, list_name=list_name)  # NotFound: not this actor's list
+    scope = as_scope(actor)
+    if scope.user_id is None:
+        raise NotFound()
+    name = " ".join((name or "").split())[:40]
+    kept = _saved_query(query or "")
+    if not name:
+        raise ValidationFailed(_("Give the filter a name."), code="name_required")
+    if not kept or len(kept) > 1000:
+        raise ValidationFailed(
+            _("Set some filters first, then save them under a name."), code="no_filters"
+        )
+    existing = next((f for f in saved if f.name == name), None)
+    if existing is None and len(saved) >= SAVED_FILTERS_PER_LIST:
+        raise ValidationFailed(
+            _("At most %(n)d saved filters per list: delete one first.")
+            % {"n": SAVED_FILTERS_PER_LIST},
+            code="too_many_filters",
+        )
+    if existing is None:
+        found = SavedFilter.objects.create(
+            user_id=scope.user_id, list_name=list_name, name=name, query=kept
+        )
+    else:
+        found = existing
+        found.query = kept
+        found.save(update_fields=["query"])
+    audit_record(
+        actor=actor,
+        action="saved_filter.save",
+        object_type="saved_filter",
+        object_id=found.pk,
+        details={"list": list_name, "replaced": existing is not None},
+    )
+    return found
+
+
+@transaction.atomic
+def saved_filter_delete(*, actor: Any, list_name: str, filter_id: int) -> None:
+    """Delete one of the actor's saved filters (NotFound for another's, or none)."""
+    from wangge.core.selectors import saved_filters
+
+    found = next(
+        (f for f in saved_filters(actor=actor, list_name=list_name) if f.pk == filter_id), None
+    )
+    if found is None:
+        raise NotFound()
+    pk = found.pk
+    found.delete()
+    audit_record(
+        actor=actor,
+        action="saved_filter.delete",
+        object_type="saved_filter",
+        object_id=pk,
+        details={"list": list_name},
+    )

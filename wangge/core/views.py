@@ -9,12 +9,15 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
-from wangge.core import audit_words, dates, health, metrics
-from wangge.core.errors import WanggeError
+from wangge.core import audit_words, dates, health, metrics, services
+from wangge.core.errors import NotFound, WanggeError
+from wangge.core.scope import scope_for
 from wangge.core.selectors import audit_filter_choices, audit_list, department_names
 
 
@@ -108,3 +111,47 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
             response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
     return HttpResponse(metrics.render(), content_type=metrics.CONTENT_TYPE)
+
+
+# Where each list lives, to go back to after saving or deleting one of its filters.
+_SAVED_FILTER_PAGES = {"events.inbox": "events:inbox", "ledger.people": "ledger:people"}
+
+
+@login_required
+@require_POST
+def saved_filter_save(request: HttpRequest) -> HttpResponse:
+    """Save the list's current filters under a name (core.services decides), back to the list
+    with them."""
+    list_name = request.POST.get("list", "")
+    page = _SAVED_FILTER_PAGES.get(list_name)
+    if page is None:
+        raise NotFound()
+    query = request.POST.get("query", "")
+    try:
+        saved = services.saved_filter_save(
+            actor=scope_for(request.user),
+            list_name=list_name,
+            name=request.POST.get("name", ""),
+            query=query,
+        )
+    except NotFound:
+        raise
+    except WanggeError as exc:
+        messages.error(request, exc.message)
+        return redirect(f"{reverse(page)}?{query}".rstrip("?"))
+    messages.success(request, _("Filter saved as “%(name)s”.") % {"name": saved.name})
+    return redirect(f"{reverse(page)}?{saved.query}")
+
+
+@login_required
+@require_POST
+def saved_filter_delete(request: HttpRequest, filter_id: int) -> HttpResponse:
+    list_name = request.POST.get("list", "")
+    page = _SAVED_FILTER_PAGES.get(list_name)
+    if page is None:
+        raise NotFound()
+    services.saved_filter_delete(
+        actor=scope_for(request.user), list_name=list_name, filter_id=filter_id
+    )
+    messages.success(request, _("Saved filter deleted."))
+    return redirect(page)

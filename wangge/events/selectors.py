@@ -16,6 +16,7 @@ from wangge.core.errors import NotFound, ValidationFailed
 from wangge.core.personal import exact_query, exact_search_allowed
 from wangge.core.roles import Perm
 from wangge.core.scope import Scope, access, as_scope, require_any
+from wangge.core.tables import sorted_by
 from wangge.events import calendar, photos
 from wangge.events.models import (
     FINAL_STATUSES,
@@ -122,6 +123,28 @@ def _box_q(scope: Scope, box: str) -> Q:
     raise ValidationFailed(code="unknown_box", details={"box": box, "known": BOXES})
 
 
+# The inbox's sort keys (?sort=due, ?sort=-due): a whitelist, so that no other field reaches
+# order_by; the id breaks ties (core.tables.sorted_by). A closed event's deadline is the
+# handling deadline it was held to (its running deadline is cleared at closing).
+EVENT_SORTS: dict[str, tuple[str, ...]] = {
+    "number": ("created_at",),  # the number is the day reported and the id
+    "title": ("title",),
+    "category": ("category__code",),
+    "grid": ("grid_code",),
+    "status": ("status",),
+    "due": ("due_at",),
+    "tier": ("tier",),
+    "closed": ("closed_at",),
+}
+_CLOSED_SORTS = EVENT_SORTS | {"due": ("handle_due_at",)}
+
+
+def event_sort_default(box: str) -> str:
+    """What an inbox shows first: the nearest deadline while work waits, the newest once it
+    is done (closed) or when everything is listed."""
+    return "-closed" if box == "closed" else "-number" if box == "all" else "due"
+
+
 def event_list(
     *,
     actor: Any,
@@ -133,6 +156,7 @@ def event_list(
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     open_only: bool = False,
+    sort: str | None = None,
 ) -> QuerySet[Event]:
     """Events in scope, narrowed to an inbox:
 
@@ -141,6 +165,9 @@ def event_list(
       handle for departments, verify for grid workers);
     - department: dispatched to my department; overdue; verify (waiting for verification);
       pending (waiting for acceptance); closed.
+
+    `sort`: one of EVENT_SORTS ("-" first for descending; "" or unknown: the box's default,
+    `event_sort_default`), then the id; None leaves the order to the caller.
     """
     scope = require_any(actor, Perm.EVENTS_VIEW)
     qs = Event.objects.visible_to(scope, Perm.EVENTS_VIEW).select_related("category")
@@ -159,6 +186,9 @@ def event_list(
         qs = qs.filter(created_at__gte=since)
     if until:
         qs = qs.filter(created_at__lt=until)
+    if sort is not None:  # a list's own order, whitelisted (EVENT_SORTS); "" is the box's
+        keys = _CLOSED_SORTS if box == "closed" else EVENT_SORTS
+        qs = sorted_by(qs, sort, keys, event_sort_default(box))
     return qs
 
 
@@ -294,9 +324,7 @@ def event_steps(*, event: Event, timeline: list[EventAction]) -> list[dict[str, 
         if i == current and status == Status.PARKED:
             notes.append(_("parked"))
         if i == current and status in OPEN_STATUSES and escalations:
-            notes.append(
-                _("overdue, raised to the %(tier)s") % {"tier": event.get_tier_display()}
-            )
+            notes.append(_("overdue, raised to the %(tier)s") % {"tier": event.get_tier_display()})
         if key == "accept" and status == Status.REJECTED:
             state, notes = "stopped", [_("not accepted")]
         if key == "close" and status == Status.MERGED:
