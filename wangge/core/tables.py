@@ -32,10 +32,13 @@ def sorted_by(
     however often it is asked for (an id breaks every tie)."""
     sort = sort_key(sort, keys, default)
     descending = sort.startswith("-")
-    fields = [*keys[sort.lstrip("-")], "id"]
-    return qs.order_by(
-        *(F(f).desc(nulls_last=True) if descending else F(f).asc(nulls_last=True) for f in fields)
-    )
+    order = []
+    for name in [*keys[sort.lstrip("-")], "id"]:
+        # A field named "-birth_date" runs against its key: age up is the birth date down.
+        down = descending != name.startswith("-")
+        field = F(name.lstrip("-"))
+        order.append(field.desc(nulls_last=True) if down else field.asc(nulls_last=True))
+    return qs.order_by(*order)
 
 
 def page_size(value: Any) -> int:

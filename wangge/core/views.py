@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
-from wangge.core import audit_words, dates, health, metrics, services
+from wangge.core import audit_words, dates, health, metrics, services, tables
 from wangge.core.errors import NotFound, WanggeError
 from wangge.core.scope import scope_for
 from wangge.core.selectors import audit_filter_choices, audit_list, department_names
@@ -51,7 +50,7 @@ def audit(request: HttpRequest) -> HttpResponse:
         since=dates.day_start(since) if since else None,
         until=dates.day_end(until) if until else None,  # the page's "until" includes the day
     )
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = tables.page(request, qs)
     entries = list(page)
     links = audit_words.object_links((e.object_type, e.object_id) for e in entries)
     departments = department_names()

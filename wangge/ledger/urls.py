@@ -26,6 +26,7 @@ urlpatterns = [
     path("people/", views.people, name="people"),
     path("people/new/", views.person_new, name="person_new"),
     path("people/export.csv", views.people_export, name="people_export"),
+    path("people/export.xlsx", views.people_export, {"xlsx": True}, name="people_export_xlsx"),
     path("people/<int:person_id>/", views.person, name="person"),
     path("people/<int:person_id>/edit/", views.person_edit, name="person_edit"),
     path("people/<int:person_id>/move/", views.person_move, name="person_move"),

@@ -13,14 +13,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as Forbidden
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from wangge.core import exports
+from wangge.core import exports, tables
 from wangge.core.errors import NotFound, PermissionDenied, ValidationFailed, WanggeError
 from wangge.core.scope import Scope, scope_for
 from wangge.core.tabular import upload_bytes
@@ -223,7 +222,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
             raise
         messages.error(request, exc.message)
         qs = selectors.staff_list(actor=scope, q="", role=role)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = tables.page(request, qs)
     return render(
         request,
         "teams/staff_list.html",

@@ -20,8 +20,9 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def write_xlsx(sheets: list[tuple[str, list[str], list[list[Any]]]]) -> bytes:
-    """A workbook of (title, headers, rows); every text cell is written as text."""
+def write_xlsx(sheets: list[tuple[str, list[str], Iterable[list[Any]]]]) -> bytes:
+    """A workbook of (title, headers, rows); every text cell is written as text. The rows may
+    be a generator: a write-only workbook holds none of them."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 

@@ -11,9 +11,25 @@ from django import template
 register = template.Library()
 
 
+def _params(request: Any) -> Any:
+    """The request's query, without any value that is a full ID number or phone: such a
+    search finds a person or two (no pages to turn), and a full number is never put into an
+    address (addresses are logged) or repeated in the page."""
+    from wangge.core.personal import exact_query
+
+    params = request.GET.copy()
+    for name in list(params):
+        kept = [v for v in params.getlist(name) if exact_query(v) is None]
+        if kept:
+            params.setlist(name, kept)
+        else:
+            del params[name]
+    return params
+
+
 def _query(context: Any, **changes: Any) -> str:
     request = context.get("request")
-    params = request.GET.copy() if request is not None else {}
+    params = _params(request) if request is not None else {}
     for name, value in changes.items():
         if value in (None, ""):
             params.pop(name, None)
@@ -56,9 +72,8 @@ def query_hidden(context: Any, *exclude: str) -> dict[str, Any]:
     request = context.get("request")
     if request is None:
         return {"items": []}
-    return {
-        "items": [(k, v) for k, values in request.GET.lists() if k not in exclude for v in values]
-    }
+    params = _params(request)
+    return {"items": [(k, v) for k, values in params.lists() if k not in exclude for v in values]}
 
 
 @register.simple_tag(takes_context=True)
@@ -67,7 +82,7 @@ def export_url(context: Any, base: str) -> str:
     request = context.get("request")
     if request is None:
         return base
-    params = request.GET.copy()
+    params = _params(request)
     for name in ("page", "size"):
         params.pop(name, None)
     return f"{base}?{params.urlencode()}" if params else base
@@ -78,3 +93,15 @@ def page_sizes() -> tuple[int, ...]:
     from wangge.core.tables import PAGE_SIZES
 
     return PAGE_SIZES
+
+
+@register.simple_tag(takes_context=True)
+def list_query(context: Any) -> str:
+    """This list's query string (no page; no full ID number or phone): what a saved filter
+    keeps."""
+    request = context.get("request")
+    if request is None:
+        return ""
+    params = _params(request)
+    params.pop("page", None)
+    return str(params.urlencode())

@@ -10,13 +10,13 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from wangge.core import tables
 from wangge.core.errors import Conflict, NotFound, ValidationFailed, WanggeError
 from wangge.core.scope import scope_for
 from wangge.ledger import selectors, services
@@ -68,7 +68,7 @@ def organisations(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     retired = request.GET.get("retired") == "1"
     qs = selectors.organisation_list(actor=scope, q=q, kind=kind, retired=retired)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = tables.page(request, qs)
     return render(
         request,
         "ledger/organisations.html",
@@ -91,7 +91,7 @@ def things(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     retired = request.GET.get("retired") == "1"
     qs = selectors.thing_list(actor=scope, major=major, state=state, retired=retired)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = tables.page(request, qs)
     return render(
         request,
         "ledger/things.html",
@@ -348,7 +348,7 @@ def addresses(request: HttpRequest) -> HttpResponse:
     except ValidationFailed as exc:  # a region name that names no region: say so
         messages.error(request, exc.message)
         estates = selectors.estate_list(actor=scope, q=q).none()
-    page = Paginator(estates, 50).get_page(request.GET.get("page"))
+    page = tables.page(request, estates)
     return render(
         request,
         "ledger/addresses.html",
