@@ -246,7 +246,8 @@ ACTIONS = tuple(RULES)
 # special closes, supervision and merges are never the next step: they are there when needed.)
 NEXT_STEP: dict[str, tuple[str, ...]] = {
     S.PENDING: ("accept",),
-    S.FILED: ("self_resolve", "dispatch"),
+    # A command centre dispatches; the grid (which may not) resolves a small matter itself.
+    S.FILED: ("dispatch", "self_resolve"),
     S.DISPATCHED: ("handle", "report"),
     S.HANDLING: ("report",),
     S.RETURNED: ("assign",),

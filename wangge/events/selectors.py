@@ -127,7 +127,7 @@ def _box_q(scope: Scope, box: str) -> Q:
 # order_by; the id breaks ties (core.tables.sorted_by). A closed event's deadline is the
 # handling deadline it was held to (its running deadline is cleared at closing).
 EVENT_SORTS: dict[str, tuple[str, ...]] = {
-    "number": ("created_at",),  # the number is the day reported and the id
+    "number": (),  # the number is the day reported and the id: the id's order
     "title": ("title",),
     "category": ("category__code",),
     "grid": ("grid_code",),

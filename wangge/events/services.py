@@ -401,7 +401,7 @@ def events_export(
         _("Reported"),
         _("Deadline"),
         _("Time left"),
-        _("Closed"),
+        _("Closed at"),
         _("On time"),
         _("Tier"),
         _("Channel"),

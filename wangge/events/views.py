@@ -100,8 +100,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 _INBOX_SORT_LABELS = {
     "due": gettext_lazy("Deadline"),
-    "number": gettext_lazy("Reported"),
-    "closed": gettext_lazy("Closed"),
+    "number": gettext_lazy("Number"),
+    "closed": gettext_lazy("Closed at"),
     "grid": gettext_lazy("Grid"),
     "category": gettext_lazy("Category"),
     "status": gettext_lazy("Status"),
