@@ -36,6 +36,7 @@ urlpatterns = [
     path("households/<int:household_id>/", views.household, name="household"),
     path("referrals/", views.referrals, name="referrals"),
     path("organisations/", views.organisations, name="organisations"),
+    path("organisations/export.xlsx", views.organisations_export, name="organisations_export"),
     path("organisations/new/", views.organisation_new, name="organisation_new"),
     path("organisations/<int:pk>/reveal/", views.organisation_reveal, name="organisation_reveal"),
     *_record("organisation", movable=True),

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied as Forbidden
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -215,13 +216,14 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     if role not in TeamRole.values:
         role = ""
     scope = scope_for(request.user)
+    sort = request.GET.get("sort", "")
     try:
-        qs = selectors.staff_list(actor=scope, q=q, role=role)
+        qs = selectors.staff_list(actor=scope, q=q, role=role, sort=sort)
     except WanggeError as exc:  # e.g. a full phone number from a role that may not search so
         if isinstance(exc, NotFound):
             raise
         messages.error(request, exc.message)
-        qs = selectors.staff_list(actor=scope, q="", role=role)
+        qs = selectors.staff_list(actor=scope, q="", role=role, sort=sort)
     page = tables.page(request, qs)
     return render(
         request,
@@ -231,9 +233,23 @@ def staff_list(request: HttpRequest) -> HttpResponse:
             "q": q,
             "role": role,
             "roles": TeamRole.choices,
-            "querystring_base": f"q={q}&role={role}&",
+            "default_sort": "name",
+            "current_sort": tables.sort_key(sort, selectors.STAFF_SORTS, "name"),
+            "sort_choices": [
+                (f"{sign}{key}", f"{label} {arrow}")
+                for key, label in _STAFF_SORT_LABELS.items()
+                for sign, arrow in (("", "↑"), ("-", "↓"))
+            ],
         },
     )
+
+
+_STAFF_SORT_LABELS = {
+    "name": pgettext_lazy("person", "Name"),
+    "gender": gettext_lazy("Gender"),
+    "political_status": gettext_lazy("Political status"),
+    "employer": gettext_lazy("Employer"),
+}
 
 
 @login_required

@@ -8,7 +8,7 @@
 - records.py: what they share — the edit check, versions, the change log and audit.
 """
 
-from wangge.ledger.services.exports import people_export
+from wangge.ledger.services.exports import organisations_export, people_export
 from wangge.ledger.services.people import (
     household_add_member,
     household_create,
@@ -66,6 +66,7 @@ __all__ = [
     "organisation_retire",
     "organisation_reveal",
     "organisation_update",
+    "organisations_export",
     "people_export",
     "person_create",
     "person_move",

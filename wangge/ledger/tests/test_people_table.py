@@ -88,3 +88,25 @@ def test_the_people_page_offers_sorting_and_saved_filters(
     )
     assert response["Location"] == "/ledger/people/?address=%E5%9C%B0%E5%9D%80"
     assert 'data-saved-filter="地址"' in client.get("/ledger/people/").content.decode()
+
+
+def test_organisations_sort_and_export_masked_in_that_order(client_as: Any) -> None:
+    from openpyxl import load_workbook
+
+    from wangge.ledger.tests.factories import OrganisationFactory
+
+    made = [OrganisationFactory(employees=n) for n in (30, 5, 12)]
+    client = client_as("demo-grid")
+    body = client.get("/ledger/organisations/?sort=-employees").content.decode()
+    assert '<th data-sort="employees" aria-sort="descending">' in body
+    assert 'data-testid="total"' in body
+    response = client.get("/ledger/organisations/export.xlsx?sort=-employees")
+    assert response.status_code == 200
+    rows = list(load_workbook(io.BytesIO(response.content), read_only=True).active.values)
+    assert rows[0][1] == "名称"
+    ours = [r for r in rows[1:] if r[1] in {o.name for o in made}]
+    assert [r[6] for r in ours] == [30, 12, 5]
+    assert all("****" in r[5] for r in ours)  # the phone masked
+    entry = AuditEntry.objects.filter(action="ledger.export.organisations").latest("seq")
+    assert entry.details["rows"] == len(rows) - 1 and entry.details["sort"] == "-employees"
+    assert client_as("demo-auditor").get("/ledger/organisations/export.xlsx").status_code == 404
