@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -37,19 +36,8 @@ def _day(request: HttpRequest, filters: dict[str, Any], name: str) -> dt.date | 
 
 @login_required
 def audit(request: HttpRequest) -> HttpResponse:
-    keys = ("action", "actor", "object_type", "object_id", "outcome", "since", "until")
-    filters: dict[str, Any] = {k: request.GET.get(k, "").strip() for k in keys}
-    since, until = _day(request, filters, "since"), _day(request, filters, "until")
-    qs = audit_list(
-        actor=request.user,
-        action=filters["action"],
-        actor_name=filters["actor"],
-        object_type=filters["object_type"],
-        object_id=filters["object_id"],
-        outcome=filters["outcome"],
-        since=dates.day_start(since) if since else None,
-        until=dates.day_end(until) if until else None,  # the page's "until" includes the day
-    )
+    filters, listed = _audit_filters(request)
+    qs = audit_list(actor=request.user, **listed)
     page = tables.page(request, qs)
     entries = list(page)
     links = audit_words.object_links((e.object_type, e.object_id) for e in entries)
@@ -76,10 +64,50 @@ def audit(request: HttpRequest) -> HttpResponse:
             "actions": audit_words.action_choices(choices["actions"]),
             "users": choices["users"],
             "outcomes": [(o, audit_words.outcome_label(o)) for o in audit_words.OUTCOMES],
-            "querystring_base": urlencode({k: v for k, v in filters.items() if v})
-            + ("&" if any(filters.values()) else ""),
+            "default_sort": "-seq",
+            "xlsx_url": reverse("audit_xlsx"),
         },
     )
+
+
+def _audit_filters(request: HttpRequest) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The audit page's filters as the form shows them, and as `audit_list` takes them (the
+    page and its workbook read the same)."""
+    keys = ("action", "actor", "object_type", "object_id", "outcome", "since", "until")
+    filters: dict[str, Any] = {k: request.GET.get(k, "").strip() for k in keys}
+    since, until = _day(request, filters, "since"), _day(request, filters, "until")
+    listed = {
+        "action": filters["action"],
+        "actor_name": filters["actor"],
+        "object_type": filters["object_type"],
+        "object_id": filters["object_id"],
+        "outcome": filters["outcome"],
+        "since": dates.day_start(since) if since else None,
+        "until": dates.day_end(until) if until else None,  # the page's "until" includes the day
+        "sort": request.GET.get("sort", ""),
+    }
+    return filters, listed
+
+
+@login_required
+def audit_xlsx(request: HttpRequest) -> HttpResponse:
+    """The audit log as the page lists it (filters, sort), as a workbook: every entry, not one
+    page (auditors only; services.audit_export limits and audits it)."""
+    _filters, listed = _audit_filters(request)
+    back = f"{reverse('audit')}?{request.GET.urlencode()}".rstrip("?")
+    try:
+        data = services.audit_export(actor=request.user, **listed)
+    except NotFound:
+        raise
+    except WanggeError as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = 'attachment; filename="audit-log.xlsx"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @never_cache
