@@ -371,7 +371,9 @@ def events_export(
     for e in events:
         deadline = e.due_at if e.is_open else e.handle_due_at
         left = time_left(e.due_at, now)[0] if e.is_open else ""
-        on_time = {True: _("closed on time"), False: _("closed late")}.get(e.on_time, "")
+        on_time = (
+            "" if e.on_time is None else _("closed on time") if e.on_time else _("closed late")
+        )
         rows.append(
             [
                 e.number,

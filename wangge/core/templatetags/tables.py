@@ -29,7 +29,9 @@ def _params(request: Any) -> Any:
 
 def _query(context: Any, **changes: Any) -> str:
     request = context.get("request")
-    params = _params(request) if request is not None else {}
+    if request is None:
+        return "?"
+    params = _params(request)
     for name, value in changes.items():
         if value in (None, ""):
             params.pop(name, None)

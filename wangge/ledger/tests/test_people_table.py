@@ -21,11 +21,13 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def people() -> list[Person]:
-    room = RoomFactory()
+    room = RoomFactory.create()
     return [
-        PersonFactory(name="乙", birth_date=dt.date(1950, 1, 1), room=room, current_address=""),
-        PersonFactory(name="甲", birth_date=dt.date(1990, 1, 1), current_address="手填地址"),
-        PersonFactory(name="甲", birth_date=dt.date(1970, 1, 1)),
+        PersonFactory.create(
+            name="乙", birth_date=dt.date(1950, 1, 1), room=room, current_address=""
+        ),
+        PersonFactory.create(name="甲", birth_date=dt.date(1990, 1, 1), current_address="手填地址"),
+        PersonFactory.create(name="甲", birth_date=dt.date(1970, 1, 1)),
     ]
 
 
@@ -51,7 +53,8 @@ def test_the_address_column_shows_the_room(client_as: Any, people: list[Person])
     cells = body.split('data-testid="address">')[1:]
     shown = [c.split("</td>")[0] for c in cells]
     assert str(people[0].room) in shown and "手填地址" in shown
-    assert str(people[0].room).endswith("单元" + people[0].room.number)
+    room = people[0].room
+    assert room is not None and str(room).endswith("单元" + room.number)
 
 
 def test_the_people_workbook_is_the_list_masked_in_its_order(
@@ -95,7 +98,7 @@ def test_organisations_sort_and_export_masked_in_that_order(client_as: Any) -> N
 
     from wangge.ledger.tests.factories import OrganisationFactory
 
-    made = [OrganisationFactory(employees=n) for n in (30, 5, 12)]
+    made = [OrganisationFactory.create(employees=n) for n in (30, 5, 12)]
     client = client_as("demo-grid")
     body = client.get("/ledger/organisations/?sort=-employees").content.decode()
     assert '<th data-sort="employees" aria-sort="descending">' in body

@@ -57,7 +57,7 @@ def people(request: HttpRequest) -> HttpResponse:
     page = tables.page(request, qs)
     today = timezone.localdate()
     for p in page:
-        p.age = age_on(p.birth_date, today)  # type: ignore[attr-defined]
+        p.age = age_on(p.birth_date, today)
     return render(
         request,
         "ledger/people.html",
@@ -145,7 +145,7 @@ def person_reveal(request: HttpRequest, person_id: int) -> HttpResponse:
 
 
 @login_required
-def people_export(request: HttpRequest, xlsx: bool = False) -> HttpResponse:
+def people_export(request: HttpRequest, xlsx: bool = False) -> HttpResponse | StreamingHttpResponse:
     """GET: the masked export. POST (a form with CSRF and a reason): the full one. The list's
     filters and sort; CSV (streamed) or, at people/export.xlsx, an Excel workbook."""
     scope = scope_for(request.user)
@@ -163,7 +163,7 @@ def people_export(request: HttpRequest, xlsx: bool = False) -> HttpResponse:
         messages.error(request, exc.message)
         shown = {k: ("1" if v is True else v) for k, v in f.items() if v}
         return redirect(f"{reverse('ledger:people')}?{urlencode(shown)}".rstrip("?"))
-    response: HttpResponse
+    response: HttpResponse | StreamingHttpResponse
     if isinstance(rows, bytes):
         response = HttpResponse(
             rows,

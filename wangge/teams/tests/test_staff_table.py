@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_staff_sort_by_employer_with_id_ties(client_as: Any) -> None:
-    made = [StaffFactory(employer=e) for e in ("乙单位", "甲单位", "乙单位")]
+    made = [StaffFactory.create(employer=e) for e in ("乙单位", "甲单位", "乙单位")]
     actor = scope_for(User.objects.get(username="demo-district"))
     ours = {s.pk for s in made}
 
