@@ -535,6 +535,7 @@ PAGES: list[Entry] = [
     E("GET", "regions/<str:code>/children/", S, 200, obj=lambda g: o.grid(g[:12]), params=GRID),
     E("GET", "teams/", S, 200, denied=AUD),
     E("GET", "teams/staff/", G, 200, denied=AUD),
+    E("GET", "teams/staff/export.xlsx", G, 200, denied=AUD),
     E(
         "GET",
         "teams/staff/<int:staff_id>/",

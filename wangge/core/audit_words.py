@@ -45,6 +45,7 @@ ACTIONS: dict[str, Any] = {
     "layer.create": gettext_lazy("Create a department layer"),
     "ledger.export.people": gettext_lazy("Export people (masked)"),
     "ledger.export.organisations": gettext_lazy("Export organisations (masked)"),
+    "teams.export.staff": gettext_lazy("Export the staff directory (masked)"),
     "ledger.refer": gettext_lazy("Refer a record to another grid"),
     "ledger.referral_resolve": gettext_lazy("Resolve a referral"),
     "party_member.create": gettext_lazy("Add a party member"),

@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as Forbidden
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.cache import never_cache
@@ -240,8 +241,34 @@ def staff_list(request: HttpRequest) -> HttpResponse:
                 for key, label in _STAFF_SORT_LABELS.items()
                 for sign, arrow in (("", "↑"), ("-", "↓"))
             ],
+            "xlsx_url": reverse("teams:staff_export"),
         },
     )
+
+
+@login_required
+def staff_export(request: HttpRequest) -> HttpResponse:
+    """The staff directory as its table shows it (filters, sort), as a masked workbook
+    (services.staff_export scopes, limits and audits it)."""
+    role = request.GET.get("role", "")
+    try:
+        data = services.staff_export(
+            actor=scope_for(request.user),
+            q=request.GET.get("q", "").strip(),
+            role=role if role in TeamRole.values else "",
+            sort=request.GET.get("sort", ""),
+        )
+    except NotFound:
+        raise
+    except WanggeError as exc:
+        messages.error(request, exc.message)
+        return redirect(f"{reverse('teams:staff_list')}?{request.GET.urlencode()}".rstrip("?"))
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = 'attachment; filename="staff.xlsx"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 _STAFF_SORT_LABELS = {

@@ -80,11 +80,15 @@ def query_hidden(context: Any, *exclude: str) -> dict[str, Any]:
 
 @register.simple_tag(takes_context=True)
 def export_url(context: Any, base: str) -> str:
-    """`base` with this list's query (filters and sort; not the page, not its size)."""
+    """`base` with this list's query (filters and sort; not the page, not its size); "" when
+    the query holds a full ID number or phone, which never goes into an address: the list of
+    such a search is not offered for download (`{% export_url url as href %}{% if href %}`)."""
     request = context.get("request")
     if request is None:
         return base
     params = _params(request)
+    if sum(len(v) for v in params.lists()) != sum(len(v) for v in request.GET.lists()):
+        return ""
     for name in ("page", "size"):
         params.pop(name, None)
     return f"{base}?{params.urlencode()}" if params else base

@@ -28,3 +28,28 @@ def test_staff_sort_by_employer_with_id_ties(client_as: Any) -> None:
     assert order("phone") == order("name") == order("")  # not a key: by name
     body = client_as("demo-district").get("/teams/staff/?sort=-employer").content.decode()
     assert '<th data-sort="employer" aria-sort="descending">' in body
+
+
+def test_the_staff_workbook_is_the_list_masked_and_audited(client_as: Any) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from wangge.core.models import AuditEntry
+
+    made = [StaffFactory.create(employer=e) for e in ("导出乙", "导出甲")]
+    client = client_as("demo-district")
+    page = client.get("/teams/staff/?sort=employer").content.decode()
+    assert "/teams/staff/export.xlsx?sort=employer" in page
+    response = client.get("/teams/staff/export.xlsx?sort=employer")
+    assert response.status_code == 200
+    rows = list(load_workbook(io.BytesIO(response.content), read_only=True).active.values)
+    ours = [r for r in rows[1:] if r[5] in {"导出乙", "导出甲"}]
+    assert [r[5] for r in ours] == ["导出乙", "导出甲"]  # the list's order (乙 before 甲)
+    assert all("****" in r[2] and "*" in r[3] for r in ours)  # phone and ID number masked
+    assert all(made[0].phone not in str(r) for r in rows)
+    entry = AuditEntry.objects.filter(action="teams.export.staff").latest("seq")
+    assert entry.details["rows"] == len(rows) - 1
+    # A search by a full phone is not offered for download (the number never goes into a link).
+    searched = client.get(f"/teams/staff/?q={made[0].phone}").content.decode()
+    assert 'data-testid="export"' not in searched
