@@ -3,6 +3,7 @@
 #   make test    run the whole test suite (SQLite; PostgreSQL when WANGGE_TEST_DATABASE_URL is set)
 #   make test-browser   real-browser tests in headless Chromium (needs /usr/bin/chromium)
 #   make test-fuzz      OpenAPI-driven fuzzing of the API (schemathesis, in-process, deterministic)
+#   make test-spark     the linkage model on Spark (local mode; needs Java 17)
 #   make test-wheel     build the wheel from a clean copy, install it, serve pages without Node.js
 #   make wheel   dist/wangge-*.whl, carrying the front-end files and compiled translations
 #   make lint    ruff, ruff format --check, mypy, import-linter, makemigrations --check, OpenAPI drift,
@@ -14,7 +15,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
-.PHONY: setup demo serve test test-browser test-fuzz test-wheel wheel lint bench openapi messages clean
+.PHONY: setup demo serve test test-browser test-fuzz test-spark test-wheel wheel lint bench openapi messages clean
 
 setup: $(VENV)/.synced wangge/static/vendor/.copied wangge/locale/.compiled
 
@@ -52,7 +53,7 @@ TEST_WORKERS ?= auto
 # Two sessions: the suite on the small test world (in parallel, each worker builds its own world
 # in its own database), then the demo district's end-to-end tests.
 test: setup
-	$(PYTEST) -q -m "not browser and not fuzz and not wheel" -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(PYTEST) -q -m "not browser and not fuzz and not wheel and not spark" -n $(TEST_WORKERS) $(PYTEST_ARGS)
 	WANGGE_TEST_WORLD=demo $(PYTEST) -q -m "demo" $(PYTEST_ARGS)
 
 test-browser: setup
@@ -60,6 +61,9 @@ test-browser: setup
 
 test-fuzz: setup
 	$(PYTEST) -q -m fuzz tests/fuzz $(PYTEST_ARGS)
+
+test-spark: setup
+	$(PYTEST) -q -m spark $(PYTEST_ARGS)
 
 test-wheel: setup
 	$(PYTEST) -q -m wheel tests/packaging $(PYTEST_ARGS)

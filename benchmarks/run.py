@@ -14,6 +14,7 @@ SCRIPTS = [
     "ledger_writes.py",
     "campaigns.py",
     "restructure.py",
+    "linkage.py",
 ]
 
 

@@ -8,6 +8,7 @@ from wangge.core.api_routes import router as core_router
 from wangge.dashboard.api import router as dashboard_router
 from wangge.events.api import router as events_router
 from wangge.ledger.api import router as ledger_router
+from wangge.linkage.api import router as linkage_router
 from wangge.regions.api import router as regions_router
 from wangge.teams.api import router as teams_router
 
@@ -28,4 +29,5 @@ api.add_router("", teams_router)
 api.add_router("", ledger_router)
 api.add_router("", events_router)
 api.add_router("", campaigns_router)
+api.add_router("", linkage_router)
 api.add_router("", dashboard_router)

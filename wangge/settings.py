@@ -281,6 +281,9 @@ os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(METRICS_DIR))
 # --- wangge ------------------------------------------------------------------------------------
 # Intranet tile server, e.g. http://tiles.intranet/{z}/{x}/{y}.png; empty = draw grids only.
 TILE_URL = env_str("WANGGE_TILE_URL", "")
+# A raster tile file the district has (MBTiles or PMTiles), served by wangge itself; empty =
+# $WANGGE_DATA_DIR/basemap.mbtiles or basemap.pmtiles when there is one (regions/basemap.py).
+BASEMAP_FILE = env_str("WANGGE_BASEMAP_FILE", "")
 # No inline script or style, no eval, nothing loaded or sent anywhere but this site (and the
 # tile server): text that reaches a page as markup by mistake still cannot run. Leaflet and
 # Swagger UI set styles through the CSSOM, which style-src does not restrict.
@@ -327,6 +330,9 @@ AUDIT_CHECKPOINT_FILE = env_str("WANGGE_AUDIT_CHECKPOINT_FILE", "")
 AUDIT_CHECKPOINT_SECONDS = env_int("WANGGE_AUDIT_CHECKPOINT_SECONDS", 300, minimum=5)
 # Tabular imports (CSV/XLSX).
 IMPORT_MAX_BYTES = env_int("WANGGE_IMPORT_MAX_MB", 200, minimum=1) * 1024 * 1024
+# Uploads stay in memory up to the import limit: a department's list or a ledger file holds
+# personal data, and Django would otherwise spool anything over 2.5 MB to a plaintext temp file.
+FILE_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES
 # A workbook is a zip: what it may unpack to (checked on its directory before it is opened).
 # Five times the upload limit holds a full-size workbook of real data, which packs 5–20×.
 IMPORT_MAX_UNCOMPRESSED_BYTES = (

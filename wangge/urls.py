@@ -15,6 +15,7 @@ urlpatterns = [
     path("ledger/", include("wangge.ledger.urls")),
     path("events/", include("wangge.events.urls")),
     path("campaigns/", include("wangge.campaigns.urls")),
+    path("linkage/", include("wangge.linkage.urls")),
     path("dashboard/", include("wangge.dashboard.urls")),
     path("restructure/", include("wangge.restructure.urls")),
     path("open311/", include("wangge.events.open311_urls")),

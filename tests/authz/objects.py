@@ -275,3 +275,96 @@ def saved_filter(username: str) -> Obj:
         actor=scope_for(user), list_name="events.inbox", name=f"矩阵{user.pk}", query="box=all"
     )
     return Obj(saved.pk, saved.name)
+
+
+def _linkage_source() -> Any:
+    from wangge.core.scope import Scope
+    from wangge.linkage import services
+    from wangge.linkage.models import Source
+
+    found = Source.objects.dangerously_unscoped().filter(code="matrix-list").first()
+    return found or services.source_save(
+        actor=Scope.system("test"), code="matrix-list", kind="people", name="矩阵名单"
+    )
+
+
+def linkage_source(grid: str) -> Obj:
+    """A department list (district-wide: no grid of its own)."""
+    s = _linkage_source()
+    return Obj(s.code, "矩阵名单")
+
+
+def _linkage_row(grid: str) -> Any:
+    """A batch with one row naming the grid's first person, and a pair in the queue against
+    that person (written directly: the engine is tested in wangge/linkage)."""
+    import json
+
+    from django.utils import timezone
+
+    from wangge.ledger.models import Person
+    from wangge.linkage.models import Batch, BatchRow, Pair, RowStatus
+
+    p = _first(Person, grid_code=grid, retired_on=None)
+    source = _linkage_source()
+    batch = Batch.objects.create(
+        source=source,
+        region_code=source.region_code,
+        filename=f"matrix-{grid}.csv",
+        rows=1,
+        created_by_name="test",
+        created_at=timezone.now(),
+    )
+    row = BatchRow.objects.create(
+        batch=batch,
+        row=2,
+        values=json.dumps({"name": p.name}, ensure_ascii=False),
+        status=RowStatus.REVIEW,
+        grid_code=grid,
+    )
+    pair = Pair.objects.create(
+        kind="batch",
+        record_kind="people",
+        batch_row=row,
+        record_id=p.pk,
+        probability=0.7,
+        weight=1.2,
+        evidence=[{"field": "name", "level": "exact", "weight": 8.1}],
+        grid_code=grid,
+        created_at=timezone.now(),
+    )
+    return batch, pair, p
+
+
+def linkage_batch(grid: str) -> Obj:
+    batch, _pair, p = _linkage_row(grid)
+    return Obj(batch.pk, p.name)
+
+
+def linkage_pair(grid: str) -> Obj:
+    _batch, pair, p = _linkage_row(grid)
+    return Obj(pair.pk, p.name)
+
+
+def merge_pair(grid: str) -> Obj:
+    """Two current people of the grid (survivor: a household member; merged: in none)."""
+    from wangge.ledger.models import Person
+
+    survivor = _first(Person, grid_code=grid, household__isnull=False, relation="配偶")
+    merged = _first(Person, grid_code=grid, household__isnull=True, retired_on__isnull=True)
+    return Obj((survivor.pk, merged.pk), merged.name)
+
+
+def merge(grid: str) -> Obj:
+    """A merge of two people of the grid (made by the service as the system)."""
+    from wangge.core.scope import Scope
+    from wangge.ledger import services
+
+    survivor, merged = merge_pair(grid).value
+    made = services.merge_records(
+        actor=Scope.system("test"),
+        kind="person",
+        survivor_id=survivor,
+        merged_id=merged,
+        reason="矩阵合并",
+    )
+    return Obj(made.pk, f'"merged_id": {merged}')

@@ -76,6 +76,7 @@ def _fingerprint() -> tuple[Any, ...]:
         LedgerChange,
         Organisation,
         Person,
+        RecordMerge,
         Referral,
         Room,
         Thing,
@@ -86,6 +87,12 @@ def _fingerprint() -> tuple[Any, ...]:
     for model in (Person, Household, Organisation, Thing, Estate, Building, Room):
         qs = model.objects.dangerously_unscoped()
         parts.append((qs.count(), qs.aggregate(v=Sum("version"))["v"]))
+    parts.append(
+        RecordMerge.objects.dangerously_unscoped()
+        .filter(undone_at__isnull=True)
+        .values_list("pk", flat=True)
+        .count()
+    )
     for model in (LedgerChange, Referral, EventAction, EventPhoto, Notification, Job):
         parts.append(model.objects.dangerously_unscoped().count())
     parts.append(Event.objects.dangerously_unscoped().aggregate(v=Sum("version"), n=Max("id")))
@@ -109,6 +116,21 @@ def _fingerprint() -> tuple[Any, ...]:
             FieldEdit.objects.dangerously_unscoped().count(),
             TaskAssignee.objects.dangerously_unscoped().count(),
             TaskAction.objects.dangerously_unscoped().count(),
+        )
+    )
+    from wangge.linkage.models import Batch, BatchRow, FieldValue, Pair, Source
+
+    parts.append(
+        (
+            list(Source.objects.dangerously_unscoped().values_list("code", "upper", "lower")),
+            Batch.objects.dangerously_unscoped().count(),
+            list(
+                BatchRow.objects.dangerously_unscoped()
+                .order_by("pk")
+                .values_list("status", "record_id")
+            ),
+            list(Pair.objects.dangerously_unscoped().order_by("pk").values_list("status")),
+            FieldValue.objects.dangerously_unscoped().count(),
         )
     )
     return tuple(parts)
@@ -165,6 +187,8 @@ def _upload(kind: str) -> Any:
         from wangge.events.tests.conftest import tiny_png
 
         return SimpleUploadedFile("photo.png", tiny_png(), content_type="image/png")
+    if kind == "linkage":
+        return SimpleUploadedFile("list.csv", "老人姓名,身份证号\n矩阵老人,\n".encode())
     if kind == "people":
         return SimpleUploadedFile(
             "matrix.csv",

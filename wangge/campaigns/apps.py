@@ -8,9 +8,10 @@ class CampaignsConfig(AppConfig):
     verbose_name = _("Campaigns")
 
     def ready(self) -> None:
-        from wangge.campaigns import scan
+        from wangge.campaigns import merges, scan
 
         scan.register()
+        merges.register()
         _register_audit_objects()
 
 

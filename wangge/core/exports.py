@@ -41,3 +41,9 @@ def load(token: str) -> bytes | None:
     if not path.exists():
         return None
     return base64.b64decode(keyring().decrypt(path.read_text(), context=f"export:{token}"))
+
+
+def discard(token: str) -> None:
+    """Remove a kept file once it has served its one purpose (an upload stored as a batch)."""
+    if token and token.replace("-", "").replace("_", "").isalnum():
+        (directory() / f"{token}.enc").unlink(missing_ok=True)

@@ -45,6 +45,11 @@ class Perm(models.TextChoices):
     CAMPAIGNS_COLLECT = "campaigns.collect", _("Collect and verify records in a campaign task")
     CAMPAIGNS_REVIEW = "campaigns.review", _("Review campaign tasks")
     DASHBOARD_VIEW = "dashboard.view", _("See the command centre's dashboard")
+    LINKAGE_MANAGE = (
+        "linkage.manage",
+        _("Upload departments' lists and link them to the ledger"),
+    )
+    LINKAGE_REVIEW = "linkage.review", _("Review suspected matches and merge duplicates")
     # Public permissions: held by no role; a public scope (a resident's page, an Open311
     # client) is made with exactly the ones it needs (`Scope.public`).
     EVENTS_PUBLIC_REPORT = "events.public_report", _("File a public report")
@@ -131,6 +136,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             # Every officer who works events sees the numbers of their scope (grid roles on
             # their start page's small panel).
             Perm.DASHBOARD_VIEW: _FIELD_ROLES,
+            # Departments' lists cover the whole district: the district centre uploads them.
+            Perm.LINKAGE_MANAGE: {Role.DISTRICT_ADMIN},
+            # A community reviews the suspected matches in its own grids.
+            Perm.LINKAGE_REVIEW: _CENTRE_ROLES,
         }.items()
         if role in roles
     )

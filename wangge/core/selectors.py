@@ -133,6 +133,7 @@ def abilities(*, actor: Any) -> dict[str, bool]:
         "can_view_campaigns": scope.has(Perm.CAMPAIGNS_VIEW),
         "can_view_dashboard": scope.has(Perm.DASHBOARD_VIEW) and scope.has(Perm.EVENTS_VIEW),
         "can_restructure": scope.has(Perm.REGIONS_RESTRUCTURE),
+        "can_link": scope.has(Perm.LINKAGE_MANAGE) or scope.has(Perm.LINKAGE_REVIEW),
         # The phone's bottom tab bar (待办 / 上报 / 任务 / 我的): for the grid's own roles.
         "field_shell": any(g.role in FIELD_SHELL_ROLES for g in scope.grants),
         "can_report": scope.has(Perm.EVENTS_REPORT),

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -18,6 +17,7 @@ from wangge.core.errors import ValidationFailed
 from wangge.core.scope import scope_for
 from wangge.dashboard import briefing as weekly
 from wangge.dashboard import exports, selectors, services
+from wangge.regions.basemap import tile_url
 
 
 def _labels() -> dict[str, str]:
@@ -46,7 +46,7 @@ def _labels() -> dict[str, str]:
 
 def _page(request: HttpRequest, template: str) -> HttpResponse:
     context = selectors.page_context(actor=scope_for(request.user))
-    context |= {"labels": _labels(), "tile_url": settings.TILE_URL}
+    context |= {"labels": _labels(), "tile_url": tile_url()}
     return render(request, template, context)
 
 

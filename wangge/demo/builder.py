@@ -116,6 +116,10 @@ def build(*, people: int = 3000, events: int = 6000, campaigns: bool = True) -> 
         from wangge.demo import campaigns as demo_campaigns
 
         summary["campaigns"] = demo_campaigns.build(ACTOR)
+    from wangge.demo import linkage as demo_linkage
+
+    # Three departments' own lists, linked to the ledger; some wait for review.
+    summary["linkage"] = demo_linkage.build(ACTOR)
     from wangge.dashboard import facts
 
     # The command centre's facts and figures, as the worker would keep them.

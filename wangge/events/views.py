@@ -34,6 +34,7 @@ from wangge.events import intake, selectors, services, workflow
 from wangge.events.models import Category, Channel, Event, LimitUnit, Status
 from wangge.events.public import RESIDENT
 from wangge.events.rules import RULES, Param
+from wangge.regions.basemap import tile_url
 from wangge.regions.selectors import (
     boundary_current_geojson,
     public_grid_outlines,
@@ -232,7 +233,7 @@ def _detail(request: HttpRequest, event: Event, revealed: dict[str, str] | None)
             "can_reveal": abilities["can_reveal"],
             "revealed": revealed,
             "now": timezone.now(),
-            "tile_url": settings.TILE_URL,
+            "tile_url": tile_url(),
         },
     )
 
@@ -364,7 +365,7 @@ def _report_form_context(actor: Scope, *, public: bool) -> dict[str, Any]:
     return {
         "groups": [(names.get(code, code), items) for code, items in majors.items()],
         "idempotency_key": uuid.uuid4().hex,
-        "tile_url": settings.TILE_URL,
+        "tile_url": tile_url(),
         "boundaries_url": reverse("events:public_grids")
         if public
         else reverse("api:grids_geojson"),
@@ -636,7 +637,7 @@ def events_map(request: HttpRequest) -> HttpResponse:
         {
             "points_url": reverse("api:event_points") + f"?box={box}",
             "box": box,
-            "tile_url": settings.TILE_URL,
+            "tile_url": tile_url(),
         },
     )
 

@@ -26,6 +26,7 @@ CARE_LABELS: dict[str, str] = {
     CareTag.EXTREME_POVERTY: "特困",
     CareTag.CHILD: "留守困境儿童",
     CareTag.ENTITLED: "优抚对象",
+    CareTag.ELDERLY: "高龄老人",
 }
 SPECIAL_LABELS: dict[str, str] = {
     SpecialTag.RELEASED: "刑满释放",

@@ -171,6 +171,7 @@ class CareTag(models.TextChoices):
     EXTREME_POVERTY = "extreme_poverty", _("Extreme poverty support")
     CHILD = "child", _("Left-behind or vulnerable child")
     ENTITLED = "entitled", _("Entitled group (优抚对象)")
+    ELDERLY = "elderly", _("Advanced age (80 and over)")
 
 
 class SpecialTag(models.TextChoices):
@@ -240,6 +241,11 @@ class Person(LedgerRecord):
     )
     relation = models.CharField(_("relation to the head"), max_length=10, blank=True)
     care_tags = models.CharField(_("care groups"), max_length=200, blank=True)
+    # Set when this record was merged into another as a duplicate (see services/merge.py);
+    # cleared again when the merge is undone.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -302,6 +308,9 @@ class Organisation(LedgerRecord):
     lat = models.FloatField(null=True, blank=True)
     employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
     key_tags = models.CharField(_("key-place tags"), max_length=200, blank=True)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -414,3 +423,52 @@ REFERRAL_SOURCES = {
     "api": pgettext_lazy("referral", "API"),
     "import": pgettext_lazy("referral", "Import"),
 }
+
+
+class MergeKind(models.TextChoices):
+    PERSON = "person", pgettext_lazy("merge", "Person")
+    ORGANISATION = "organisation", pgettext_lazy("merge", "Organisation")
+
+
+class RecordMerge(ScopedModel):
+    """Two ledger records found to be one: what moved from the merged record to the survivor,
+    kept so that the merge can be undone exactly (`services/merge.py`).
+
+    `moves` holds ids and field names only (and, per module above the ledger that registered a
+    merge hook, what that hook returned); `conflicts` the names of the fields on which the two
+    records disagreed (the survivor's value was kept; the merged record still holds its own).
+    No personal value is stored here in plain JSON."""
+
+    scope_code_field: ClassVar[str | None] = "grid_code"
+
+    kind = models.CharField(_("kind"), max_length=16, choices=MergeKind.choices)
+    survivor_id = models.BigIntegerField()
+    merged_id = models.BigIntegerField(db_index=True)
+    grid_code = models.CharField(max_length=15, db_index=True)  # the survivor's, at the merge
+    merged_grid_code = models.CharField(max_length=15)
+    reason = models.CharField(_("reason"), max_length=500)
+    moves = models.JSONField(default=dict, blank=True)
+    conflicts = models.JSONField(default=list, blank=True)
+    # What undoing needs that is personal (the care groups the survivor gained, household
+    # relations): JSON, encrypted.
+    sealed = EncryptedField(blank=True)
+    created_by_id = models.BigIntegerField(null=True, blank=True)
+    created_by_name = models.CharField(max_length=150)
+    created_at = models.DateTimeField()
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by_id = models.BigIntegerField(null=True, blank=True)
+    undone_by_name = models.CharField(max_length=150, blank=True)
+    undo_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["kind", "survivor_id"], name="record_merge_survivor_idx")]
+        verbose_name = _("record merge")
+        verbose_name_plural = _("record merges")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.merged_id} → {self.survivor_id}"
+
+    @property
+    def undone(self) -> bool:
+        return self.undone_at is not None

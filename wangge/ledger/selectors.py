@@ -8,6 +8,7 @@ limited per hour.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -17,6 +18,7 @@ from wangge.core.personal import exact_query, exact_search_allowed, normalise
 from wangge.core.roles import Perm
 from wangge.core.scope import Scope, access, as_scope, require_any
 from wangge.core.tables import sorted_by
+from wangge.ledger.fields import labels
 from wangge.ledger.importers import person_id_index, phone_index, tag_index
 from wangge.ledger.models import (
     Building,
@@ -25,6 +27,7 @@ from wangge.ledger.models import (
     LedgerChange,
     Organisation,
     Person,
+    RecordMerge,
     Referral,
     ReferralStatus,
     Room,
@@ -464,3 +467,158 @@ def audit_names_unscoped(kind: str, ids: list[str]) -> dict[str, str]:
     if kind == "person":
         return {pk: mask_name(name) for pk, name in names.items()}
     return names
+
+
+# -- merges ------------------------------------------------------------------------------------
+
+MERGE_MODELS: dict[str, Any] = {"person": Person, "organisation": Organisation}
+
+
+def _merge_records_visible(scope: Scope, merge: RecordMerge) -> dict[int, Any]:
+    """The two records of a merge that the actor sees, by id."""
+    model = MERGE_MODELS.get(merge.kind)
+    if model is None:
+        return {}
+    return {
+        r.pk: r
+        for r in model.objects.visible_to(scope, Perm.LEDGER_VIEW).filter(
+            pk__in=[merge.survivor_id, merge.merged_id]
+        )
+    }
+
+
+def merge_get(*, actor: Any, merge_id: int) -> RecordMerge:
+    """One merge, for an actor who sees at least one of its two records (the records decide,
+    not where the survivor was when it was merged); NotFound otherwise, as for a missing id."""
+    scope = people_visible(actor=actor)
+    try:
+        merge = RecordMerge.objects.dangerously_unscoped().get(pk=int(merge_id))  # checked below
+    except (RecordMerge.DoesNotExist, TypeError, ValueError):
+        raise NotFound() from None
+    if not _merge_records_visible(scope, merge):
+        raise NotFound()
+    return merge
+
+
+def merges_for_record(*, actor: Any, kind: str, record_id: int) -> list[RecordMerge]:
+    """The merges a record took part in (as survivor or as the merged one), newest first; the
+    record must be one the actor sees (NotFound otherwise)."""
+    model = MERGE_MODELS.get(kind)
+    if model is None:
+        raise NotFound()
+    record = access(model.objects, actor, Perm.LEDGER_VIEW, pk=record_id)
+    # The record was fetched in scope: its merges are its own history.
+    return list(
+        RecordMerge.objects.dangerously_unscoped()
+        .filter(Q(survivor_id=record.pk) | Q(merged_id=record.pk), kind=kind)
+        .order_by("-created_at", "-id")
+    )
+
+
+def merge_abilities(*, actor: Any, merge: RecordMerge) -> dict[str, bool]:
+    """What the actor may do with a merge they see: undo it when it stands and the actor may
+    edit both records (the rule `unmerge_records` checks)."""
+    scope = as_scope(actor)
+    visible = _merge_records_visible(scope, merge)
+    both = [visible.get(merge.survivor_id), visible.get(merge.merged_id)]
+    return {
+        "undo": not merge.undone
+        and all(r is not None and scope.holds(Perm.LEDGER_EDIT, r.scope_code()) for r in both)
+    }
+
+
+def merge_summary(*, actor: Any, merge: RecordMerge) -> dict[str, Any]:
+    """A merge as pages and the API show it: ids, fields filled and in conflict (names), counts
+    of what moved — special-group tags only for those who may see them over the survivor."""
+    from wangge.ledger.services.merge import RESERVED, households_touched
+
+    scope = as_scope(actor)
+    ledger = merge.moves.get(RESERVED, {})
+    counts = {
+        "households": households_touched(ledger),
+        "referrals": len(ledger.get("referrals", [])),
+        "care_tags": int(ledger.get("care_tags_added", 0)),
+    }
+    if scope.holds(Perm.LEDGER_SENSITIVE, merge.grid_code):
+        counts["sensitive_tags"] = len(ledger.get("sensitive_tags", []))
+    for name, moved in merge.moves.items():
+        if name != RESERVED and isinstance(moved, dict):
+            for key, value in moved.items():
+                if isinstance(value, list):
+                    counts[f"{name}.{key}"] = len(value)
+    return {
+        "id": merge.pk,
+        "kind": merge.kind,
+        "survivor_id": merge.survivor_id,
+        "merged_id": merge.merged_id,
+        "reason": merge.reason,
+        "filled": list(ledger.get("filled", [])),
+        "kept_on_undo": list(ledger.get("kept_on_undo", [])),
+        "conflicts": list(merge.conflicts),
+        "counts": counts,
+        "created_by_name": merge.created_by_name,
+        "created_at": merge.created_at,
+        "undone_at": merge.undone_at,
+        "undone_by_name": merge.undone_by_name,
+        "undo_reason": merge.undo_reason,
+        "can_undo": merge_abilities(actor=scope, merge=merge)["undo"],
+    }
+
+
+def merge_panel(*, actor: Any, kind: str, record: Any) -> dict[str, Any]:
+    """What a record's page shows about merges (the record was fetched in scope): the survivor
+    it was merged into (None when the actor does not see it), and its merges with the other
+    record (when visible) and whether the actor may undo each."""
+    scope = as_scope(actor)
+    model = MERGE_MODELS[kind]
+    into = None
+    if record.merged_into_id is not None:
+        into = (
+            model.objects.visible_to(scope, Perm.LEDGER_VIEW)
+            .filter(pk=record.merged_into_id)
+            .first()
+        )
+    merges = merges_for_record(actor=scope, kind=kind, record_id=record.pk)
+    others = {
+        r.pk: r
+        for r in model.objects.visible_to(scope, Perm.LEDGER_VIEW).filter(
+            pk__in={m.merged_id if m.survivor_id == record.pk else m.survivor_id for m in merges}
+        )
+    }
+    rows = []
+    for m in merges:
+        other_id = m.merged_id if m.survivor_id == record.pk else m.survivor_id
+        rows.append(
+            {
+                "merge": m,
+                "survivor": m.survivor_id == record.pk,
+                "other_id": other_id,
+                "other": others.get(other_id),
+                "conflicts": labels(kind, list(m.conflicts)),
+                "undo": merge_abilities(actor=scope, merge=m)["undo"],
+            }
+        )
+    return {"merged_into": into, "merged_into_id": record.merged_into_id, "merges": rows}
+
+
+# -- links from modules above ----------------------------------------------------------------
+
+# A module above the ledger (linkage: where the values came from) offers a link on a record's
+# page through this registry (from its AppConfig.ready): the ledger imports none of them.
+# Each function gets the actor, the record kind and the record, and returns (label, url) or
+# None; it decides with its own selectors.
+RecordLink = Callable[[Any, str, Any], "tuple[str, str] | None"]
+_RECORD_LINKS: dict[str, RecordLink] = {}
+
+
+def register_record_link(name: str, fn: RecordLink) -> None:
+    _RECORD_LINKS[name] = fn
+
+
+def record_links(*, actor: Any, kind: str, record: Any) -> list[tuple[str, str]]:
+    links = []
+    for fn in _RECORD_LINKS.values():
+        link = fn(actor, kind, record)
+        if link is not None:
+            links.append(link)
+    return links

@@ -35,6 +35,7 @@ urlpatterns = [
     path("households/new/", views.household_new, name="household_new"),
     path("households/<int:household_id>/", views.household, name="household"),
     path("referrals/", views.referrals, name="referrals"),
+    path("merges/<int:merge_id>/undo/", views.merge_undo, name="merge_undo"),
     path("organisations/", views.organisations, name="organisations"),
     path("organisations/export.xlsx", views.organisations_export, name="organisations_export"),
     path("organisations/new/", views.organisation_new, name="organisation_new"),

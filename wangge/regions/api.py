@@ -154,6 +154,8 @@ def grids_geojson(
         if len(parts) != 4:
             raise ValidationFailed(_("bbox needs four numbers: min_lon,min_lat,max_lon,max_lat"))
         box = (parts[0], parts[1], parts[2], parts[3])
+    boundaries = list(selectors.grid_boundaries(actor=actor(request), bbox=box, level=level))
+    points = label_points([b.geojson for b in boundaries])
     features = [
         {
             "type": "Feature",
@@ -162,12 +164,25 @@ def grids_geojson(
                 "name": b.region.name,
                 "kind": b.region.kind,
                 "area_m2": round(b.area_m2, 1),
+                "label": point,
             },
             "geometry": json.loads(b.geojson),
         }
-        for b in selectors.grid_boundaries(actor=actor(request), bbox=box, level=level)
+        for b, point in zip(boundaries, points, strict=True)
     ]
     return {"type": "FeatureCollection", "features": features}
+
+
+def label_points(geojsons: list[str]) -> list[list[float]]:
+    """Where each region's name goes on the map: a point surely inside it (a bay-shaped village's
+    centre may lie outside), all at once."""
+    import shapely
+
+    if not geojsons:
+        return []
+    surface = shapely.point_on_surface(shapely.from_geojson(geojsons))
+    coords = shapely.get_coordinates(surface)
+    return [[round(float(x), 6), round(float(y), 6)] for x, y in coords]
 
 
 class LayerOut(Schema):

@@ -8,7 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from wangge.core.scope import scope_for
-from wangge.regions import selectors
+from wangge.regions import basemap, selectors
+from wangge.regions.basemap import tile_url
 
 
 @login_required
@@ -54,7 +55,7 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
         "crosswalk": selectors.crosswalk_for_grid(actor=scope, grid=region) if is_grid else [],
         "history": selectors.boundary_history(actor=scope, region=region),
         "successions": selectors.successions(actor=scope, code=region.code),
-        "tile_url": settings.TILE_URL,
+        "tile_url": tile_url(),
     }
     return render(request, "regions/detail.html", context)
 
@@ -65,7 +66,7 @@ def map_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "regions/map.html",
-        {"tile_url": settings.TILE_URL, "tile_url_json": json.dumps(settings.TILE_URL)},
+        {"tile_url": tile_url(), "tile_url_json": json.dumps(tile_url())},
     )
 
 
@@ -86,3 +87,15 @@ def layer_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "regions/layer.html",
         {"layer": layer, "rows": rows, "threshold_pct": round(threshold * 100)},
     )
+
+
+def tile(request: HttpRequest, z: int, x: int, y: int) -> HttpResponse:
+    """One tile of the district's own basemap file, for every map (the residents' too: a
+    basemap holds no personal data). No tile there: 204, which the map leaves blank."""
+    found = basemap.tile(z, x, y)
+    if found is None:
+        response = HttpResponse(status=204)
+    else:
+        response = HttpResponse(found[0], content_type=found[1])
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -20,6 +20,7 @@ from wangge.campaigns import services as campaigns
 from wangge.core.audit import audit_record
 from wangge.events import services as events
 from wangge.ledger import services as ledger
+from wangge.linkage.regrid import regrid as linkage_regrid
 from wangge.regions import services as regions
 from wangge.regions.checks import Problem
 from wangge.regions.restructure import GridPlan, RegridResult, parse_mapping
@@ -145,4 +146,5 @@ def _modules(actor: Any, plan: GridPlan, *, apply: bool) -> list[RegridResult]:
         teams.regrid(actor=actor, plan=plan, apply=apply),
         events.regrid(actor=actor, plan=plan, apply=apply),
         campaigns.regrid(actor=actor, plan=plan, placements=placed.placements, apply=apply),
+        linkage_regrid(actor=actor, plan=plan, placements=placed.placements, apply=apply),
     ]

@@ -14,12 +14,14 @@
      pass straight through.
    - Logging out (or landing on the login page) wipes the cached pages and the field store. */
 "use strict";
-var VERSION = "{% static 'wangge/shell.js' %}|{% static 'wangge/events.js' %}|{% static 'wangge/field.js' %}|{% static 'wangge/field.css' %}|{% static 'wangge/app.css' %}";
+var VERSION = "{% static 'wangge/shell.js' %}|{% static 'wangge/events.js' %}|{% static 'wangge/maplayers.js' %}|{% static 'wangge/field.js' %}|{% static 'wangge/field.css' %}|{% static 'wangge/app.css' %}";
 var SHELL = "wangge-shell-" + VERSION.length + "-" + VERSION.split("").reduce(function (h, c) { return (h * 31 + c.charCodeAt(0)) | 0; }, 7);
 var PAGES = "wangge-field-pages";
 var ASSETS = [
   "{% static 'wangge/shell.js' %}",
   "{% static 'wangge/events.js' %}",
+  "{% static 'wangge/maplayers.js' %}",
+  "{% static 'wangge/leaflet-zh.js' %}",
   "{% static 'wangge/field.js' %}",
   "{% static 'wangge/field.css' %}",
   "{% static 'wangge/app.css' %}",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -204,3 +205,121 @@ def organisations_export(*, actor: Any, **filters: Any) -> bytes:
         for o in found.iterator(chunk_size=2000)
     )
     return write_xlsx([(_("Organisations"), ORGANISATION_HEADERS, rows)])
+
+
+# The operator's full export (`wangge ledger export people`): machine-readable codes, one line
+# per current person, with the id the linkage and other systems join on.
+FULL_EXPORT_HEADERS = [
+    "person_id",
+    "name",
+    "gender",
+    "birth_date",
+    "id_number",
+    "phone",
+    "grid_code",
+    "registered_address",
+    "current_address",
+    "room_code",
+    "household_code",
+    "relation",
+    "population_type",
+    "care_tags",
+    "version",
+]
+FULL_EXPORT_BATCH = 2000
+
+
+@dataclass(frozen=True)
+class FullExport:
+    rows: int  # people in the file (counted when the export was audited)
+    lines: Iterator[str]
+
+
+def people_export_full(*, actor: Any, reason: str, batch: int = FULL_EXPORT_BATCH) -> FullExport:
+    """CSV lines (UTF-8 with BOM) of every current person a grant holding `personal.reveal`
+    covers (the system: the whole ledger), with full ID numbers and phones — for an operator on
+    the server. A reason is required; the audit entry (`ledger.export_full`: the reason and the
+    count, no value) is written before this returns.
+
+    Rows are read in primary-key batches (keyset, `batch` at a time): a district's 300,000
+    people are never decrypted or held in memory at once. Text cells cannot run as formulas."""
+    scope = as_scope(actor)
+    reason = (reason or "").strip()
+    if not scope.has(Perm.PERSONAL_REVEAL):
+        raise PermissionDenied(_("Your role may not export full personal data."))
+    if len(reason) < REVEAL_REASON_MIN:
+        raise ValidationFailed(
+            _("Give a reason of at least %(n)d characters.") % {"n": REVEAL_REASON_MIN},
+            code="reason_required",
+        )
+    people = Person.objects.visible_to(scope, Perm.PERSONAL_REVEAL).filter(retired_on__isnull=True)
+    count = people.count()
+    audit_record(
+        actor=scope,
+        action="ledger.export_full",
+        object_type="ledger",
+        object_id="people",
+        details={"reason": reason[:500], "rows": count},
+    )
+    return FullExport(rows=count, lines=_full_rows(people, batch=max(1, batch)))
+
+
+_FULL_COLUMNS = (
+    "pk",
+    "name",
+    "gender",
+    "birth_date",
+    "id_number",
+    "phone",
+    "grid_code",
+    "registered_address",
+    "current_address",
+    "room__code",
+    "household__code",
+    "relation",
+    "population_type",
+    "care_tags",
+    "version",
+)
+
+
+def _full_rows(people: Any, *, batch: int) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def flush() -> str:
+        value = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return value
+
+    writer.writerow(FULL_EXPORT_HEADERS)
+    yield "\ufeff" + flush()
+    after = 0
+    while True:
+        # Tuples, not model instances: only the columns written (and decrypted), one batch at
+        # a time; the keyset (`pk > last`) keeps every batch an index range.
+        chunk = list(people.filter(pk__gt=after).order_by("pk").values_list(*_FULL_COLUMNS)[:batch])
+        if not chunk:
+            break
+        for row in chunk:
+            pk, name, gender, birth, id_number, phone, *rest, care_tags, version = row
+            writer.writerow(
+                [
+                    safe_cell(v)
+                    for v in (
+                        pk,
+                        name,
+                        gender,
+                        birth.isoformat() if birth else "",
+                        id_number,
+                        phone,
+                        *(v or "" for v in rest),
+                        ",".join(t for t in care_tags.split(",") if t),
+                        version,
+                    )
+                ]
+            )
+        after = chunk[-1][0]
+        del chunk
+        yield flush()

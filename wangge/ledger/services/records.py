@@ -132,20 +132,28 @@ def save_change(
     changed: list[str],
     extra_fields: tuple[str, ...] = (),
     save: list[str] | None = None,
+    audited: bool = True,
 ) -> None:
     """Save the changed fields (or `save`, when what is logged is not a column of this record,
-    like a household's members) with a new version, and log the change (names, not values)."""
+    like a household's members) with a new version, and log the change (names, not values).
+    `audited=False` when the caller writes one audit entry for the whole operation (a merge)."""
     scope = as_scope(actor)
     record.version += 1
     update = sorted({*(changed if save is None else save), *extra_fields, "version"})
     if any(f.name == "updated_at" for f in record._meta.concrete_fields):
         update.append("updated_at")
     record.save(update_fields=update)
-    log_change(record, actor=scope, kind=kind, action=action, changed=changed)
+    log_change(record, actor=scope, kind=kind, action=action, changed=changed, audited=audited)
 
 
 def log_change(
-    record: LedgerRecord, *, actor: Any, kind: str, action: str, changed: list[str]
+    record: LedgerRecord,
+    *,
+    actor: Any,
+    kind: str,
+    action: str,
+    changed: list[str],
+    audited: bool = True,
 ) -> None:
     scope = as_scope(actor)
     LedgerChange.objects.create(
@@ -159,6 +167,8 @@ def log_change(
         actor_name=scope.username,
         at=timezone.now(),
     )
+    if not audited:
+        return
     audit_record(
         actor=scope,
         action=f"{kind}.{action}",
@@ -223,6 +233,10 @@ def restore(model: type[R], *, actor: Any, kind: str, pk: Any, version: int | No
     check_version(record, kind=kind, version=version)
     if record.retired_on is None:
         raise ValidationFailed(_("This record is not retired."), code="not_retired")
+    if getattr(record, "merged_into_id", None) is not None:
+        raise ValidationFailed(
+            _("This record was merged into another; undo the merge instead."), code="merged"
+        )
     record.retired_on, record.retired_reason, record.retired_note = None, "", ""
     save_change(record, actor=scope, kind=kind, action="restore", changed=RETIRED_FIELDS)
     return record

@@ -8,6 +8,7 @@ from wangge.ledger.views.imports import (
     overview,
     template,
 )
+from wangge.ledger.views.merges import merge_undo
 from wangge.ledger.views.people import (
     household,
     household_new,
@@ -50,6 +51,7 @@ __all__ = [
     "job_errors",
     "job_page",
     "ledger_map",
+    "merge_undo",
     "organisation_new",
     "organisation_reveal",
     "organisations",

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -14,6 +13,7 @@ from wangge.core.jobs import job_access, job_get_for
 from wangge.core.scope import scope_for
 from wangge.ledger import importers, selectors
 from wangge.ledger import jobs as ledger_jobs
+from wangge.regions.basemap import tile_url
 
 
 @login_required
@@ -32,7 +32,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 @login_required
 def ledger_map(request: HttpRequest) -> HttpResponse:
     selectors.things_visible(actor=scope_for(request.user))
-    return render(request, "ledger/map.html", {"tile_url": settings.TILE_URL})
+    return render(request, "ledger/map.html", {"tile_url": tile_url()})
 
 
 @login_required

@@ -114,6 +114,8 @@ def person(
             "population": POPULATION_LABELS.get(found.population_type, ""),
             "can": selectors.record_abilities(actor=scope, record=found),
             "history": selectors.record_history(actor=scope, kind="person", record=found),
+            "merge_panel": selectors.merge_panel(actor=scope, kind="person", record=found),
+            "record_links": selectors.record_links(actor=scope, kind="person", record=found),
             "retired_label": RetireReason(found.retired_reason).label
             if found.retired_reason
             else "",

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -25,6 +24,7 @@ from wangge.ledger.columns import KIND_LABELS, STATE_LABELS
 from wangge.ledger.services.places import RETIRE_REASONS
 from wangge.ledger.views.common import field_errors, posted_values, version_posted
 from wangge.ledger.views.people import _record_form, retire_page
+from wangge.regions.basemap import tile_url
 
 # kind → (selector fetching one record by id, the URL name of its page)
 _GET: dict[str, tuple[Callable[..., Any], str]] = {
@@ -160,12 +160,15 @@ def record(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         "record": found,
         "can": can,
         "history": selectors.record_history(actor=scope, kind=kind, record=found),
-        "tile_url": settings.TILE_URL,
+        "tile_url": tile_url(),
     }
     if kind == "estate":
         context["children"] = selectors.estate_buildings(actor=scope, estate=found)
     elif kind == "building":
         context["children"] = selectors.building_rooms(actor=scope, building=found)
+    elif kind == "organisation":
+        context["merge_panel"] = selectors.merge_panel(actor=scope, kind=kind, record=found)
+    context["record_links"] = selectors.record_links(actor=scope, kind=kind, record=found)
     return render(request, "ledger/record.html", context)
 
 

@@ -43,6 +43,11 @@
           var layer = L.geoJSON(data, { style: style, interactive: false }).addTo(map);
           if (layer.getBounds().isValid()) { map.fitBounds(layer.getBounds()); }
           outline = data.features || [];
+          if (window.WanggeMap) {
+            /* The grids' names where they fit: after GPS the map shows where the point is. */
+            var names = window.WanggeMap.labels(map, outline, "grid").addTo(map);
+            window.WanggeMap.fitLabels(map, { grid: names });
+          }
           el.dataset.loaded = String(outline.length);
           Array.prototype.forEach.call(document.querySelectorAll("form.report-form"), checkPoint);
         })
@@ -100,7 +105,21 @@
       return ours && inGeometry(f.geometry, x, y);
     });
   }
+  /* The grid under the pin, named while the point is chosen. */
+  var mapTexts = window.WanggeMap ? window.WanggeMap.texts("map-texts") : {};
+  function nameGrid(form) {
+    var box = form.querySelector("[data-grid-name]");
+    var lon = parseFloat(form.querySelector("[name=lon]").value);
+    var lat = parseFloat(form.querySelector("[name=lat]").value);
+    if (!box || outline === null || isNaN(lon) || isNaN(lat)) { return; }
+    var hit = null;
+    outline.forEach(function (f) { if (!hit && inGeometry(f.geometry, lon, lat)) { hit = f; } });
+    box.textContent = hit ? (mapTexts.in_grid || "") + "：" + hit.properties.name : (mapTexts.no_grid || "");
+    box.dataset.grid = hit ? hit.properties.code : "";
+    box.hidden = false;
+  }
   function checkPoint(form) {
+    nameGrid(form);
     var warn = form.querySelector("[data-point-warning]");
     var lon = parseFloat(form.querySelector("[name=lon]").value);
     var lat = parseFloat(form.querySelector("[name=lat]").value);
@@ -129,6 +148,14 @@
   }
   Array.prototype.forEach.call(document.querySelectorAll("form.report-form"), function (form) {
     var where = form.querySelector(".where");
+    if (where && !form.querySelector("[data-grid-name]")) {
+      var named = document.createElement("p");
+      named.className = "grid-name";
+      named.setAttribute("data-grid-name", "");
+      named.setAttribute("aria-live", "polite");
+      named.hidden = true;
+      where.parentNode.insertBefore(named, where.nextSibling);
+    }
     if (where && (form.dataset.myGrids !== undefined || form.dataset.outlineCheck)) {
       var warn = document.createElement("p");
       warn.className = "warning point-warning";

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,8 @@ from django.utils.translation import gettext as _
 
 from wangge.core.management.base import WanggeCommand
 from wangge.core.tabular import read_table_path
-from wangge.ledger import importers
+from wangge.ledger import importers, services
+from wangge.ledger.services.exports import FULL_EXPORT_BATCH
 
 KINDS = sorted(importers.IMPORTERS)
 
@@ -39,8 +41,20 @@ class Command(WanggeCommand):
             "digit, flagged, with this reason in the audit log",
         )
         imp.add_argument("--batch", type=int, default=importers.BATCH)
+        exp = sub.add_parser(
+            "export",
+            help="write the full people ledger (full ID numbers and phones) for an operator; "
+            "audited with the reason",
+        )
+        exp.add_argument("kind", choices=["people"])
+        exp.add_argument("--out", required=True, metavar="FILE.csv")
+        exp.add_argument("--reason", default="", help="why the export is needed (required)")
+        exp.add_argument("--batch", type=int, default=FULL_EXPORT_BATCH)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "export":
+            self._export(options)
+            return
         if options["action"] == "template":
             Path(options["out"]).write_bytes(importers.template(options["kind"]))
             self.stderr.write(_("Template written to %(path)s") % {"path": options["out"]})
@@ -92,3 +106,27 @@ class Command(WanggeCommand):
                 self.stdout.write(_("Nothing was stored."))
         if result.rejected:
             self.fail()
+
+    def _export(self, options: dict[str, Any]) -> None:
+        if not options["reason"].strip():
+            raise CommandError(
+                _("Say why the full data is exported: --reason TEXT (it is kept in the audit log).")
+            )
+        # The checks and the audit entry come first: a refused export writes no file.
+        export = services.people_export_full(
+            actor=self.system_actor(), reason=options["reason"], batch=options["batch"]
+        )
+        path = Path(options["out"])
+        try:
+            # Full ID numbers: readable by the operator only.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        except OSError as exc:
+            raise CommandError(
+                _("Cannot write %(path)s: %(error)s") % {"path": path, "error": exc.strerror}
+            ) from None
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            for chunk in export.lines:
+                out.write(chunk)
+        self.stderr.write(
+            _("%(rows)d people written to %(path)s.") % {"rows": export.rows, "path": path}
+        )

@@ -1,0 +1,4 @@
+from wangge.linkage import views
+
+app_name = "linkage"
+urlpatterns = views.urlpatterns
