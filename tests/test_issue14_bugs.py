@@ -38,7 +38,8 @@ def test_the_categories_page_groups_minor_categories_under_their_major(client_as
 
 def test_people_s_names_are_labelled_as_names(client_as: Any) -> None:
     body = client_as("demo-grid").get("/ledger/people/").content.decode()
-    assert "<th>姓名</th>" in body and "<th>名称</th>" not in body
+    # The column sorts: its header is a link (<th data-sort="name"><a …>姓名</a></th>).
+    assert re.search(r"<th[^>]*><a[^>]*>姓名</a></th>", body) and ">名称</" not in body
     team = client_as("demo-street").get(f"/teams/grid/{MINE}/").content.decode()
     assert "<th>姓名</th>" in team
 

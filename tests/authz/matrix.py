@@ -541,6 +541,25 @@ GRID = lambda obj: {"code": obj.value}  # noqa: E731 - a table
 PAGES: list[Entry] = [
     E("GET", "", AUD, 200),
     E("GET", "audit/", AUD, 200, denied=D),
+    E("GET", "audit/export.xlsx", AUD, 200, denied=D),
+    E(
+        "POST",
+        "filters/save/",
+        G,
+        302,
+        denied=AUD,
+        body=lambda obj: {"list": "events.inbox", "name": "矩阵筛选", "query": "box=all"},
+    ),
+    E(
+        "POST",
+        "filters/<int:filter_id>/delete/",
+        G,
+        302,
+        obj=lambda g: o.saved_filter("demo-grid" if g == MINE else "demo-district"),
+        params=_id("filter_id"),
+        denied=AUD,
+        body=lambda obj: {"list": "events.inbox"},
+    ),
     E("GET", "regions/", S, 200),
     E("GET", "regions/map/", S, 200),
     E("GET", "regions/layers/", S, 200),
@@ -549,6 +568,7 @@ PAGES: list[Entry] = [
     E("GET", "regions/<str:code>/children/", S, 200, obj=lambda g: o.grid(g[:12]), params=GRID),
     E("GET", "teams/", S, 200, denied=AUD),
     E("GET", "teams/staff/", G, 200, denied=AUD),
+    E("GET", "teams/staff/export.xlsx", G, 200, denied=AUD),
     E(
         "GET",
         "teams/staff/<int:staff_id>/",
@@ -595,6 +615,7 @@ PAGES: list[Entry] = [
     E("GET", "ledger/people/", G, 200, denied=AUD),
     E("GET", "ledger/people/new/", G, 200, denied=AUD),
     E("GET", "ledger/people/export.csv", G, 200, denied=AUD),
+    E("GET", "ledger/people/export.xlsx", G, 200, denied=AUD),
     E("GET", "ledger/people/<int:person_id>/", G, 200, obj=o.person, params=PID, denied=AUD),
     E("GET", "ledger/people/<int:person_id>/edit/", G, 200, obj=o.person, params=PID, denied=AUD),
     E(
@@ -649,6 +670,7 @@ PAGES: list[Entry] = [
         body=lambda obj: {"reason": "矩阵撤销"},
     ),
     E("GET", "ledger/organisations/", G, 200, denied=AUD),
+    E("GET", "ledger/organisations/export.xlsx", G, 200, denied=AUD),
     E("GET", "ledger/organisations/new/", G, 200, denied=AUD),
     E(
         "POST",
@@ -886,6 +908,7 @@ API += [
 
 PAGES += [
     E("GET", "events/", G, 200, denied=AUD),
+    E("GET", "events/export.xlsx", G, 200, denied=AUD),
     E("GET", "events/<int:event_id>/", G, 200, obj=o.event, params=EV, denied=AUD),
     E(
         "POST",

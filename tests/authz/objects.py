@@ -264,6 +264,19 @@ def campaign_conflict_edit(grid: str) -> Obj:
     return Obj(found.pk, "矩阵厨师")
 
 
+def saved_filter(username: str) -> Obj:
+    """A saved filter of the events inbox, `username`'s own (only its owner sees it)."""
+    from wangge.core import services
+    from wangge.core.models import User
+    from wangge.core.scope import scope_for
+
+    user = User.objects.get(username=username)
+    saved = services.saved_filter_save(
+        actor=scope_for(user), list_name="events.inbox", name=f"矩阵{user.pk}", query="box=all"
+    )
+    return Obj(saved.pk, saved.name)
+
+
 def _linkage_source() -> Any:
     from wangge.core.scope import Scope
     from wangge.linkage import services

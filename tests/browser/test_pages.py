@@ -87,7 +87,7 @@ def test_ledger_person_reveal_and_background_import(
 ) -> None:
     login(page, live_demo, "demo-community")
     page.goto(f"{live_demo}/ledger/people/")
-    page.locator("table a").first.click()
+    page.locator("table tbody a").first.click()
     page.wait_for_selector("h1")
     masked = page.locator("dd:has(details.reveal)").first.inner_text()
     assert "**********" in masked

@@ -79,3 +79,27 @@ def parse_day(text: str, *, field: str = "") -> dt.date | None:
             details={"field": field, "value": text},
         )
     return checked_day(day, field=field)
+
+
+def time_left(due: dt.datetime | None, now: dt.datetime) -> tuple[str, bool]:
+    """A deadline as people say it: what is left ("剩余 3 小时") or how late it is ("已超期 69
+    天"), and whether it is late. Wall-clock time, in calendar days: the limit itself was
+    added in working time when the deadline was set (events/calendar.py), but a day late is a
+    day of the calendar to whoever waits. Whole units, rounded down; under a minute left is
+    said as one minute. ("", False) without a deadline."""
+    from django.utils.translation import ngettext
+
+    if due is None:
+        return "", False
+    late = now >= due
+    seconds = int(abs((now - due).total_seconds()))
+    days, hours, minutes = seconds // 86400, seconds // 3600, max(seconds // 60, 1)
+    if days:
+        amount = ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
+    elif hours:
+        amount = ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
+    else:
+        amount = ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
+    if late:
+        return _("%(amount)s overdue") % {"amount": amount}, True
+    return _("%(amount)s left") % {"amount": amount}, False

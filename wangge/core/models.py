@@ -218,3 +218,33 @@ class WorkerBeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class SavedFilter(ScopedModel):
+    """A list's filters saved under a name by one user (docs/ui.md "Tables"): the list's query
+    string, kept without its page and without any full ID number or phone (those are never
+    stored in the clear). Only its owner sees it."""
+
+    scope_code_field: ClassVar[str | None] = None
+    scope_owner_field: ClassVar[str | None] = "user"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_filters"
+    )
+    list_name = models.CharField(_("list"), max_length=32)  # events.inbox, ledger.people
+    name = models.CharField(_("name"), max_length=40)
+    query = models.CharField(_("filters"), max_length=1000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "list_name", "name"], name="saved_filter_unique_name"
+            )
+        ]
+        verbose_name = _("saved filter")
+        verbose_name_plural = _("saved filters")
+
+    def __str__(self) -> str:
+        return self.name

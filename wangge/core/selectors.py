@@ -12,6 +12,15 @@ from wangge.core.models import ApiToken, AuditEntry, Department, User
 from wangge.core.roles import Perm, Role
 from wangge.core.scope import as_scope, require_any
 
+# The audit log's sort keys (a whitelist; newest first by default, the chain's own order).
+AUDIT_SORTS: dict[str, tuple[str, ...]] = {
+    "seq": ("seq",),
+    "at": ("at",),
+    "user": ("actor_name",),
+    "action": ("action",),
+    "outcome": ("outcome",),
+}
+
 
 def audit_list(
     *,
@@ -23,8 +32,10 @@ def audit_list(
     outcome: str = "",
     since: datetime | None = None,
     until: datetime | None = None,
+    sort: str = "",
 ) -> QuerySet[AuditEntry]:
-    """Audit entries, newest first. Only auditors; to anyone else the log does not exist."""
+    """Audit entries, newest first (or by one of AUDIT_SORTS, then the id). Only auditors; to
+    anyone else the log does not exist."""
     if not as_scope(actor).has(Perm.AUDIT_VIEW):
         raise NotFound()
     qs = AuditEntry.objects.all()
@@ -42,7 +53,9 @@ def audit_list(
         qs = qs.filter(at__gte=since)
     if until:
         qs = qs.filter(at__lt=until)
-    return qs.order_by("-seq")
+    from wangge.core.tables import sorted_by
+
+    return sorted_by(qs, sort, AUDIT_SORTS, "-seq")
 
 
 def audit_filter_choices(*, actor: Any) -> dict[str, list[str]]:
@@ -140,3 +153,22 @@ def my_grants(*, actor: Any) -> list[dict[str, Any]]:
         }
         for g in as_scope(actor).grants
     ]
+
+
+# The lists whose filters a user may save, and the permission that shows each list.
+SAVED_FILTER_LISTS: dict[str, Perm] = {
+    "events.inbox": Perm.EVENTS_VIEW,
+    "ledger.people": Perm.LEDGER_VIEW,
+}
+
+
+def saved_filters(*, actor: Any, list_name: str) -> list[Any]:
+    """The actor's own saved filters of one list (nobody sees another's). NotFound for a list
+    the actor cannot see, or no such list."""
+    from wangge.core.models import SavedFilter
+
+    perm = SAVED_FILTER_LISTS.get(list_name)
+    if perm is None:
+        raise NotFound()
+    scope = require_any(actor, perm)
+    return list(SavedFilter.objects.visible_to(scope, perm).filter(list_name=list_name))

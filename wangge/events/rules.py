@@ -46,6 +46,7 @@ class Param:
     options: Callable[[], list[tuple[Any, Any]]] | None = None
     initial: Callable[[Event], Any] | None = None
     description: str = ""
+    multiline: bool = False  # the page asks for it in a text area (what was done, and how)
 
 
 def _department_options() -> list[tuple[Any, Any]]:
@@ -64,6 +65,10 @@ def _requested(key: str, default: Any) -> Callable[[Event], Any]:
 REASON = Param("reason", gettext_lazy("Reason"), max_length=2000)
 REASON_REQUIRED = replace(REASON, required=True)
 NOTE = Param("note", gettext_lazy("Note"), max_length=2000)
+# The same input, asked for as what it is at each step: the dispatcher's instructions, what the
+# handler did (several lines, with the photos beside it).
+DISPATCH_NOTE = replace(NOTE, label=gettext_lazy("Dispatch instructions"))
+HANDLED_NOTE = replace(NOTE, label=gettext_lazy("What was done"), multiline=True)
 DEPARTMENT = Param(
     "department",
     gettext_lazy("Department"),
@@ -146,11 +151,15 @@ RULES: dict[str, Rule] = {
         Perm.EVENTS_REPORT,
         gettext_lazy("Resolve in the grid"),
         S.VERIFYING,
-        (NOTE,),
+        (HANDLED_NOTE,),
         photos="handle",
     ),
     "dispatch": Rule(
-        (S.FILED,), Perm.EVENTS_COMMAND, gettext_lazy("Dispatch"), S.DISPATCHED, (DEPARTMENT,)
+        (S.FILED,),
+        Perm.EVENTS_COMMAND,
+        gettext_lazy("Dispatch"),
+        S.DISPATCHED,
+        (DEPARTMENT, DISPATCH_NOTE),
     ),
     "return": Rule(
         (S.DISPATCHED, S.HANDLING),
@@ -160,7 +169,11 @@ RULES: dict[str, Rule] = {
         (REASON_REQUIRED,),
     ),
     "assign": Rule(
-        (S.RETURNED,), Perm.EVENTS_COMMAND, gettext_lazy("Assign"), S.DISPATCHED, (DEPARTMENT,)
+        (S.RETURNED,),
+        Perm.EVENTS_COMMAND,
+        gettext_lazy("Assign"),
+        S.DISPATCHED,
+        (DEPARTMENT, DISPATCH_NOTE),
     ),
     "handle": Rule((S.DISPATCHED,), Perm.EVENTS_HANDLE, gettext_lazy("Start handling"), S.HANDLING),
     "report": Rule(
@@ -168,7 +181,7 @@ RULES: dict[str, Rule] = {
         Perm.EVENTS_HANDLE,
         gettext_lazy("Report back"),
         S.VERIFYING,
-        (NOTE,),
+        (HANDLED_NOTE,),
         photos="handle",
     ),
     "request_extension": Rule(
@@ -227,6 +240,32 @@ RULES: dict[str, Rule] = {
 }
 
 ACTIONS = tuple(RULES)
+
+# What moves an event on from each status, best first: the page offers the first of these the
+# actor may take as its one primary action, the others as secondary ones. (Returns, parking,
+# special closes, supervision and merges are never the next step: they are there when needed.)
+NEXT_STEP: dict[str, tuple[str, ...]] = {
+    S.PENDING: ("accept",),
+    # A command centre dispatches; the grid (which may not) resolves a small matter itself.
+    S.FILED: ("dispatch", "self_resolve"),
+    S.DISPATCHED: ("handle", "report"),
+    S.HANDLING: ("report",),
+    S.RETURNED: ("assign",),
+    S.PARKED: ("unpark",),
+    S.VERIFYING: ("verify",),
+    S.VERIFIED: ("close",),
+    S.CLOSED: ("callback",),
+}
+
+
+def primary_action(event: Event, actions: list[str]) -> str | None:
+    """The one action the page puts first for an actor who may take `actions` on `event` now:
+    the step that moves it on (an extension asked for comes before the work itself, for
+    whoever may grant it). None when none of the actor's actions moves it on."""
+    wanted = NEXT_STEP.get(event.status, ())
+    if event.extension_request and "extend" in actions:
+        wanted = ("extend", *wanted)
+    return next((name for name in wanted if name in actions), None)
 
 
 def params_by_name() -> dict[str, tuple[Param, list[str]]]:

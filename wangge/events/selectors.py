@@ -10,16 +10,18 @@ from typing import Any
 from django.db.models import Avg, Count, F, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, Substr
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from wangge.core.errors import NotFound, ValidationFailed
 from wangge.core.personal import exact_query, exact_search_allowed
 from wangge.core.roles import Perm
 from wangge.core.scope import Scope, access, as_scope, require_any
+from wangge.core.tables import sorted_by
 from wangge.events import calendar, photos
 from wangge.events.models import (
     FINAL_STATUSES,
     OPEN_STATUS_LIST,
+    OPEN_STATUSES,
     Category,
     Channel,
     Event,
@@ -30,6 +32,7 @@ from wangge.events.models import (
     Open311Client,
     Status,
 )
+from wangge.events.rules import primary_action
 from wangge.events.workflow import allowed_actions
 from wangge.regions.selectors import region_filter_q
 
@@ -120,6 +123,28 @@ def _box_q(scope: Scope, box: str) -> Q:
     raise ValidationFailed(code="unknown_box", details={"box": box, "known": BOXES})
 
 
+# The inbox's sort keys (?sort=due, ?sort=-due): a whitelist, so that no other field reaches
+# order_by; the id breaks ties (core.tables.sorted_by). A closed event's deadline is the
+# handling deadline it was held to (its running deadline is cleared at closing).
+EVENT_SORTS: dict[str, tuple[str, ...]] = {
+    "number": (),  # the number is the day reported and the id: the id's order
+    "title": ("title",),
+    "category": ("category__code",),
+    "grid": ("grid_code",),
+    "status": ("status",),
+    "due": ("due_at",),
+    "tier": ("tier",),
+    "closed": ("closed_at",),
+}
+_CLOSED_SORTS = EVENT_SORTS | {"due": ("handle_due_at",)}
+
+
+def event_sort_default(box: str) -> str:
+    """What an inbox shows first: the nearest deadline while work waits, the newest once it
+    is done (closed) or when everything is listed."""
+    return "-closed" if box == "closed" else "-number" if box == "all" else "due"
+
+
 def event_list(
     *,
     actor: Any,
@@ -131,6 +156,7 @@ def event_list(
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     open_only: bool = False,
+    sort: str | None = None,
 ) -> QuerySet[Event]:
     """Events in scope, narrowed to an inbox:
 
@@ -139,6 +165,9 @@ def event_list(
       handle for departments, verify for grid workers);
     - department: dispatched to my department; overdue; verify (waiting for verification);
       pending (waiting for acceptance); closed.
+
+    `sort`: one of EVENT_SORTS ("-" first for descending; "" or unknown: the box's default,
+    `event_sort_default`), then the id; None leaves the order to the caller.
     """
     scope = require_any(actor, Perm.EVENTS_VIEW)
     qs = Event.objects.visible_to(scope, Perm.EVENTS_VIEW).select_related("category")
@@ -157,6 +186,9 @@ def event_list(
         qs = qs.filter(created_at__gte=since)
     if until:
         qs = qs.filter(created_at__lt=until)
+    if sort is not None:  # a list's own order, whitelisted (EVENT_SORTS); "" is the box's
+        keys = _CLOSED_SORTS if box == "closed" else EVENT_SORTS
+        qs = sorted_by(qs, sort, keys, event_sort_default(box))
     return qs
 
 
@@ -218,10 +250,117 @@ def event_abilities(*, actor: Any, event: Event) -> dict[str, Any]:
     (the rule `transition` enforces), and whether they may see the reporter's phone (the rule
     `services.reporter_reveal` enforces: a grant holding `personal.reveal` covering the event)."""
     scope = as_scope(actor)
+    actions = allowed_actions(scope, event)
     return {
-        "actions": allowed_actions(scope, event),
+        "actions": actions,
+        # The one the page puts first: the step that moves the event on (rules.NEXT_STEP).
+        "primary": primary_action(event, actions),
         "can_reveal": bool(event.reporter_phone)
         and scope.holds(Perm.PERSONAL_REVEAL, event.grid_code, event.department_code),
+    }
+
+
+STEPS = (
+    ("report", pgettext_lazy("step", "Reported")),
+    ("accept", pgettext_lazy("step", "Filed")),
+    ("dispatch", pgettext_lazy("step", "Dispatched")),
+    ("handle", pgettext_lazy("step", "Handled")),
+    ("verify", pgettext_lazy("step", "Verified")),
+    ("close", pgettext_lazy("step", "Closed")),
+)
+# Where an event stands in STEPS, by status: the index of the step it waits for.
+_STEP_OF = {
+    Status.PENDING: 1,
+    Status.REJECTED: 1,
+    Status.FILED: 2,
+    Status.RETURNED: 2,
+    Status.DISPATCHED: 3,
+    Status.HANDLING: 3,
+    Status.VERIFYING: 4,
+    Status.VERIFIED: 5,
+    Status.CLOSED: 6,
+    Status.MERGED: 6,
+}
+
+
+def event_steps(*, event: Event, timeline: list[EventAction]) -> list[dict[str, Any]]:
+    """The event page's step bar: 上报 → 立案 → 派遣 → 处置 → 核查 → 结案, each with its state
+    (`done`, `current`, `todo`, `skipped` — resolved in the grid, never dispatched — or
+    `stopped`: not accepted, merged), the time it was done and a note of what went back or up
+    (returns, failed verifications, escalation, parking). For an event the actor fetched in
+    scope with its timeline (`event_timeline`): nothing more is read."""
+    status = event.status
+    at = _step_times(event, timeline)
+    if status == Status.PARKED:
+        current = _STEP_OF.get(Status(event.parked_from or Status.FILED), 2)
+    elif status == Status.MERGED:  # merged while pending or filed: as far as it got
+        current = 2 if event.filed_at else 1
+    else:
+        current = _STEP_OF[Status(status)]
+    escalations = sum(1 for a in timeline if a.action == "escalate")
+    steps = []
+    for i, (key, label) in enumerate(STEPS):
+        state = "done" if i < current else "current" if i == current else "todo"
+        if state == "current" and status in FINAL_STATUSES:
+            state = "todo"  # not accepted, merged: nothing waits any more
+        notes: list[str] = []
+        if key == "dispatch" and event.self_resolved and not event.handler_department:
+            state = "skipped" if i < current else state
+            notes.append(_("resolved in the grid"))
+        if key == "dispatch" and event.return_count:
+            notes.append(
+                ngettext("returned %(n)d time", "returned %(n)d times", event.return_count)
+                % {"n": event.return_count}
+            )
+        if key == "handle" and event.rework_count:
+            notes.append(
+                ngettext(
+                    "sent back by verification %(n)d time",
+                    "sent back by verification %(n)d times",
+                    event.rework_count,
+                )
+                % {"n": event.rework_count}
+            )
+        if i == current and status == Status.PARKED:
+            notes.append(_("parked"))
+        if i == current and status in OPEN_STATUSES and escalations:
+            notes.append(_("overdue, raised to the %(tier)s") % {"tier": event.get_tier_display()})
+        if key == "accept" and status == Status.REJECTED:
+            state, notes = "stopped", [_("not accepted")]
+        if key == "close" and status == Status.MERGED:
+            state, notes = "stopped", [_("merged into another event")]
+        steps.append(
+            {
+                "key": key,
+                "label": label,
+                "state": state,
+                "at": at.get(key) if state in {"done", "stopped"} else None,
+                "notes": notes,
+            }
+        )
+    return steps
+
+
+def _step_times(event: Event, timeline: list[EventAction]) -> dict[str, Any]:
+    last: dict[str, Any] = {}
+    for a in timeline:  # in order: the last time each step was done
+        if a.action == "verify" and a.to_status == Status.VERIFIED:
+            last["verify"] = a.at
+        elif a.action in {"dispatch", "assign"}:
+            last["dispatch"] = a.at
+        elif a.action in {"report", "self_resolve"}:
+            last["handle"] = a.at
+        elif a.action in {"reject", "accept"}:
+            last["accept"] = a.at
+        elif a.action == "merge":
+            last["close"] = a.at
+    return {
+        "report": event.created_at,
+        "accept": last.get("accept") or event.filed_at,
+        "dispatch": last.get("dispatch") or event.dispatched_at,
+        "handle": last.get("handle") or event.reported_at,
+        "verify": last.get("verify"),
+        "close": event.closed_at or last.get("close"),
     }
 
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("public/report/", views.public_report, name="public_report"),
     path("public/track/", views.public_track, name="public_track"),
     path("public/grids.geojson", views.public_grids, name="public_grids"),
+    path("export.xlsx", views.inbox_xlsx, name="inbox_xlsx"),
     path("indicators/", views.indicators, name="indicators"),
     path("indicators.xlsx", views.indicators_xlsx, name="indicators_xlsx"),
     path("map/", views.events_map, name="map"),

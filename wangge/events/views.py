@@ -16,7 +16,6 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,11 +24,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from wangge.core import dates
+from wangge.core import dates, tables
 from wangge.core import selectors as core_selectors
 from wangge.core.errors import NotFound, PermissionDenied, ValidationFailed, WanggeError
 from wangge.core.personal import mask_name, mask_phone
 from wangge.core.scope import Scope, scope_for
+from wangge.core.tables import sort_key
 from wangge.events import intake, selectors, services, workflow
 from wangge.events.models import Category, Channel, Event, LimitUnit, Status
 from wangge.events.public import RESIDENT
@@ -53,38 +53,26 @@ def inbox(request: HttpRequest) -> HttpResponse:
     box = request.GET.get("box") or "todo"
     if box not in boxes:
         box = "todo"
-    f = {k: request.GET.get(k, "").strip() for k in ("status", "grid", "category", "q")}
-    # The dashboard's numbers link here: ?open=1 (open events only) and a period of creation
-    # (since inclusive, until exclusive, as on the indicators page).
-    since, until, problems = _period(request)
+    listed, problems = _inbox_filters(request)
     for problem in problems:  # a date that is no date is said, not silently dropped
         messages.error(request, problem)
-    if since:
-        f["since"] = since.isoformat()
-    if until:
-        f["until"] = until.isoformat()
-    if request.GET.get("open") == "1":
+    # What the filter form shows again (the dashboard's numbers link here with ?open=1 and a
+    # period of creation: since inclusive, until exclusive, as on the indicators page).
+    f = {k: listed[k] for k in ("status", "grid", "category", "q")}
+    if listed["since"]:
+        f["since"] = timezone.localtime(listed["since"]).date().isoformat()
+    if listed["until"]:
+        f["until"] = timezone.localtime(listed["until"]).date().isoformat()
+    if listed["open_only"]:
         f["open"] = "1"
-    listed: dict[str, Any] = {
-        "actor": scope,
-        "box": box,
-        "status": f["status"],
-        "category": f["category"],
-        "q": f["q"],
-        "since": _aware(since),
-        "until": _aware(until),
-        "open_only": f.get("open") == "1",
-    }
+    grid = listed.pop("grid")
     grid_hint = ""
     try:
-        qs = selectors.event_list(grid=f["grid"], **listed)
+        qs = selectors.event_list(actor=scope, box=box, grid=grid, **listed)
     except ValidationFailed as exc:  # a region name that names no region: say so
         grid_hint = exc.message
-        qs = selectors.event_list(**listed).none()
-    qs = qs.order_by("due_at", "-id")
-    if box in {"closed", "all"}:
-        qs = qs.order_by("-id")
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+        qs = selectors.event_list(actor=scope, box=box, **listed).none()
+    page = tables.page(request, qs)
     counts = selectors.box_counts(actor=scope, boxes=[b for b in boxes if b != "all"])
     return render(
         request,
@@ -98,10 +86,92 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "statuses": Status.choices,
             "majors": selectors.category_majors(actor=scope),
             "now": timezone.now(),
-            "querystring_base": urlencode({"box": box, **{k: v for k, v in f.items() if v}}) + "&",
+            "default_sort": selectors.event_sort_default(box),
+            "current_sort": sort_key(
+                listed["sort"], selectors.EVENT_SORTS, selectors.event_sort_default(box)
+            ),
+            "sort_choices": _sort_choices(_INBOX_SORT_LABELS, closed=box == "closed"),
+            "xlsx_url": reverse("events:inbox_xlsx"),
+            "saved_filters": core_selectors.saved_filters(actor=scope, list_name="events.inbox"),
+            "saved_list": "events.inbox",
             "can_report": selectors.events_abilities(actor=scope)["can_report"],
         },
     )
+
+
+_INBOX_SORT_LABELS = {
+    "due": gettext_lazy("Deadline"),
+    "number": gettext_lazy("Number"),
+    "closed": gettext_lazy("Closed at"),
+    "grid": gettext_lazy("Grid"),
+    "category": gettext_lazy("Category"),
+    "status": gettext_lazy("Status"),
+    "tier": gettext_lazy("Tier"),
+    "title": gettext_lazy("Title"),
+}
+
+
+def _sort_choices(labels: dict[str, Any], *, closed: bool) -> list[tuple[str, str]]:
+    """The sort menu (for phones, where the table's headers are not shown): each key up
+    (↑, smallest or earliest first) and down."""
+    return [
+        (f"{sign}{key}", f"{label} {arrow}")
+        for key, label in labels.items()
+        if closed or key != "closed"
+        for sign, arrow in (("", "↑"), ("-", "↓"))
+    ]
+
+
+def _inbox_filters(request: HttpRequest) -> tuple[dict[str, Any], list[str]]:
+    """The inbox's filters from the query string (the page and its export read the same)."""
+    f: dict[str, Any] = {
+        k: request.GET.get(k, "").strip() for k in ("status", "grid", "category", "q")
+    }
+    since, until, problems = _period(request)
+    return (
+        {
+            "status": f["status"],
+            "grid": f["grid"],
+            "category": f["category"],
+            "q": f["q"],
+            "since": _aware(since),
+            "until": _aware(until),
+            "open_only": request.GET.get("open") == "1",
+            "sort": request.GET.get("sort", ""),
+        },
+        problems,
+    )
+
+
+@login_required
+def inbox_xlsx(request: HttpRequest) -> HttpResponse:
+    """The inbox as its table shows it (box, filters, sort), as an Excel workbook: every row,
+    not one page (services.events_export scopes, limits and audits it)."""
+    scope = _actor(request)
+    boxes = selectors.boxes_for(actor=scope)
+    box = request.GET.get("box") or "todo"
+    if box not in boxes:
+        box = "todo"
+    filters, problems = _inbox_filters(request)
+    back = f"{reverse('events:inbox')}?{request.GET.urlencode()}".rstrip("?")
+    if problems:
+        for problem in problems:
+            messages.error(request, problem)
+        return redirect(back)
+    try:
+        data = services.events_export(actor=scope, box=box, **filters)
+    except NotFound:
+        raise
+    except WanggeError as exc:  # a region that is none, too many rows: said on the list
+        messages.error(request, exc.message)
+        return redirect(back)
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    day = timezone.localdate().strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="events-{box}-{day}.xlsx"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _action_forms(event: Event, actions: list[str], duplicates: list[Event]) -> list[Any]:
@@ -139,6 +209,9 @@ def _detail(request: HttpRequest, event: Event, revealed: dict[str, str] | None)
     duplicates = selectors.event_duplicates(actor=scope, event=event)
     abilities = selectors.event_abilities(actor=scope, event=event)
     departments = core_selectors.department_names()
+    timeline = selectors.event_timeline(actor=scope, event=event)
+    forms = _action_forms(event, abilities["actions"], duplicates)
+    primary = [f for f in forms if f["name"] == abilities["primary"]]
     return render(
         request,
         "events/detail.html",
@@ -146,9 +219,12 @@ def _detail(request: HttpRequest, event: Event, revealed: dict[str, str] | None)
             "event": event,
             "place": region_path_names(actor=scope, code=event.grid_code),
             "boundary": boundary_current_geojson(actor=scope, code=event.grid_code) or "null",
-            "actions": _labelled(selectors.event_timeline(actor=scope, event=event), departments),
+            "actions": _labelled(timeline, departments),
+            "steps": selectors.event_steps(event=event, timeline=timeline),
             "photos": selectors.event_photos(actor=scope, event=event),
-            "forms": _action_forms(event, abilities["actions"], duplicates),
+            "forms": forms,
+            "primary": primary[0] if primary else None,
+            "secondary": [f for f in forms if f["name"] != abilities["primary"]],
             "department_name": departments.get(event.handler_department)
             or event.handler_department,
             "duplicates": duplicates,

@@ -256,7 +256,7 @@ def step(
         target = int(params["into"])
         changes.update(merged_into_id=target, due_at=None)
         details["into"] = target
-    if note and NOTE in rule.params:
+    if note and any(p.name == NOTE.name for p in rule.params):
         details["note"] = note
     return Step(changes, details, notices)
 

@@ -17,6 +17,7 @@ from wangge.core.errors import NotFound
 from wangge.core.personal import exact_query, exact_search_allowed, normalise
 from wangge.core.roles import Perm
 from wangge.core.scope import Scope, access, as_scope, require_any
+from wangge.core.tables import sorted_by
 from wangge.ledger.fields import labels
 from wangge.ledger.importers import person_id_index, phone_index, tag_index
 from wangge.ledger.models import (
@@ -41,6 +42,17 @@ def people_visible(*, actor: Any) -> Scope:
     return require_any(actor, Perm.LEDGER_VIEW)
 
 
+# The people list's sort keys (a whitelist: nothing else reaches order_by; the id breaks ties).
+# Encrypted columns (ID number, phone) do not sort. Names sort by their characters.
+PERSON_SORTS: dict[str, tuple[str, ...]] = {
+    "name": ("name",),
+    "gender": ("gender",),
+    "age": ("-birth_date",),
+    "grid": ("grid_code",),
+    "address": ("room__code", "current_address"),
+}
+
+
 def person_list(
     *,
     actor: Any,
@@ -51,11 +63,13 @@ def person_list(
     address: str = "",
     retired: bool = False,
     perm: Perm = Perm.LEDGER_VIEW,
+    sort: str = "",
 ) -> QuerySet[Person]:
     """People in scope (current ones; `retired` for those who left). `q` is a name (prefix),
     or a full ID number or phone (exact, through the blind index; see `_exact_search`). A
     special-group filter needs `ledger.sensitive`; without it the filter matches nobody, exactly
-    as if the tag did not exist."""
+    as if the tag did not exist. `sort`: one of PERSON_SORTS ("-" first: descending; default
+    by grid), then the id."""
     scope = people_visible(actor=actor)
     qs = Person.objects.visible_to(scope, perm)
     q = (q or "").strip()
@@ -88,7 +102,9 @@ def person_list(
             tag_index=tag_index(special_tag)
         )
         qs = qs.filter(pk__in=tagged.values("person_id"))
-    return qs.order_by("grid_code", "id")
+    # The room's address is the person's address where they have a room (the list shows it).
+    qs = qs.select_related("room__building")
+    return sorted_by(qs, sort, PERSON_SORTS, "grid")
 
 
 def person_get(*, actor: Any, person_id: int) -> Person:
@@ -183,9 +199,27 @@ def household_candidates(*, actor: Any, household: Household) -> list[Person]:
     )
 
 
+# The organisations list's sort keys (a whitelist; the id breaks ties). The phone is encrypted.
+ORGANISATION_SORTS: dict[str, tuple[str, ...]] = {
+    "name": ("name",),
+    "credit_code": ("credit_code",),
+    "kind": ("kind",),
+    "employees": ("employees",),
+    "grid": ("grid_code",),
+}
+
+
 def organisation_list(
-    *, actor: Any, q: str = "", kind: str = "", grid: str = "", retired: bool = False
+    *,
+    actor: Any,
+    q: str = "",
+    kind: str = "",
+    grid: str = "",
+    retired: bool = False,
+    sort: str = "",
 ) -> QuerySet[Organisation]:
+    """Organisations in scope: by name (part) or a full credit code, type, region; `sort` one
+    of ORGANISATION_SORTS ("-" first: descending; default by grid), then the id."""
     qs = Organisation.objects.visible_to(people_visible(actor=actor), Perm.LEDGER_VIEW)
     q = (q or "").strip()
     if q:
@@ -196,7 +230,8 @@ def organisation_list(
         qs = qs.filter(kind=kind)
     if grid:
         qs = qs.filter(region_filter_q(actor=actor, text=grid))
-    return qs.filter(retired_on__isnull=not retired).order_by("grid_code", "id")
+    qs = qs.filter(retired_on__isnull=not retired)
+    return sorted_by(qs, sort, ORGANISATION_SORTS, "grid")
 
 
 def organisation_get(*, actor: Any, organisation_id: int) -> Organisation:

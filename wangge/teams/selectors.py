@@ -17,6 +17,7 @@ from wangge.core.errors import NotFound
 from wangge.core.personal import exact_query, exact_search_allowed
 from wangge.core.roles import Perm
 from wangge.core.scope import Scope, access, as_scope, require_any
+from wangge.core.tables import sorted_by
 from wangge.regions.models import Level, Region
 from wangge.regions.selectors import region_get
 from wangge.teams import roster, services
@@ -117,13 +118,23 @@ def staff_get(*, actor: Any, staff_id: int) -> StaffMember:
     )
 
 
+# The staff directory's sort keys (a whitelist; the id breaks ties; phone and ID are encrypted).
+STAFF_SORTS: dict[str, tuple[str, ...]] = {
+    "name": ("name",),
+    "gender": ("gender",),
+    "political_status": ("political_status",),
+    "employer": ("employer",),
+}
+
+
 def staff_list(
-    *, actor: Any, q: str = "", grid_code: str = "", role: str = ""
+    *, actor: Any, q: str = "", grid_code: str = "", role: str = "", sort: str = ""
 ) -> QuerySet[StaffMember]:
     """People in scope (for a department grant: the staff its department sent). `q` matches a
     name, or exactly an ID number or phone (blind index) — the latter only for roles that may
     reveal, among the staff they may reveal, audited and limited (see
-    `core.personal.exact_search_allowed`). NotFound without teams.view."""
+    `core.personal.exact_search_allowed`). NotFound without teams.view. `sort`: one of
+    STAFF_SORTS ("-" first: descending; default by name), then the id."""
     scope = require_any(actor, Perm.TEAMS_VIEW)
     qs = StaffMember.objects.visible_to(scope, Perm.TEAMS_VIEW).select_related("department")
     q = (q or "").strip()
@@ -148,7 +159,7 @@ def staff_list(
         if role:
             current = current.filter(role=role)
         qs = qs.filter(pk__in=current.values("staff_id"))
-    return qs.order_by("name", "id")
+    return sorted_by(qs, sort, STAFF_SORTS, "name")
 
 
 def staff_assignments(*, actor: Any, staff: StaffMember) -> list[Assignment]:

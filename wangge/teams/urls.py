@@ -6,6 +6,7 @@ app_name = "teams"
 urlpatterns = [
     path("", views.coverage, name="coverage"),
     path("staff/", views.staff_list, name="staff_list"),
+    path("staff/export.xlsx", views.staff_export, name="staff_export"),
     path("staff/<int:staff_id>/", views.staff_detail, name="staff"),
     path("staff/<int:staff_id>/reveal/", views.staff_reveal, name="reveal"),
     path("assignments/<int:assignment_id>/end/", views.assignment_end, name="assignment_end"),

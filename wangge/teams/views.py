@@ -13,14 +13,15 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as Forbidden
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from wangge.core import exports
+from wangge.core import exports, tables
 from wangge.core.errors import NotFound, PermissionDenied, ValidationFailed, WanggeError
 from wangge.core.scope import Scope, scope_for
 from wangge.core.tabular import upload_bytes
@@ -216,14 +217,15 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     if role not in TeamRole.values:
         role = ""
     scope = scope_for(request.user)
+    sort = request.GET.get("sort", "")
     try:
-        qs = selectors.staff_list(actor=scope, q=q, role=role)
+        qs = selectors.staff_list(actor=scope, q=q, role=role, sort=sort)
     except WanggeError as exc:  # e.g. a full phone number from a role that may not search so
         if isinstance(exc, NotFound):
             raise
         messages.error(request, exc.message)
-        qs = selectors.staff_list(actor=scope, q="", role=role)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+        qs = selectors.staff_list(actor=scope, q="", role=role, sort=sort)
+    page = tables.page(request, qs)
     return render(
         request,
         "teams/staff_list.html",
@@ -232,9 +234,49 @@ def staff_list(request: HttpRequest) -> HttpResponse:
             "q": q,
             "role": role,
             "roles": TeamRole.choices,
-            "querystring_base": f"q={q}&role={role}&",
+            "default_sort": "name",
+            "current_sort": tables.sort_key(sort, selectors.STAFF_SORTS, "name"),
+            "sort_choices": [
+                (f"{sign}{key}", f"{label} {arrow}")
+                for key, label in _STAFF_SORT_LABELS.items()
+                for sign, arrow in (("", "↑"), ("-", "↓"))
+            ],
+            "xlsx_url": reverse("teams:staff_export"),
         },
     )
+
+
+@login_required
+def staff_export(request: HttpRequest) -> HttpResponse:
+    """The staff directory as its table shows it (filters, sort), as a masked workbook
+    (services.staff_export scopes, limits and audits it)."""
+    role = request.GET.get("role", "")
+    try:
+        data = services.staff_export(
+            actor=scope_for(request.user),
+            q=request.GET.get("q", "").strip(),
+            role=role if role in TeamRole.values else "",
+            sort=request.GET.get("sort", ""),
+        )
+    except NotFound:
+        raise
+    except WanggeError as exc:
+        messages.error(request, exc.message)
+        return redirect(f"{reverse('teams:staff_list')}?{request.GET.urlencode()}".rstrip("?"))
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = 'attachment; filename="staff.xlsx"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+_STAFF_SORT_LABELS = {
+    "name": pgettext_lazy("person", "Name"),
+    "gender": gettext_lazy("Gender"),
+    "political_status": gettext_lazy("Political status"),
+    "employer": gettext_lazy("Employer"),
+}
 
 
 @login_required

@@ -4,7 +4,7 @@ workbook (the rejected rows as they were, with their row number and the reasons)
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,8 +20,9 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def write_xlsx(sheets: list[tuple[str, list[str], list[list[Any]]]]) -> bytes:
-    """A workbook of (title, headers, rows); every text cell is written as text."""
+def write_xlsx(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:
+    """A workbook of (title, headers, rows); every text cell is written as text. The rows may
+    be a generator: a write-only workbook holds none of them."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.translation import gettext as _
@@ -33,3 +35,13 @@ def area(m2: float | None) -> str:
     if value < 10_000:
         return _("%(n)s m²") % {"n": intcomma(round(value))}
     return _("%(n)s km²") % {"n": f"{value / 1e6:.2f}"}
+
+
+@register.simple_tag
+def time_left(due: Any, now: Any) -> dict[str, Any]:
+    """`{% time_left e.due_at now as left %}`: left.text ("剩余 3 小时" / "已超期 2 天"),
+    left.late (see core.dates.time_left)."""
+    from wangge.core.dates import time_left as words
+
+    text, late = words(due, now) if due and now else ("", False)
+    return {"text": text, "late": late}

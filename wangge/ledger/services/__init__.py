@@ -10,7 +10,11 @@
 - records.py: what they share — the edit check, versions, the change log and audit.
 """
 
-from wangge.ledger.services.exports import people_export, people_export_full
+from wangge.ledger.services.exports import (
+    organisations_export,
+    people_export,
+    people_export_full,
+)
 from wangge.ledger.services.merge import merge_records, register_merge_hook, unmerge_records
 from wangge.ledger.services.people import (
     household_add_member,
@@ -72,6 +76,7 @@ __all__ = [
     "organisation_retire",
     "organisation_reveal",
     "organisation_update",
+    "organisations_export",
     "people_export",
     "people_export_full",
     "person_create",

@@ -9,14 +9,17 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from wangge.core import selectors as core_selectors
+from wangge.core import tables
 from wangge.core.errors import Conflict, NotFound, ValidationFailed, WanggeError
 from wangge.core.personal import age_on
 from wangge.core.scope import scope_for
@@ -26,7 +29,7 @@ from wangge.ledger.models import RetireReason
 from wangge.ledger.services.people import PERSON_RETIRE_REASONS
 from wangge.ledger.views.common import field_errors, form_fields, posted_values, version_posted
 
-FILTERS = ("q", "grid", "care_tag", "special_tag", "address")
+FILTERS = ("q", "grid", "care_tag", "special_tag", "address", "sort")
 
 
 def _filters(request: HttpRequest) -> dict[str, Any]:
@@ -51,11 +54,10 @@ def people(request: HttpRequest) -> HttpResponse:
             qs = selectors.person_list(actor=scope, **(f | {"grid": ""})).none()
         else:
             qs = selectors.person_list(actor=scope, **(f | {"q": ""}))
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = tables.page(request, qs)
     today = timezone.localdate()
     for p in page:
-        p.age = age_on(p.birth_date, today)  # type: ignore[attr-defined]
-    shown = {k: v for k, v in f.items() if v}
+        p.age = age_on(p.birth_date, today)
     return render(
         request,
         "ledger/people.html",
@@ -65,11 +67,29 @@ def people(request: HttpRequest) -> HttpResponse:
             "care_labels": CARE_LABELS,
             "special_labels": SPECIAL_LABELS if can["sensitive"] else {},
             "population_labels": POPULATION_LABELS,
-            "querystring_base": urlencode({k: ("1" if v is True else v) for k, v in shown.items()})
-            + "&",
             "can": can,
+            "default_sort": "grid",
+            "current_sort": tables.sort_key(f["sort"], selectors.PERSON_SORTS, "grid"),
+            "sort_choices": [
+                (f"{sign}{key}", f"{label} {arrow}")
+                for key, label in _PEOPLE_SORT_LABELS.items()
+                for sign, arrow in (("", "↑"), ("-", "↓"))
+            ],
+            "saved_filters": core_selectors.saved_filters(actor=scope, list_name="ledger.people"),
+            "saved_list": "ledger.people",
+            "xlsx_url": reverse("ledger:people_export_xlsx"),
+            "csv_url": reverse("ledger:people_export"),
         },
     )
+
+
+_PEOPLE_SORT_LABELS = {
+    "grid": gettext_lazy("Grid"),
+    "name": gettext_lazy("Name"),
+    "age": gettext_lazy("Age"),
+    "gender": gettext_lazy("Gender"),
+    "address": gettext_lazy("Address"),
+}
 
 
 @login_required
@@ -127,24 +147,35 @@ def person_reveal(request: HttpRequest, person_id: int) -> HttpResponse:
 
 
 @login_required
-def people_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
-    """GET: the masked export. POST (a form with CSRF and a reason): the full one."""
+def people_export(request: HttpRequest, xlsx: bool = False) -> HttpResponse | StreamingHttpResponse:
+    """GET: the masked export. POST (a form with CSRF and a reason): the full one. The list's
+    filters and sort; CSV (streamed) or, at people/export.xlsx, an Excel workbook."""
     scope = scope_for(request.user)
     f = _filters(request)
     try:
         if request.method == "POST":
             rows = services.people_export(
-                actor=scope, unmasked=True, reason=request.POST.get("reason", ""), **f
+                actor=scope, unmasked=True, reason=request.POST.get("reason", ""), xlsx=xlsx, **f
             )
         else:
-            rows = services.people_export(actor=scope, **f)
+            rows = services.people_export(actor=scope, xlsx=xlsx, **f)
     except NotFound:
         raise
     except WanggeError as exc:
         messages.error(request, exc.message)
-        return redirect("ledger:people")
-    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="people.csv"'
+        shown = {k: ("1" if v is True else v) for k, v in f.items() if v}
+        return redirect(f"{reverse('ledger:people')}?{urlencode(shown)}".rstrip("?"))
+    response: HttpResponse | StreamingHttpResponse
+    if isinstance(rows, bytes):
+        response = HttpResponse(
+            rows,
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = 'attachment; filename="people.xlsx"'
+    else:
+        response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="people.csv"'
+    response["Cache-Control"] = "no-store"
     return response
 
 
@@ -479,5 +510,5 @@ def referrals(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Saved."))
         return redirect("ledger:referrals")
-    page = Paginator(selectors.referral_list(actor=scope), 50).get_page(request.GET.get("page"))
+    page = tables.page(request, selectors.referral_list(actor=scope))
     return render(request, "ledger/referrals.html", {"page": page, "querystring_base": ""})

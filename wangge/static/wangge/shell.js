@@ -61,7 +61,8 @@
     var names = [];
     Array.prototype.forEach.call(head.cells, function (th) {
       var span = th.colSpan || 1;
-      for (var i = 0; i < span; i += 1) { names.push((th.textContent || "").trim()); }
+      var name = (th.textContent || "").replace(/[\u25b2\u25bc]/g, "").trim(); /* not the sort arrow */
+      for (var i = 0; i < span; i += 1) { names.push(name); }
     });
     Array.prototype.forEach.call(table.tBodies, function (body) {
       Array.prototype.forEach.call(body.rows, function (row) {
@@ -81,6 +82,11 @@
   labelAll(document);
   /* Tables swapped in by htmx (filters, pages) are labelled too. */
   document.body.addEventListener("htmx:afterSwap", function () { labelAll(document); });
+
+  /* ---- a list's tools: a page size or sort chosen applies at once ---- */
+  Array.prototype.forEach.call(document.querySelectorAll("select[data-autosubmit]"), function (select) {
+    select.addEventListener("change", function () { if (select.form) { select.form.submit(); } });
+  });
 
   /* ---- the service worker ---- */
   var sw = document.body.dataset.sw;
