@@ -69,7 +69,8 @@ def on_merge(merge: RecordMerge) -> dict[str, Any]:
             "batch_row_id", flat=True
         )
     )
-    repointed, closed = [], []
+    repointed: list[list[Any]] = []
+    closed: list[list[Any]] = []
     for pk, row_id, status in batch_pairs.values_list("pk", "batch_row_id", "status"):
         (closed if row_id in taken else repointed).append([pk, status])
     Pair.objects.dangerously_unscoped().filter(pk__in=[pk for pk, _s in repointed]).update(

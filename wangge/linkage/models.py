@@ -86,6 +86,7 @@ class Batch(ScopedModel):
     counts = models.JSONField(default=dict, blank=True)
     mapping = models.JSONField(default=dict, blank=True)  # as used for this file
     created_by_name = models.CharField(max_length=150)
+    created_by_id = models.BigIntegerField(null=True, blank=True)  # None: the system, a command
     created_at = models.DateTimeField()
     run_at = models.DateTimeField(null=True, blank=True)
     run_seconds = models.FloatField(null=True, blank=True)

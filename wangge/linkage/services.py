@@ -339,6 +339,7 @@ def batch_import(
             filename=filename[:200],
             mapping=used,
             created_by_name=scope.username,
+            created_by_id=scope.user_id,
             created_at=timezone.now(),
         )
         summary = ImportSummary(batch=batch)

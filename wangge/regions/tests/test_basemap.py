@@ -72,7 +72,9 @@ def make_pmtiles(path: Path) -> Path:
 
 
 @pytest.mark.parametrize("make", [make_mbtiles, make_pmtiles], ids=["mbtiles", "pmtiles"])
-def test_tiles_served_from_the_file(make: Any, tmp_path: Path, settings: Any, client_as: Any) -> None:
+def test_tiles_served_from_the_file(
+    make: Any, tmp_path: Path, settings: Any, client_as: Any
+) -> None:
     settings.TILE_URL = ""
     settings.BASEMAP_FILE = str(make(tmp_path / f"basemap.{make.__name__[5:]}"))
     anonymous = client_as(None)  # the residents' map uses it too
