@@ -496,6 +496,10 @@ def hotline_caller(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _grid_param(text: str) -> str:
+    return text if len(text) == 15 and text.isascii() and text.isdigit() else ""
+
+
 def public_report(request: HttpRequest) -> HttpResponse:
     """A resident's report: no login; answers with a tracking code. Intake limits how many
     reports one address may send an hour, and refuses a bad photo before the report is made
@@ -518,7 +522,11 @@ def public_report(request: HttpRequest) -> HttpResponse:
         request,
         "events/public_report.html",
         _report_form_context(RESIDENT, public=True)
-        | {"post": request.POST if request.method == "POST" else {}},
+        | {
+            "post": request.POST if request.method == "POST" else {},
+            # From the QR code on a grid's notice card: the map opens on that grid.
+            "focus_grid": _grid_param(request.GET.get("grid", "")),
+        },
     )
 
 

@@ -27,7 +27,7 @@ from wangge.core.scope import Scope, scope_for
 from wangge.core.tabular import upload_bytes
 from wangge.core.validators import InvalidCode, parse_id_number, parse_mobile
 from wangge.regions.selectors import boundary_current
-from wangge.teams import roster, selectors, services
+from wangge.teams import card_images, roster, selectors, services
 from wangge.teams.forms import (
     AssignmentForm,
     EndForm,
@@ -175,10 +175,15 @@ def card(request: HttpRequest, code: str) -> HttpResponse:
     if full:
         services.team_phones_reveal(actor=scope, grid_code=code)
     boundary = boundary_current(actor=scope, region=view.grid)
+    # The residents' report page, opened on this grid: what a passer-by scans on the wall.
+    report_url = request.build_absolute_uri(reverse("events:public_report")) + f"?grid={code}"
     return render(
         request,
         "teams/card.html",
         {
+            "report_url": report_url,
+            "qr": card_images.qr_data_uri(report_url),
+            "sketch": card_images.sketch_data_uri(boundary.geojson if boundary else None),
             "full": full,
             "abilities": selectors.team_abilities(actor=scope, grid_code=code),
             "view": view,

@@ -43,6 +43,13 @@
           var layer = L.geoJSON(data, { style: style, interactive: false }).addTo(map);
           if (layer.getBounds().isValid()) { map.fitBounds(layer.getBounds()); }
           outline = data.features || [];
+          if (el.dataset.focus) {
+            /* Opened from a grid's notice card: that grid first. */
+            var focus = L.geoJSON({ type: "FeatureCollection", features: outline.filter(function (f) {
+              return f.properties && f.properties.code === el.dataset.focus;
+            }) });
+            if (focus.getBounds().isValid()) { map.fitBounds(focus.getBounds(), { padding: [12, 12] }); el.dataset.focused = el.dataset.focus; }
+          }
           if (window.WanggeMap) {
             /* The grids' names where they fit: after GPS the map shows where the point is. */
             var names = window.WanggeMap.labels(map, outline, "grid").addTo(map);
