@@ -966,7 +966,9 @@ def pair_decide(
     if decision not in DECISIONS:
         raise ValidationFailed(_("Unknown decision %(d)s.") % {"d": decision}, code="bad_decision")
     pair = access(
-        Pair.objects.select_for_update().select_related("batch_row", "batch_row__batch__source"),
+        Pair.objects.select_for_update(of=("self",)).select_related(
+            "batch_row", "batch_row__batch__source"
+        ),
         scope,
         Perm.LINKAGE_REVIEW,
         pk=pair_id,
