@@ -8,6 +8,10 @@ class EventsConfig(AppConfig):
     verbose_name = _("Events")
 
     def ready(self) -> None:
+        from wangge.events.selectors import grid_figures_for
+        from wangge.regions.selectors import register_grid_figures
+
+        register_grid_figures("events", grid_figures_for)
         from wangge.core.backup import register_file_store
         from wangge.core.crypto import register_sealed_store
         from wangge.core.middleware import register_refusal

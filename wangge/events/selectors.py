@@ -843,3 +843,25 @@ def events_by_caller(*, actor: Any, phone: str, limit: int = 10) -> list[Event]:
         .select_related("category")
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+def grid_figures_for(actor: Any, code: str) -> list[tuple[str, int, str]]:
+    """The grid page's figures from the events: open and overdue events in the grid."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    scope = as_scope(actor)
+    if not scope.holds(Perm.EVENTS_VIEW, code):
+        return []
+    open_events = Event.objects.visible_to(scope, Perm.EVENTS_VIEW).filter(
+        grid_code=code, status__in=OPEN_STATUS_LIST
+    )
+    inbox = reverse("events:inbox")
+    return [
+        (_("Open events"), open_events.count(), f"{inbox}?box=all&grid={code}"),
+        (
+            _("Overdue now"),
+            open_events.filter(overdue=True).count(),
+            f"{inbox}?box=overdue&grid={code}",
+        ),
+    ]

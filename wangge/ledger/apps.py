@@ -8,6 +8,10 @@ class LedgerConfig(AppConfig):
     verbose_name = _("Ledger")
 
     def ready(self) -> None:
+        from wangge.ledger.selectors import grid_figures_for
+        from wangge.regions.selectors import register_grid_figures
+
+        register_grid_figures("ledger", grid_figures_for)
         from wangge.ledger import jobs
 
         jobs.register()

@@ -622,3 +622,28 @@ def record_links(*, actor: Any, kind: str, record: Any) -> list[tuple[str, str]]
         if link is not None:
             links.append(link)
     return links
+
+
+def grid_figures_for(actor: Any, code: str) -> list[tuple[str, int, str]]:
+    """The grid page's figures from the ledger: residents, households, organisations, things
+    (for an actor whose grant covers the grid; nothing otherwise)."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    scope = as_scope(actor)
+    if not scope.holds(Perm.LEDGER_VIEW, code):
+        return []
+
+    def count(model: Any) -> int:
+        return int(
+            model.objects.visible_to(scope, Perm.LEDGER_VIEW)
+            .filter(grid_code=code, retired_on__isnull=True)
+            .count()
+        )
+
+    people = f"{reverse('ledger:people')}?grid={code}"
+    return [
+        (_("Residents"), count(Person), people),
+        (_("Households"), count(Household), ""),
+        (_("Organisations"), count(Organisation), ""),
+    ]

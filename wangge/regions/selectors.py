@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -492,3 +492,24 @@ def audit_names_unscoped(ids: list[str]) -> dict[str, str]:
     """Region names by code, for the audit log."""
     rows = Region.objects.dangerously_unscoped().filter(code__in=ids)
     return dict(rows.values_list("code", "name"))
+
+
+# -- what the modules above know about a grid --------------------------------------------------
+
+# The grid page shows what is in the grid (residents, organisations, open events …): each
+# module above regions registers a function (from its AppConfig.ready) that answers with its
+# own selectors for the actor — [(label, count, url or "")], or [] where it shows nothing to
+# them. Regions imports none of them.
+GridFigures = Callable[[Any, str], "list[tuple[str, int, str]]"]
+_GRID_FIGURES: dict[str, GridFigures] = {}
+
+
+def register_grid_figures(name: str, fn: GridFigures) -> None:
+    _GRID_FIGURES[name] = fn
+
+
+def grid_figures_of(*, actor: Any, code: str) -> list[tuple[str, int, str]]:
+    rows: list[tuple[str, int, str]] = []
+    for fn in _GRID_FIGURES.values():
+        rows.extend(fn(actor, code))
+    return rows

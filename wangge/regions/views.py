@@ -56,6 +56,8 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
         "history": selectors.boundary_history(actor=scope, region=region),
         "successions": selectors.successions(actor=scope, code=region.code),
         "tile_url": tile_url(),
+        # What is in the grid, from the modules above (residents, events …), in scope.
+        "figures": selectors.grid_figures_of(actor=scope, code=region.code) if is_grid else [],
     }
     return render(request, "regions/detail.html", context)
 
