@@ -21,12 +21,10 @@ os.environ.setdefault("WANGGE_SECRET_KEY", "test-secret-key-that-is-long-enough-
 # The settings read the environment prepared above, so they are imported after it (E402);
 # test settings are the production ones plus overrides (F403).
 from wangge.settings import *  # noqa: E402, F403
-from wangge.settings import _database  # noqa: E402
+from wangge.settings import DB_POOL, DB_STATEMENT_TIMEOUT_MS, _database  # noqa: E402
 
 _url = os.environ.get("WANGGE_TEST_DATABASE_URL", "sqlite://:memory:")
-DATABASES = {
-    "default": _database(_url, pool=DB_POOL, statement_timeout_ms=DB_STATEMENT_TIMEOUT_MS)  # noqa: F405
-}
+DATABASES = {"default": _database(_url, pool=DB_POOL, statement_timeout_ms=DB_STATEMENT_TIMEOUT_MS)}
 if _url.startswith("sqlite"):
     DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
 else:

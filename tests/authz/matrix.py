@@ -1250,7 +1250,11 @@ PAGES += [
 DISTRICT_WIDE = "a department list belongs to the whole district: no other scope to try"
 LIST = {"scopeless": DISTRICT_WIDE}
 LCODE, LBATCH, LPAIR = _id("code"), _id("batch_id"), _id("pair_id")
-PROVENANCE = lambda obj: {"kind": "people", "record_id": obj.value}  # noqa: E731 - a table
+
+
+def provenance_params(obj: Obj) -> dict[str, Any]:
+    return {"kind": "people", "record_id": obj.value}
+
 
 # The district's own basemap (a file of map tiles, no personal data): every map, the
 # residents' too, so anyone may; a tile outside the file is 204.
@@ -1328,7 +1332,7 @@ PAGES += [
         G,
         200,
         obj=o.person,
-        params=PROVENANCE,
+        params=provenance_params,
         denied=DEPT,
     ),
 ]
@@ -1410,7 +1414,7 @@ API += [
         G,
         200,
         obj=o.person,
-        params=PROVENANCE,
+        params=provenance_params,
         denied=DEPT,
     ),
 ]

@@ -17,6 +17,7 @@ from django.db.models import F
 
 from wangge.campaigns.models import Campaign, CampaignStatus, FieldEdit, Task, TaskRecord
 from wangge.core.audit import audit_record
+from wangge.regions.models import common_region
 from wangge.regions.restructure import GridPlan, RegridResult, Unplaced, id_batches
 from wangge.regions.services import restructure_scope
 
@@ -86,8 +87,6 @@ def regrid(
 
 @transaction.atomic
 def _apply(scope: Any, plan: GridPlan, plans: list[TaskPlan]) -> None:
-    from wangge.campaigns.services import _common_region
-
     names = {t.code: t.name for ts in plan.sources.values() for t in ts}
     done: dict[str, Any] = {}
     campaigns: set[int] = set()
@@ -126,7 +125,7 @@ def _apply(scope: Any, plan: GridPlan, plans: list[TaskPlan]) -> None:
             chosen.extend(c for c in replacing if c not in chosen)
         if chosen != campaign.regions:
             campaign.regions = chosen
-            campaign.region_code = _common_region(chosen) or campaign.region_code
+            campaign.region_code = common_region(chosen) or campaign.region_code
             campaign.save(update_fields=["regions", "region_code"])
     audit_record(
         actor=scope,

@@ -41,11 +41,11 @@ from wangge.core.errors import Conflict, NotFound, PermissionDenied, ValidationF
 from wangge.core.models import User
 from wangge.core.roles import Perm, Role
 from wangge.core.scope import Scope, ScopeGrant, as_scope, require_any
+from wangge.regions.models import common_region
 from wangge.regions.selectors import grids_under, region_get
 from wangge.teams.selectors import team_users
 
 REVIEW_LEVELS = {"community": 12, "street": 9, "district": 6}
-CODE_LENGTHS = (15, 12, 9, 6)
 
 
 def hold_hours() -> int:
@@ -232,19 +232,6 @@ def _move_state(
 # -- create ---------------------------------------------------------------------------------
 
 
-def _common_region(codes: list[str]) -> str:
-    prefix = codes[0]
-    for code in codes[1:]:
-        n = 0
-        while n < min(len(prefix), len(code)) and prefix[n] == code[n]:
-            n += 1
-        prefix = prefix[:n]
-    for length in CODE_LENGTHS:
-        if len(prefix) >= length:
-            return prefix[:length]
-    return ""
-
-
 def _parse_day(value: Any, field: str) -> dt.date:
     if isinstance(value, dt.date):
         return value
@@ -373,7 +360,7 @@ def campaign_create(
         name=name[:100],
         template=spec_template,
         spec=spec,
-        region_code=_common_region(codes),
+        region_code=common_region(codes),
         regions=codes,
         kinds=chosen,
         start=first,

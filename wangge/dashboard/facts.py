@@ -62,19 +62,19 @@ def _cube_insert(name: str, start: dt.datetime, end: dt.datetime) -> tuple[str, 
         sql, p = _compiled(qs)
         have = set(qs.query.annotations)
         values = ", ".join(f"m_{m}" if f"m_{m}" in have else f"0 AS m_{m}" for m in measures)
-        parts.append(f"SELECT {cols}, {values} FROM ({sql}) {part}_rows")  # noqa: S608 - names from CUBES, values bound
+        parts.append(f"SELECT {cols}, {values} FROM ({sql}) {part}_rows")  # noqa: S608 - identifiers are CUBES' own column names and level numbers, never input; every value is a bound parameter
         params += p
     if len(parts) == 1:
         base = parts[0]
     else:
         sums = ", ".join(f"SUM(m_{m}) AS m_{m}" for m in measures)
-        base = f"SELECT {cols}, {sums} FROM ({' UNION ALL '.join(parts)}) u GROUP BY {cols}"  # noqa: S608 - names from CUBES, values bound
+        base = f"SELECT {cols}, {sums} FROM ({' UNION ALL '.join(parts)}) u GROUP BY {cols}"  # noqa: S608 - identifiers are CUBES' own column names and level numbers, never input; every value is a bound parameter
     dim_cols = "".join(f", {d}" for d in dims)
     dim_values = "".join(f", {d}" if d == "category_id" else f", COALESCE({d}, '')" for d in dims)
     sums = ", ".join(f"COALESCE(SUM(m_{m}), 0)" for m in measures)
     group = "".join(f", {d}" for d in dims)
     selects = " UNION ALL ".join(
-        f"SELECT {level}, SUBSTR(grid_code, 1, {level}), day, COALESCE(department_code, '')"  # noqa: S608 - names from CUBES, values bound
+        f"SELECT {level}, SUBSTR(grid_code, 1, {level}), day, COALESCE(department_code, '')"  # noqa: S608 - identifiers are CUBES' own column names and level numbers, never input; every value is a bound parameter
         f"{dim_values}, {sums} FROM base WHERE LENGTH(grid_code) >= {level}"
         f" GROUP BY SUBSTR(grid_code, 1, {level}), day, department_code{group}"
         for level in levels

@@ -71,6 +71,7 @@ class ListUploadOut(Schema):
     rejected: int
     mapping: dict[str, str]
     errors: list[dict[str, Any]]
+    warnings: list[dict[str, Any]] = Field(description="rows kept with a flaw (an invalid ID)")
 
 
 class BatchOut(Schema):

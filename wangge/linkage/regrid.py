@@ -12,6 +12,7 @@ from django.db import transaction
 
 from wangge.core.audit import audit_record
 from wangge.linkage.models import BatchRow, FieldValue, Pair, PairKind, RecordKind
+from wangge.regions.models import common_region
 from wangge.regions.restructure import GridPlan, RegridResult, id_batches
 from wangge.regions.services import restructure_scope
 
@@ -19,13 +20,6 @@ LEDGER_KIND: dict[str, str] = {
     RecordKind.PEOPLE.value: "person",
     RecordKind.ORGANISATIONS.value: "organisation",
 }
-
-
-def _common(a: str, b: str) -> str:
-    for length in (15, 12, 9, 6):
-        if len(a) >= length and a[:length] == b[:length]:
-            return a[:length]
-    return a[:6]
 
 
 def regrid(
@@ -78,7 +72,7 @@ def regrid(
         if pkind == PairKind.DUPLICATE:
             other = target(kind, left)
             if code or other:
-                code = _common(code or grid, other or grid)
+                code = common_region([code or grid, other or grid])
         if code and code != grid:
             moves["pair"][code].append(pk)
             result.count("linkage_pair", code)

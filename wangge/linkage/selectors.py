@@ -142,9 +142,9 @@ def pair_queue(
     return qs.order_by("-probability", "id")
 
 
-def _record_values(kind: str, ids: list[int]) -> dict[int, dict[str, Any]]:
+def _record_values(kind: str, records: list[Any]) -> dict[int, dict[str, Any]]:
+    """The fields a pair compares, of records the caller has already fetched in scope."""
     if kind == RecordKind.PEOPLE:
-        rows = Person.objects.dangerously_unscoped().filter(pk__in=ids)
         return {
             p.pk: {
                 "name": p.name,
@@ -156,9 +156,8 @@ def _record_values(kind: str, ids: list[int]) -> dict[int, dict[str, Any]]:
                 "grid_code": p.grid_code,
                 "retired": bool(p.retired_on),
             }
-            for p in rows
+            for p in records
         }
-    orgs = Organisation.objects.dangerously_unscoped().filter(pk__in=ids)
     return {
         o.pk: {
             "name": o.name,
@@ -169,7 +168,7 @@ def _record_values(kind: str, ids: list[int]) -> dict[int, dict[str, Any]]:
             "grid_code": o.grid_code,
             "retired": bool(o.retired_on),
         }
-        for o in orgs
+        for o in records
     }
 
 
@@ -238,7 +237,7 @@ def pair_detail(*, actor: Any, pair_id: int) -> dict[str, Any]:
 
     # The records as they are now, through the ledger's scope (moved away since: not found).
     seen = pair_records(scope, pair)
-    records = _record_values(pair.record_kind, [r.pk for r in seen])
+    records = _record_values(pair.record_kind, seen)
     right = records.get(pair.record_id, {})
     if pair.kind == PairKind.BATCH and pair.batch_row is not None:
         left_values = json.loads(pair.batch_row.values or "{}")

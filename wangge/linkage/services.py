@@ -12,7 +12,6 @@ import datetime as dt
 import json
 import re
 import time
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from wangge.core.audit import audit_record
 from wangge.core.crypto import blind_index
@@ -33,6 +33,7 @@ from wangge.core.validators import InvalidCode, parse_id_number
 from wangge.ledger import services as ledger
 from wangge.ledger.columns import CARE_LABELS
 from wangge.ledger.importers import person_id_index
+from wangge.ledger.importers.common import chunks
 from wangge.ledger.models import CareTag, Organisation, Person
 from wangge.linkage import mapping as column_mapping
 from wangge.linkage.engine import model as engine
@@ -52,7 +53,7 @@ from wangge.linkage.models import (
     Source,
 )
 from wangge.linkage.selectors import known_places
-from wangge.regions.models import Level, Region
+from wangge.regions.models import Level, Region, common_region
 
 VALUE_CONTEXT = "linkage.value"
 # Lists, batches and the ledger's duplicates are not any one department's: a grant narrowed to
@@ -62,10 +63,11 @@ CODE_RE = re.compile(r"[A-Za-z0-9_-]{1,40}")
 # More rows than this sharing an ID number's region and birth date in one file is someone
 # trying numbers (the sequence and check digit are all that is hidden), not a department's list.
 ENUMERATION_LIMIT = 20
+ID_FLAW = gettext_lazy(
+    "The ID number is not a valid one (its check digit or birth date): not linked by it; "
+    "name, birth date, phone and address still count."
+)
 CHUNK = 2000
-# Fields whose values are personal: stored encrypted in FieldValue like every other value, and
-# never shown unmasked on a provenance page.
-PERSONAL_FIELDS = {"id_number", "phone"}
 
 
 # -- sources ---------------------------------------------------------------------------------
@@ -221,6 +223,7 @@ class ImportSummary:
     pending: int = 0
     rejected: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)  # kept rows with a flaw
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -231,6 +234,7 @@ class ImportSummary:
             "rejected": self.rejected,
             "mapping": self.batch.mapping,
             "errors": self.errors[:200],
+            "warnings": self.warnings[:200],
         }
 
 
@@ -290,10 +294,6 @@ def _people_row(values: dict[str, str]) -> tuple[dict[str, str], list[dict[str, 
     return out, errors, index
 
 
-def _credit_code(text: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", text or "").split()).upper()
-
-
 def _organisation_row(values: dict[str, str]) -> tuple[dict[str, str], list[dict[str, str]], str]:
     out: dict[str, str] = {}
     errors: list[dict[str, str]] = []
@@ -301,7 +301,7 @@ def _organisation_row(values: dict[str, str]) -> tuple[dict[str, str], list[dict
     if not name:
         errors.append({"column": "name", "message": _("The name is empty.")})
     out["name"] = name
-    code = _credit_code(values.get("credit_code", ""))
+    code = normalise.credit_code(values.get("credit_code", "")) or ""
     if code:
         out["credit_code"] = code
     for key in ("legal_representative",):
@@ -344,6 +344,8 @@ def batch_import(
         )
         summary = ImportSummary(batch=batch)
         pending: list[BatchRow] = []
+        # Kept rows by their valid ID number's region and birth date (the enumeration guard).
+        born: dict[str, list[int]] = defaultdict(list)
         labels = {f.key: str(f.label) for f in column_mapping.FIELDS[source.kind]}
         for number, cells in table.rows:
             raw = {key: cell_text(cells[i]) if i < len(cells) else "" for key, i in columns.items()}
@@ -371,12 +373,23 @@ def batch_import(
                     summary.errors.append({"row": number, **e})
             else:
                 summary.pending += 1
+                if values.get("id_number_invalid"):
+                    # Kept, and said: the number cannot be linked exactly, the rest still can.
+                    flaw = {
+                        "field": "id_number",
+                        "column": used.get("id_number", ""),
+                        "message": str(ID_FLAW),
+                    }
+                    row.errors = [flaw]
+                    summary.warnings.append({"row": number, **flaw})
+                if index:
+                    born[values["id_number"][:14]].append(number)
             pending.append(row)
             if len(pending) >= CHUNK:
                 BatchRow.objects.bulk_create(pending)
                 pending = []
         BatchRow.objects.bulk_create(pending)
-        summary.rejected += _refuse_enumeration(scope, batch, summary)
+        summary.rejected += _refuse_enumeration(scope, batch, summary, born)
         summary.pending = summary.rows - summary.rejected
         batch.rows = summary.rows
         batch.counts = {"rows": summary.rows, "rejected": summary.rejected}
@@ -399,45 +412,36 @@ def batch_import(
     return summary
 
 
-def _refuse_enumeration(scope: Scope, batch: Batch, summary: ImportSummary) -> int:
+def _refuse_enumeration(
+    scope: Scope, batch: Batch, summary: ImportSummary, born: dict[str, list[int]]
+) -> int:
     """Rows whose ID numbers share their region and birth date with more than
     ENUMERATION_LIMIT others of the file are rejected: linked exactly, they would tell the
-    uploader which of the numbers tried is someone's (the ledger limits exact lookups)."""
-    if batch.source.kind != RecordKind.PEOPLE:
+    uploader which of the numbers tried is someone's (the ledger limits exact lookups).
+    `born`: the kept rows' numbers by the first 14 characters of their valid ID number."""
+    refused = sorted(n for rows in born.values() if len(rows) > ENUMERATION_LIMIT for n in rows)
+    if not refused:
         return 0
-    prefixes: dict[str, list[BatchRow]] = defaultdict(list)
-    for row in (
-        BatchRow.objects.dangerously_unscoped()
-        .filter(batch=batch, status=RowStatus.PENDING)
-        .exclude(id_index="")
-    ):
-        number = json.loads(row.values or "{}").get("id_number", "")
-        prefixes[number[:14]].append(row)
-    refused = [r for rows in prefixes.values() if len(rows) > ENUMERATION_LIMIT for r in rows]
     message = str(
         _(
             "More than %(n)d rows share this ID number's region and birth date: the file looks "
             "like numbers being tried, not a department's list. Not linked."
         )
     ) % {"n": ENUMERATION_LIMIT}
-    for row in refused:
-        row.status = RowStatus.REJECTED
-        row.errors = [
-            {"field": "id_number", "column": batch.mapping.get("id_number", ""), "message": message}
-        ]
-        summary.errors.append({"row": row.row, **row.errors[0]})
-    BatchRow.objects.dangerously_unscoped().bulk_update(
-        refused, ["status", "errors"], batch_size=CHUNK
-    )
-    if refused:
-        audit_record(
-            actor=scope,
-            action="linkage.enumeration",
-            object_type="linkage_batch",
-            object_id=batch.pk,
-            outcome="denied",
-            details={"rows": len(refused), "source": batch.source.code},
+    error = {"field": "id_number", "column": batch.mapping.get("id_number", ""), "message": message}
+    for part in chunks(refused):
+        BatchRow.objects.dangerously_unscoped().filter(batch=batch, row__in=part).update(
+            status=RowStatus.REJECTED, errors=[error]
         )
+    summary.errors.extend({"row": n, **error} for n in refused)
+    audit_record(
+        actor=scope,
+        action="linkage.enumeration",
+        object_type="linkage_batch",
+        object_id=batch.pk,
+        outcome="denied",
+        details={"rows": len(refused), "source": batch.source.code},
+    )
     return len(refused)
 
 
@@ -643,7 +647,7 @@ def _link_exact(
     if run.source.kind == RecordKind.PEOPLE:
         keys = [r.id_index for r, _v in decoded if r.id_index]
         found: dict[str, int] = {}
-        for chunk in _chunks(keys):
+        for chunk in chunks(keys):
             found.update(
                 Person.objects.visible_to(run.scope, Perm.LEDGER_VIEW)
                 .filter(
@@ -660,7 +664,7 @@ def _link_exact(
     else:
         codes = [v.get("credit_code", "") for _r, v in decoded if v.get("credit_code")]
         found = {}
-        for chunk in _chunks(codes):
+        for chunk in chunks(codes):
             found.update(
                 Organisation.objects.visible_to(run.scope, Perm.LEDGER_VIEW)
                 .filter(
@@ -685,11 +689,6 @@ def _link_exact(
         row.grid_code = run.grids.get(record, run.source.region_code)
         run.linked.append((row, values))
     return rest
-
-
-def _chunks(items: list[Any], size: int = 900) -> Iterable[list[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 def _decide_rows(
@@ -718,7 +717,7 @@ def _decide_rows(
             grids = [run.grids.get(int(c.right_id), source.region_code) for c in shortlist]
             row.grid_code = grids[0]
             for g in grids[1:]:
-                row.grid_code = common_region(row.grid_code, g)
+                row.grid_code = common_region([row.grid_code, g])
             for cand in shortlist:
                 pairs.append(
                     Pair(
@@ -738,7 +737,7 @@ def _decide_rows(
             row.probability = best.probability if best is not None else None
             new_rows.append((row, values))
     all_rows = [r for r, _v in rest] + [r for r, _v in run.linked if r.method == LinkMethod.EXACT]
-    for chunk in _chunks(all_rows, CHUNK):
+    for chunk in chunks(all_rows, CHUNK):
         BatchRow.objects.dangerously_unscoped().bulk_update(
             chunk, ["status", "method", "record_id", "probability", "grid_code"]
         )
@@ -916,7 +915,7 @@ def _record_links(run: _Run) -> None:
 def recompute_wins(record_kind: str, record_ids: list[int]) -> None:
     """Per record and field, the value the trust policy prefers: from a source trusted for the
     field, else the newest; ties go to the later batch."""
-    for chunk in _chunks(record_ids):
+    for chunk in chunks(record_ids):
         rows = list(
             FieldValue.objects.dangerously_unscoped()
             .filter(record_kind=record_kind, record_id__in=chunk)
@@ -1104,7 +1103,7 @@ def duplicates_find(
                 probability=pair.probability,
                 weight=pair.weight,
                 evidence=_evidence(pair),
-                grid_code=common_region(grids.get(a, region_code), grids.get(b, region_code)),
+                grid_code=common_region([grids.get(a, region_code), grids.get(b, region_code)]),
                 created_at=now,
             )
         )
@@ -1118,15 +1117,6 @@ def duplicates_find(
             details={"kind": kind, "records": len(records), "pairs": len(made)},
         )
     return {"records": len(records), "suspected": len(found), "queued": len(made)}
-
-
-def common_region(a: str, b: str) -> str:
-    """The narrowest region holding both codes (grid 15, community 12, street 9, district 6):
-    a pair of records in two communities is reviewed by whoever covers both."""
-    for length in (15, 12, 9, 6):
-        if a[:length] == b[:length] and len(a) >= length:
-            return a[:length]
-    return a[:6]
 
 
 def rows_export(*, actor: Any, batch_id: int) -> tuple[Batch, list[tuple[int, str, Any, Any]]]:

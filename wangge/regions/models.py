@@ -27,6 +27,25 @@ class Level(models.TextChoices):
 
 LEVEL_CODE_LENGTH = {Level.DISTRICT: 6, Level.STREET: 9, Level.COMMUNITY: 12, Level.GRID: 15}
 CODE_LENGTH_LEVEL = {length: level for level, length in LEVEL_CODE_LENGTH.items()}
+
+
+def common_region(codes: list[str]) -> str:
+    """The narrowest region holding all the codes (grid 15, community 12, street 9, district 6
+    digits), or "" when they share no district."""
+    if not codes:
+        return ""
+    prefix = codes[0]
+    for code in codes[1:]:
+        n = 0
+        while n < min(len(prefix), len(code)) and prefix[n] == code[n]:
+            n += 1
+        prefix = prefix[:n]
+    for length in (15, 12, 9, 6):
+        if len(prefix) >= length:
+            return prefix[:length]
+    return ""
+
+
 CHILD_LEVEL = {
     Level.DISTRICT: Level.STREET,
     Level.STREET: Level.COMMUNITY,

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from pytest_django import DjangoAssertNumQueries
 
 from wangge.core.errors import PermissionDenied, ValidationFailed
 from wangge.core.models import AuditEntry, User
@@ -89,11 +90,13 @@ def test_batches_give_the_same_file_as_one_read() -> None:
     assert export.rows == len(whole.splitlines()) - 1
 
 
-def test_batches_bound_the_rows_read_at_once(django_assert_max_num_queries: object) -> None:
+def test_batches_bound_the_rows_read_at_once(
+    django_assert_max_num_queries: DjangoAssertNumQueries,
+) -> None:
     system = Scope.system("test-export")
     export = services.people_export_full(actor=system, reason="核对数据", batch=5)
     # One query per batch of five (rooms and households joined in), plus the empty last one.
-    with django_assert_max_num_queries(export.rows // 5 + 2):  # type: ignore[operator]
+    with django_assert_max_num_queries(export.rows // 5 + 2):
         lines = list(export.lines)
     assert len(lines) == (export.rows + 4) // 5 + 1  # the header, then one chunk per batch
 

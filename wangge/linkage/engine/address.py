@@ -212,7 +212,8 @@ def without_admin(text: str) -> str:
     """The text without a leading province, city and district (folded, spaces removed): the
     part that `address_key` reads."""
     core = _DROP.sub("", fold(text))
-    return core[_ADMIN.match(core).end() :]  # type: ignore[union-attr]
+    found = _ADMIN.match(core)  # every part optional: it always matches, perhaps empty
+    return core[found.end() :] if found else core
 
 
 def _suffix_len(kind: str, text: str) -> int:

@@ -21,7 +21,7 @@ import tempfile
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import pyarrow as pa
 
@@ -34,6 +34,9 @@ from wangge.linkage.engine.address import (
     parse_address,
     without_admin,
 )
+
+# What Splink is asked to do: a list against the ledger, or one table against itself.
+LinkType = Literal["link_only", "dedupe_only"]
 
 PEOPLE_FIELDS = ("unique_id", "name", "gender", "birth_date", "id_number", "phone", "address")
 ORGANISATION_FIELDS = (
@@ -372,7 +375,9 @@ def people_table(
     ids, valid = _id_numbers(_column(rows, "id_number"))
     births = _mapped(_column(rows, "birth_date"), normalise.birth_date)
     genders = _mapped(_column(rows, "gender"), normalise.gender)
-    from_id = [(i[6:14], i[16]) if ok else None for i, ok in zip(ids, valid, strict=True)]  # type: ignore[index]
+    from_id = [
+        (i[6:14], i[16]) if ok and i is not None else None for i, ok in zip(ids, valid, strict=True)
+    ]
     for index, derived in enumerate(from_id):
         if derived is not None:
             if births[index] is None:
@@ -501,7 +506,7 @@ def _comparisons(kind: str) -> tuple[tuple[str, list[Level]], ...]:
     raise ValueError(f"unknown kind {kind!r}: people or organisations")
 
 
-def settings(kind: str, *, link_type: str, prior: float) -> Any:
+def settings(kind: str, *, link_type: LinkType, prior: float) -> Any:
     """The Splink settings: the comparisons with their priors, the blocking rules."""
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
@@ -534,7 +539,7 @@ def settings(kind: str, *, link_type: str, prior: float) -> Any:
         )
     blocking = PEOPLE_BLOCKING if kind == "people" else ORGANISATION_BLOCKING
     return SettingsCreator(
-        link_type=link_type,  # type: ignore[arg-type]
+        link_type=link_type,
         comparisons=comparisons,
         blocking_rules_to_generate_predictions=[_rule(sql) for sql in blocking],
         probability_two_random_records_match=prior,
@@ -686,7 +691,7 @@ def _run(
     kind: str,
     backend: str,
     spark: Any,
-    link_type: str,
+    link_type: LinkType,
     prior: float,
     min_probability: float,
     spark_dir: str | None = None,
@@ -755,7 +760,7 @@ def _train(linker: Any, kind: str) -> None:
     linker._settings_obj._retain_matching_columns = True
 
 
-def _pairs(result: pa.Table, kind: str, link_type: str) -> list[ScoredPair]:
+def _pairs(result: pa.Table, kind: str, link_type: LinkType) -> list[ScoredPair]:
     comparisons = _comparisons(kind)
     fields = [field for field, _levels in comparisons]
     slugs = {}

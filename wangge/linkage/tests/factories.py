@@ -25,12 +25,7 @@ MZ_HEADERS = [
 
 
 def csv_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(headers)
-    for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
-    return read_csv(out.getvalue().encode("utf-8"))
+    return read_csv(csv_bytes(headers, rows))
 
 
 def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:

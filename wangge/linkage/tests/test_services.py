@@ -91,13 +91,23 @@ def test_import_accounts_for_every_row_and_stores_nothing_in_plaintext(system: S
     )
     assert (summary.rows, summary.pending, summary.rejected) == (3, 2, 1)
     assert [(e["row"], e["column"]) for e in summary.errors] == [(3, "老人姓名")]
+    assert summary.warnings == []
+    bad = services.batch_import(
+        actor=system,
+        source_code=src.code,
+        table=csv_table(MZ_HEADERS, [mz_row(1, p, id_number=p.id_number[:17] + "Y")]),
+        filename="mz.csv",
+    )
+    assert bad.pending == 1 and [(w["row"], w["column"]) for w in bad.warnings] == [
+        (2, "公民身份号码")
+    ]
     src.refresh_from_db()
     assert src.mapping["id_number"] == "公民身份号码"  # remembered for the next file
     with connection.cursor() as cur:
         cur.execute('SELECT "values" FROM linkage_batchrow')
         stored = " ".join(r[0] for r in cur.fetchall())
     assert p.id_number not in stored and p.phone not in stored and p.name not in stored
-    assert AuditEntry.objects.filter(action="linkage.import").count() == 1
+    assert AuditEntry.objects.filter(action="linkage.import").count() == 2
 
 
 def test_run_links_exact_forms_probable_and_new_and_counts_every_row(system: Scope) -> None:
